@@ -1,0 +1,40 @@
+//! One operation per command; each is a thin wrapper that wires the desired,
+//! observed, plan, apply and printer modules together.
+
+use crate::Outcome;
+use crate::cli::{Cli, Command};
+use crate::error::Result;
+use crate::printer::{Printer, Verbosity};
+
+/// Runs a parsed command line and returns the process exit code. Errors are
+/// printed here, in one place, with their hints; every error exits 1.
+pub fn run(cli: Cli) -> i32 {
+    let verbosity = if cli.global.quiet {
+        Verbosity::Quiet
+    } else if cli.global.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let printer = Printer::new(cli.global.color, verbosity);
+    match dispatch(cli, &printer) {
+        Ok(outcome) => outcome.exit_code(),
+        Err(err) => {
+            printer.error(&err);
+            1
+        }
+    }
+}
+
+fn dispatch(cli: Cli, printer: &Printer) -> Result<Outcome> {
+    let _ = printer;
+    match cli.command {
+        Command::Init(_)
+        | Command::Templates
+        | Command::Login(_)
+        | Command::Plan(_)
+        | Command::Apply(_)
+        | Command::Check
+        | Command::Generate(_) => Err(crate::error::Error::Internal("not built yet".into())),
+    }
+}

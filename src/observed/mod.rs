@@ -1,0 +1,5 @@
+//! The observed state: everything read from the outside world, in one
+//! place: the API (me, agents) and the workspace (files with hash and mode,
+//! moot.lock, actors.json). Reads only.
+
+pub mod api;
