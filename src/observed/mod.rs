@@ -2,4 +2,7 @@
 //! place: the API (me, agents) and the workspace (files with hash and mode,
 //! moot.lock, actors.json). Reads only.
 
+pub mod actors_file;
 pub mod api;
+pub mod lockfile;
+pub mod workspace;

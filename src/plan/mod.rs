@@ -1,1 +1,15 @@
-//! plan
+//! The plan: a pure function from (desired, observed, options) to an
+//! ordered set of actions. No I/O, no clock, no randomness.
+
+pub mod action;
+pub mod diff;
+pub mod gitignore;
+pub mod graph;
+pub mod planner;
+pub mod settings_merge;
+
+pub use action::{Action, ActionKind, Blocked, Drift, Op, Plan, Target};
+pub use planner::{Observed, PlanOptions, RemoteState, build};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,196 @@
+//! `moot.lock`: what moot last rendered and wrote. Committed, so it never
+//! holds a secret: per file its path, policy, sha256 and mode; per role its
+//! actor_id; the space and API it was made against; the bundle version.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::desired::Policy;
+use crate::desired::validate::line_col;
+use crate::error::{Error, Result};
+
+pub const LOCK_PATH: &str = "moot.lock";
+pub const LOCK_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lock {
+    /// Format version; only 1 exists.
+    pub version: u32,
+    /// The content bundle moot rendered from.
+    pub bundle_version: String,
+    pub api_url: String,
+    pub space_id: String,
+    pub space_name: String,
+    /// Role name -> the agent it is bound to.
+    #[serde(default)]
+    pub roles: IndexMap<String, LockRole>,
+    /// Files moot wrote, sorted by path.
+    #[serde(default)]
+    pub files: Vec<LockFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LockRole {
+    pub actor_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LockFile {
+    pub path: String,
+    pub policy: Policy,
+    /// sha256 of the bytes moot wrote, lower-case hex.
+    pub sha256: String,
+    /// Octal file mode, e.g. "0755".
+    pub mode: String,
+}
+
+impl LockFile {
+    pub fn mode_bits(&self) -> Option<u32> {
+        u32::from_str_radix(&self.mode, 8).ok()
+    }
+}
+
+pub fn mode_string(mode: u32) -> String {
+    format!("{mode:04o}")
+}
+
+impl Lock {
+    pub fn file(&self, path: &str) -> Option<&LockFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// Parses and validates; `path` is for messages.
+    pub fn parse(src: &str, path: &Path) -> Result<Lock> {
+        let hint = "moot.lock is written by `moot apply`; restore it from git \
+                    (`git checkout -- moot.lock`) or delete it and run `moot apply` again";
+        let lock: Lock = toml::from_str(src).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(src, s.start)).unwrap_or((1, 1));
+            Error::user(
+                format!(
+                    "{}:{line}:{col}: invalid lock file: {}",
+                    path.display(),
+                    e.message()
+                ),
+                hint,
+            )
+        })?;
+        if lock.version != LOCK_VERSION {
+            return Err(Error::user(
+                format!(
+                    "{}: lock format version {} is not supported (this moot reads version {LOCK_VERSION})",
+                    path.display(),
+                    lock.version
+                ),
+                "upgrade moot, or delete moot.lock and run `moot apply` again",
+            ));
+        }
+        for f in &lock.files {
+            if crate::observed::workspace::check_relative(&f.path).is_err()
+                || f.path.starts_with(".moot/")
+            {
+                return Err(Error::user(
+                    format!("{}: invalid path `{}` in lock file", path.display(), f.path),
+                    hint,
+                ));
+            }
+            if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::user(
+                    format!("{}: invalid sha256 for `{}`", path.display(), f.path),
+                    hint,
+                ));
+            }
+            if f.mode_bits().is_none_or(|m| m > 0o7777) {
+                return Err(Error::user(
+                    format!(
+                        "{}: invalid mode `{}` for `{}`",
+                        path.display(),
+                        f.mode,
+                        f.path
+                    ),
+                    hint,
+                ));
+            }
+        }
+        Ok(lock)
+    }
+
+    pub fn load(root: &Path) -> Result<Option<Lock>> {
+        let path = root.join(LOCK_PATH);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let src = String::from_utf8(bytes).map_err(|_| {
+                    Error::user(
+                        format!("{}: not UTF-8", path.display()),
+                        "restore moot.lock from git or delete it",
+                    )
+                })?;
+                Lock::parse(&src, Path::new(LOCK_PATH)).map(Some)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("reading", path, e)),
+        }
+    }
+
+    /// The committed text: a header, then TOML. Deterministic.
+    pub fn render(&self) -> String {
+        let body = toml::to_string(self).unwrap_or_default();
+        format!(
+            "# moot.lock: what moot last wrote. Generated by `moot apply`; do not edit.\n\
+             # It holds no secret and is meant to be committed.\n\n{body}"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Lock {
+        let mut roles = IndexMap::new();
+        roles.insert(
+            "product".into(),
+            LockRole {
+                actor_id: "agt_1".into(),
+            },
+        );
+        Lock {
+            version: 1,
+            bundle_version: "0.1.0+abc".into(),
+            api_url: "https://mootup.io".into(),
+            space_id: "spc_1".into(),
+            space_name: "spc_1".into(),
+            roles,
+            files: vec![LockFile {
+                path: "moot.toml".into(),
+                policy: Policy::Managed,
+                sha256: "a".repeat(64),
+                mode: "0644".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let l = sample();
+        let text = l.render();
+        assert_eq!(Lock::parse(&text, Path::new("moot.lock")).unwrap(), l);
+    }
+
+    #[test]
+    fn rejects_bad_paths_and_versions() {
+        let mut l = sample();
+        l.files[0].path = "../x".into();
+        assert!(Lock::parse(&l.render(), Path::new("moot.lock")).is_err());
+        let mut l = sample();
+        l.version = 9;
+        assert!(Lock::parse(&l.render(), Path::new("moot.lock")).is_err());
+        let err = Lock::parse("version = 1\nbogus = [", Path::new("moot.lock")).unwrap_err();
+        assert!(err.to_string().contains("moot.lock:2:"), "{err}");
+    }
+}

@@ -1,0 +1,211 @@
+//! The plan's vocabulary: action kinds, targets, what apply executes, and
+//! the blocked and drift lists.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// cli.md's `kind` values, in that spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    IssueKey,
+    RotateKey,
+    RenameAgent,
+    Create,
+    Update,
+    Remove,
+    Chmod,
+    Stage,
+    Merge,
+    AppendLines,
+    WriteSecrets,
+    WriteLock,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::IssueKey => "issue-key",
+            ActionKind::RotateKey => "rotate-key",
+            ActionKind::RenameAgent => "rename-agent",
+            ActionKind::Create => "create",
+            ActionKind::Update => "update",
+            ActionKind::Remove => "remove",
+            ActionKind::Chmod => "chmod",
+            ActionKind::Stage => "stage",
+            ActionKind::Merge => "merge",
+            ActionKind::AppendLines => "append-lines",
+            ActionKind::WriteSecrets => "write-secrets",
+            ActionKind::WriteLock => "write-lock",
+        }
+    }
+
+    /// Whether the action talks to the API (apply's remote phase).
+    pub fn is_remote(self) -> bool {
+        matches!(
+            self,
+            ActionKind::IssueKey | ActionKind::RotateKey | ActionKind::RenameAgent
+        )
+    }
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `agent:<role>` or a workspace-relative path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    Agent(String),
+    Path(String),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Agent(r) => write!(f, "agent:{r}"),
+            Target::Path(p) => f.write_str(p),
+        }
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(match s.strip_prefix("agent:") {
+            Some(r) => Target::Agent(r.to_string()),
+            None => Target::Path(s),
+        })
+    }
+}
+
+/// What apply does for an action. Holds no secret: keys are produced by the
+/// remote phase and exist only in memory until the local transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Op {
+    /// Rotate an agent's key (issue-key and rotate-key).
+    RotateKey {
+        role: String,
+        role_key: String,
+        actor_id: String,
+        display_name: String,
+        /// Send `X-Force-Rotate: true` (only for --replace/--rotate-all).
+        force: bool,
+    },
+    Rename {
+        role: String,
+        actor_id: String,
+        from: String,
+        to: String,
+    },
+    /// Write `content` to `path` with `mode` (create, update, stage, merge,
+    /// append-lines, write-lock).
+    Write {
+        path: String,
+        content: String,
+        mode: u32,
+    },
+    Chmod {
+        path: String,
+        mode: u32,
+    },
+    Remove {
+        path: String,
+    },
+    /// Compose `.moot/actors.json` from the held keys of roles not rotated
+    /// and the keys the remote phase issued.
+    WriteSecrets(SecretsSpec),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretsSpec {
+    pub space_id: String,
+    pub space_name: String,
+    pub api_url: String,
+    /// In team.toml order.
+    pub roles: Vec<SecretRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRole {
+    pub role: String,
+    /// The key in actors.json.
+    pub key: String,
+    pub actor_id: String,
+    pub display_name: String,
+    pub source: KeySource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeySource {
+    /// Rotated in this apply.
+    Issued,
+    /// Kept from the current actors.json (entry under the same role key).
+    Held,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    pub id: usize,
+    pub kind: ActionKind,
+    pub target: Target,
+    pub destructive: bool,
+    pub depends_on: Vec<usize>,
+    pub reason: String,
+    /// Unified diff for text files; absent for secrets and remote actions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    pub op: Op,
+}
+
+/// Something apply cannot do until the user acts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocked {
+    pub target: Target,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// A difference apply will not fix by itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    pub target: Target,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// The plan: actions in dependency order (ids are positions), plus what is
+/// blocked, what drifted, and notes for the reader.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Plan {
+    pub offline: bool,
+    pub actions: Vec<Action>,
+    pub blocked: Vec<Blocked>,
+    pub drift: Vec<Drift>,
+    /// Warnings that are neither actions nor drift.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// cli.md: `--detailed-exitcode` exits 2 when this is true.
+    pub fn has_changes(&self) -> bool {
+        !self.actions.is_empty() || !self.blocked.is_empty() || !self.drift.is_empty()
+    }
+
+    pub fn count(&self, kind: ActionKind) -> usize {
+        self.actions.iter().filter(|a| a.kind == kind).count()
+    }
+}

@@ -1,0 +1,624 @@
+//! The planner on plain values: one test per rule of cli.md.
+
+use std::collections::BTreeSet;
+
+use indexmap::IndexMap;
+
+use super::action::{ActionKind, KeySource, Op, Target};
+use super::planner::{Observed, PlanOptions, RemoteState, build, suggested_path};
+use crate::desired::render::{DesiredRole, HookEntry, RemoteFacts};
+use crate::desired::{DesiredFile, DesiredState, Policy};
+use crate::observed::actors_file::{HeldKey, HeldKeys};
+use crate::observed::api::Actor;
+use crate::observed::lockfile::{Lock, LockFile, LockRole, mode_string};
+use crate::observed::workspace::{FileState, LocalFiles, sha256_hex};
+
+const HOOK: &str = ".claude/hooks/git-guard.sh";
+
+fn desired() -> DesiredState {
+    let files = vec![
+        DesiredFile {
+            path: HOOK.into(),
+            policy: Policy::Managed,
+            mode: 0o755,
+            content: b"#!/bin/sh\necho guard\n".to_vec(),
+        },
+        DesiredFile {
+            path: "CLAUDE.md".into(),
+            policy: Policy::Seed,
+            mode: 0o644,
+            content: b"# Team\n".to_vec(),
+        },
+        DesiredFile {
+            path: "moot.toml".into(),
+            policy: Policy::Managed,
+            mode: 0o644,
+            content: b"[convo]\n".to_vec(),
+        },
+    ];
+    DesiredState {
+        files,
+        settings_hooks: vec![HookEntry {
+            event: "PreToolUse".into(),
+            matcher: "Bash".into(),
+            command: "$CLAUDE_PROJECT_DIR/.claude/hooks/git-guard.sh".into(),
+        }],
+        gitignore_lines: vec![".moot/".into()],
+        roles: ["product", "qa"]
+            .iter()
+            .map(|n| DesiredRole {
+                name: n.to_string(),
+                key: n.to_string(),
+                display_name: crate::desired::team::title_case(n).replace("Qa", "QA"),
+            })
+            .collect(),
+        facts: RemoteFacts {
+            api_url: "https://mootup.io".into(),
+            space_id: "spc_1".into(),
+            space_name: "spc_1".into(),
+        },
+        bundle_version: "0.1.0+test".into(),
+        unmanaged: BTreeSet::new(),
+    }
+}
+
+fn actor(id: &str, name: &str, prefix: Option<&str>) -> Actor {
+    Actor {
+        actor_id: id.into(),
+        display_name: name.into(),
+        actor_type: "agent".into(),
+        sponsor_id: Some("usr_1".into()),
+        tenant_id: Some("ten_1".into()),
+        is_admin: false,
+        email: None,
+        agent_profile: None,
+        api_key_prefix: prefix.map(str::to_string),
+        default_space_id: None,
+        is_connected: Some(false),
+        focus_space_id: None,
+        metadata: None,
+        last_seen_at: None,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
+fn remote(agents: Vec<Actor>) -> Option<RemoteState> {
+    let mut me = actor("usr_1", "Ada", None);
+    me.actor_type = "human".into();
+    me.default_space_id = Some("spc_1".into());
+    Some(RemoteState { me, agents })
+}
+
+fn file(content: &[u8], mode: u32) -> FileState {
+    FileState::File {
+        sha256: sha256_hex(content),
+        mode,
+        content: content.to_vec(),
+    }
+}
+
+fn obs_with(files: &[(&str, FileState)]) -> Observed {
+    Observed {
+        files: LocalFiles {
+            files: files
+                .iter()
+                .map(|(p, s)| (p.to_string(), s.clone()))
+                .collect(),
+        },
+        remote: remote(vec![
+            actor("agt_p", "Product", None),
+            actor("agt_q", "QA", None),
+        ]),
+        ..Observed::default()
+    }
+}
+
+fn lock_with(files: &[(&str, &[u8], u32)]) -> Lock {
+    Lock {
+        version: 1,
+        bundle_version: "old".into(),
+        api_url: "https://mootup.io".into(),
+        space_id: "spc_1".into(),
+        space_name: "spc_1".into(),
+        roles: IndexMap::new(),
+        files: files
+            .iter()
+            .map(|(p, c, m)| LockFile {
+                path: p.to_string(),
+                policy: Policy::Managed,
+                sha256: sha256_hex(c),
+                mode: mode_string(*m),
+            })
+            .collect(),
+    }
+}
+
+fn kinds_for(plan: &crate::plan::Plan, target: &str) -> Vec<ActionKind> {
+    plan.actions
+        .iter()
+        .filter(|a| a.target.to_string() == target)
+        .map(|a| a.kind)
+        .collect()
+}
+
+fn online() -> PlanOptions {
+    PlanOptions::default()
+}
+
+#[test]
+fn fresh_workspace_issues_every_key_and_creates_every_file() {
+    let plan = build(&desired(), &obs_with(&[]), &online()).unwrap();
+    assert_eq!(kinds_for(&plan, "agent:product"), [ActionKind::IssueKey]);
+    assert_eq!(kinds_for(&plan, "agent:qa"), [ActionKind::IssueKey]);
+    for p in [
+        HOOK,
+        "CLAUDE.md",
+        "moot.toml",
+        ".gitignore",
+        ".claude/settings.json",
+    ] {
+        assert_eq!(kinds_for(&plan, p), [ActionKind::Create], "{p}");
+    }
+    assert_eq!(
+        kinds_for(&plan, ".moot/actors.json"),
+        [ActionKind::WriteSecrets]
+    );
+    assert_eq!(plan.actions.last().unwrap().kind, ActionKind::WriteLock);
+    assert!(plan.blocked.is_empty() && plan.drift.is_empty());
+    // ids are positions and every dependency comes earlier.
+    for (i, a) in plan.actions.iter().enumerate() {
+        assert_eq!(a.id, i);
+        assert!(a.depends_on.iter().all(|&d| d < i), "{a:?}");
+    }
+}
+
+#[test]
+fn required_edges_hold() {
+    let plan = build(&desired(), &obs_with(&[]), &online()).unwrap();
+    let pos = |t: &str| {
+        plan.actions
+            .iter()
+            .position(|a| a.target.to_string() == t)
+            .unwrap()
+    };
+    let secrets = &plan.actions[pos(".moot/actors.json")];
+    assert!(secrets.depends_on.contains(&pos(".gitignore")));
+    assert!(secrets.depends_on.contains(&pos("agent:product")));
+    assert!(
+        plan.actions[pos(".claude/settings.json")]
+            .depends_on
+            .contains(&pos(HOOK))
+    );
+    let lock = plan.actions.last().unwrap();
+    assert_eq!(lock.depends_on.len(), plan.actions.len() - 1);
+}
+
+#[test]
+fn in_sync_file_is_no_action_and_wrong_mode_is_chmod() {
+    let d = desired();
+    let hook = d.file(HOOK).unwrap().content.clone();
+    let plan = build(&d, &obs_with(&[(HOOK, file(&hook, 0o755))]), &online()).unwrap();
+    assert!(kinds_for(&plan, HOOK).is_empty());
+    let plan = build(&d, &obs_with(&[(HOOK, file(&hook, 0o644))]), &online()).unwrap();
+    assert_eq!(kinds_for(&plan, HOOK), [ActionKind::Chmod]);
+}
+
+#[test]
+fn untouched_file_with_changed_desire_is_updated() {
+    let d = desired();
+    let mut obs = obs_with(&[(HOOK, file(b"old", 0o755))]);
+    obs.lock = Some(lock_with(&[(HOOK, b"old", 0o755)]));
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert_eq!(kinds_for(&plan, HOOK), [ActionKind::Update]);
+    assert!(plan.drift.is_empty());
+}
+
+#[test]
+fn user_edit_is_staged_not_overwritten_and_is_drift() {
+    let d = desired();
+    let mut obs = obs_with(&[(HOOK, file(b"mine", 0o755))]);
+    obs.lock = Some(lock_with(&[(HOOK, b"old", 0o755)]));
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(kinds_for(&plan, HOOK).is_empty());
+    assert_eq!(kinds_for(&plan, &suggested_path(HOOK)), [ActionKind::Stage]);
+    assert_eq!(plan.drift.len(), 1);
+    assert_eq!(plan.drift[0].target, Target::Path(HOOK.into()));
+    // The lock keeps what moot wrote, so the edit stays visible.
+    let lock = plan.actions.last().unwrap();
+    let Op::Write { content, .. } = &lock.op else {
+        panic!()
+    };
+    assert!(content.contains(&sha256_hex(b"old")));
+
+    // Staging the same suggestion again is not an action; it is still drift.
+    let hook = d.file(HOOK).unwrap().content.clone();
+    obs.files
+        .files
+        .insert(suggested_path(HOOK), file(&hook, 0o755));
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(kinds_for(&plan, &suggested_path(HOOK)).is_empty());
+    assert_eq!(plan.drift.len(), 1);
+
+    // --overwrite replaces it, marked destructive.
+    let opts = PlanOptions {
+        overwrite: true,
+        ..online()
+    };
+    let plan = build(&d, &obs, &opts).unwrap();
+    let a = plan
+        .actions
+        .iter()
+        .find(|a| a.target.to_string() == HOOK)
+        .unwrap();
+    assert_eq!(a.kind, ActionKind::Update);
+    assert!(a.destructive);
+    assert!(plan.drift.is_empty());
+}
+
+#[test]
+fn file_predating_moot_is_staged() {
+    let plan = build(
+        &desired(),
+        &obs_with(&[(HOOK, file(b"theirs", 0o755))]),
+        &online(),
+    )
+    .unwrap();
+    assert_eq!(kinds_for(&plan, &suggested_path(HOOK)), [ActionKind::Stage]);
+    assert!(plan.drift[0].reason.contains("differs"));
+}
+
+#[test]
+fn offline_drift_is_reported_but_nothing_staged_under_moot() {
+    let mut obs = obs_with(&[(HOOK, file(b"mine", 0o755))]);
+    obs.remote = None;
+    let opts = PlanOptions {
+        offline: true,
+        ..online()
+    };
+    let plan = build(&desired(), &obs, &opts).unwrap();
+    assert_eq!(plan.drift.len(), 1);
+    assert!(
+        plan.actions
+            .iter()
+            .all(|a| !a.target.to_string().starts_with(".moot"))
+    );
+    assert!(plan.actions.iter().all(|a| !a.kind.is_remote()));
+    assert!(plan.notes.iter().any(|n| n.contains("offline")));
+}
+
+#[test]
+fn seed_edits_are_never_drift() {
+    let d = desired();
+    let mut obs = obs_with(&[("CLAUDE.md", file(b"my notes", 0o644))]);
+    let mut lock = lock_with(&[]);
+    lock.files.push(LockFile {
+        path: "CLAUDE.md".into(),
+        policy: Policy::Seed,
+        sha256: sha256_hex(b"# Team\n"),
+        mode: "0644".into(),
+    });
+    obs.lock = Some(lock.clone());
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(kinds_for(&plan, "CLAUDE.md").is_empty());
+    assert!(kinds_for(&plan, &suggested_path("CLAUDE.md")).is_empty());
+    assert!(plan.drift.is_empty());
+
+    // A changed template is offered as a suggestion, never written over.
+    lock.files[0].sha256 = sha256_hex(b"# Old team\n");
+    obs.lock = Some(lock);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(kinds_for(&plan, "CLAUDE.md").is_empty());
+    assert_eq!(
+        kinds_for(&plan, &suggested_path("CLAUDE.md")),
+        [ActionKind::Stage]
+    );
+    assert!(plan.drift.is_empty());
+}
+
+#[test]
+fn leftovers_are_removed_only_when_unchanged() {
+    let old = ".claude/skills/old/SKILL.md";
+    let mut obs = obs_with(&[(old, file(b"skill", 0o644))]);
+    obs.lock = Some(lock_with(&[(old, b"skill", 0o644)]));
+    let plan = build(&desired(), &obs, &online()).unwrap();
+    assert_eq!(kinds_for(&plan, old), [ActionKind::Remove]);
+
+    obs.files.files.insert(old.into(), file(b"edited", 0o644));
+    let plan = build(&desired(), &obs, &online()).unwrap();
+    assert!(kinds_for(&plan, old).is_empty());
+    assert!(plan.notes.iter().any(|n| n.contains(old)));
+}
+
+#[test]
+fn unmanaged_paths_are_never_touched() {
+    let mut d = desired();
+    d.unmanaged.insert(HOOK.into());
+    let plan = build(&d, &obs_with(&[(HOOK, file(b"mine", 0o600))]), &online()).unwrap();
+    assert!(
+        plan.actions
+            .iter()
+            .all(|a| !a.target.to_string().contains("git-guard"))
+    );
+    assert!(plan.drift.is_empty());
+}
+
+#[test]
+fn symlinks_and_unsafe_paths_are_blocked() {
+    let plan = build(
+        &desired(),
+        &obs_with(&[(HOOK, FileState::Symlink)]),
+        &online(),
+    )
+    .unwrap();
+    assert_eq!(plan.blocked[0].target, Target::Path(HOOK.into()));
+    let plan = build(
+        &desired(),
+        &obs_with(&[("moot.toml", FileState::Unsafe("x is a symlink".into()))]),
+        &online(),
+    )
+    .unwrap();
+    assert!(
+        plan.blocked
+            .iter()
+            .any(|b| b.target == Target::Path("moot.toml".into()))
+    );
+}
+
+#[test]
+fn settings_merge_cases() {
+    let d = desired();
+    let plan = build(
+        &d,
+        &obs_with(&[(".claude/settings.json", file(b"{}", 0o644))]),
+        &online(),
+    )
+    .unwrap();
+    assert_eq!(
+        kinds_for(&plan, ".claude/settings.json"),
+        [ActionKind::Merge]
+    );
+    let plan = build(
+        &d,
+        &obs_with(&[(".claude/settings.json", file(b"{\"hooks\": ", 0o644))]),
+        &online(),
+    )
+    .unwrap();
+    assert!(plan.blocked[0].reason.contains("not valid JSON"));
+    assert!(kinds_for(&plan, ".claude/settings.json").is_empty());
+    let merged = crate::plan::settings_merge::merge(Some("{\"a\":1}"), &d.settings_hooks)
+        .unwrap()
+        .unwrap();
+    let plan = build(
+        &d,
+        &obs_with(&[(".claude/settings.json", file(merged.as_bytes(), 0o644))]),
+        &online(),
+    )
+    .unwrap();
+    assert!(kinds_for(&plan, ".claude/settings.json").is_empty());
+}
+
+#[test]
+fn gitignore_lines_are_appended() {
+    let plan = build(
+        &desired(),
+        &obs_with(&[(".gitignore", file(b"target/\n", 0o644))]),
+        &online(),
+    )
+    .unwrap();
+    let a = plan
+        .actions
+        .iter()
+        .find(|a| a.target.to_string() == ".gitignore")
+        .unwrap();
+    assert_eq!(a.kind, ActionKind::AppendLines);
+    let Op::Write { content, .. } = &a.op else {
+        panic!()
+    };
+    assert!(content.starts_with("target/\n") && content.ends_with(".moot/\n"));
+    let plan = build(
+        &desired(),
+        &obs_with(&[(".gitignore", file(b"/.moot\n", 0o644))]),
+        &online(),
+    )
+    .unwrap();
+    assert!(kinds_for(&plan, ".gitignore").is_empty());
+}
+
+fn held(role: &str, id: &str, prefix: &str) -> HeldKeys {
+    let mut roles = IndexMap::new();
+    roles.insert(
+        role.to_string(),
+        HeldKey {
+            actor_id: id.into(),
+            display_name: crate::desired::team::title_case(role),
+            prefix: prefix.into(),
+        },
+    );
+    HeldKeys {
+        space_id: "spc_1".into(),
+        space_name: "spc_1".into(),
+        api_url: "https://mootup.io".into(),
+        roles,
+    }
+}
+
+#[test]
+fn key_table_rows() {
+    let d = desired();
+    // Missing agent: blocked.
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![actor("agt_p", "product", None)]);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert_eq!(plan.blocked.len(), 1);
+    assert_eq!(plan.blocked[0].target, Target::Agent("qa".into()));
+    // Matched case-insensitively, so the name differs: rename.
+    assert!(kinds_for(&plan, "agent:product").contains(&ActionKind::RenameAgent));
+
+    // Has a key, held with the same prefix: nothing.
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![
+        actor("agt_p", "Product", Some("convo_ab")),
+        actor("agt_q", "QA", Some("convo_cd")),
+    ]);
+    obs.held = Some(held("product", "agt_p", "convo_ab"));
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(kinds_for(&plan, "agent:product").is_empty());
+    // Has a key not held here: drift, not rotated.
+    assert!(kinds_for(&plan, "agent:qa").is_empty());
+    assert_eq!(plan.drift[0].target, Target::Agent("qa".into()));
+    assert_eq!(plan.drift[0].reason, "key not held here");
+    // Prefix differs: drift too.
+    obs.held = Some(held("product", "agt_p", "convo_zz"));
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert_eq!(plan.drift.len(), 2);
+
+    // --replace: rotate-key, destructive, forced; warns when connected.
+    obs.remote.as_mut().unwrap().agents[1].is_connected = Some(true);
+    let opts = PlanOptions {
+        replace: vec!["qa".into()],
+        ..online()
+    };
+    let plan = build(&d, &obs, &opts).unwrap();
+    let a = plan
+        .actions
+        .iter()
+        .find(|a| a.target.to_string() == "agent:qa")
+        .unwrap();
+    assert_eq!(a.kind, ActionKind::RotateKey);
+    assert!(a.destructive && a.reason.contains("connected"));
+    assert!(matches!(a.op, Op::RotateKey { force: true, .. }));
+    // --rotate-all rotates every role.
+    let opts = PlanOptions {
+        rotate_all: true,
+        ..online()
+    };
+    let plan = build(&d, &obs, &opts).unwrap();
+    assert_eq!(plan.count(ActionKind::RotateKey), 2);
+}
+
+#[test]
+fn lock_actor_id_wins_over_display_name() {
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![
+        actor("agt_old", "Product Owner", None),
+        actor("agt_p2", "Product", None),
+        actor("agt_q", "QA", None),
+    ]);
+    let mut lock = lock_with(&[]);
+    lock.roles.insert(
+        "product".into(),
+        LockRole {
+            actor_id: "agt_old".into(),
+        },
+    );
+    obs.lock = Some(lock);
+    let plan = build(&d, &obs, &online()).unwrap();
+    let rename = plan
+        .actions
+        .iter()
+        .find(|a| a.kind == ActionKind::RenameAgent)
+        .unwrap();
+    assert!(matches!(&rename.op, Op::Rename { actor_id, .. } if actor_id == "agt_old"));
+}
+
+#[test]
+fn held_keys_of_other_roles_are_kept() {
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![
+        actor("agt_p", "Product", Some("convo_ab")),
+        actor("agt_q", "QA", None),
+    ]);
+    obs.held = Some(held("product", "agt_p", "convo_ab"));
+    let plan = build(&d, &obs, &online()).unwrap();
+    let w = plan
+        .actions
+        .iter()
+        .find(|a| a.kind == ActionKind::WriteSecrets)
+        .unwrap();
+    let Op::WriteSecrets(spec) = &w.op else {
+        panic!()
+    };
+    let sources: Vec<(&str, KeySource)> = spec
+        .roles
+        .iter()
+        .map(|r| (r.role.as_str(), r.source))
+        .collect();
+    assert_eq!(
+        sources,
+        [("product", KeySource::Held), ("qa", KeySource::Issued)]
+    );
+}
+
+#[test]
+fn secrets_blocked_when_moot_dir_is_tracked() {
+    let mut obs = obs_with(&[]);
+    obs.moot_tracked = true;
+    let plan = build(&desired(), &obs, &online()).unwrap();
+    assert!(
+        plan.blocked
+            .iter()
+            .any(|b| b.reason.contains("tracked by git"))
+    );
+    assert_eq!(plan.count(ActionKind::WriteSecrets), 0);
+}
+
+#[test]
+fn converged_workspace_has_no_changes() {
+    let d = desired();
+    // Apply the fresh plan's writes to a simulated disk, then plan again.
+    let obs0 = obs_with(&[]);
+    let plan = build(&d, &obs0, &online()).unwrap();
+    let mut files = Vec::new();
+    let mut lock_text = String::new();
+    for a in &plan.actions {
+        if let Op::Write {
+            path,
+            content,
+            mode,
+        } = &a.op
+        {
+            if path == "moot.lock" {
+                lock_text = content.clone();
+            }
+            files.push((path.clone(), file(content.as_bytes(), *mode)));
+        }
+    }
+    let mut obs = obs_with(&[]);
+    for (p, s) in files {
+        obs.files.files.insert(p, s);
+    }
+    obs.lock = Some(Lock::parse(&lock_text, std::path::Path::new("moot.lock")).unwrap());
+    obs.remote = remote(vec![
+        actor("agt_p", "Product", Some("convo_aa")),
+        actor("agt_q", "QA", Some("convo_bb")),
+    ]);
+    let mut h = held("product", "agt_p", "convo_aa");
+    h.roles.insert(
+        "qa".into(),
+        HeldKey {
+            actor_id: "agt_q".into(),
+            display_name: "QA".into(),
+            prefix: "convo_bb".into(),
+        },
+    );
+    obs.held = Some(h);
+    obs.actors_file_mode = Some(0o600);
+    obs.moot_dir_mode = Some(0o700);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(!plan.has_changes(), "{plan:#?}");
+    // And offline, from the lock alone.
+    obs.remote = None;
+    let plan = build(
+        &d,
+        &obs,
+        &PlanOptions {
+            offline: true,
+            ..online()
+        },
+    )
+    .unwrap();
+    assert!(!plan.has_changes(), "{plan:#?}");
+}
