@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod desired;
 pub mod error;
+pub mod fsutil;
 pub mod observed;
 pub mod plan;
 pub mod printer;

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod gitignore;
 pub mod graph;
 pub mod planner;
+pub mod saved;
 pub mod settings_merge;
 
 pub use action::{Action, ActionKind, Blocked, Drift, Op, Plan, Target};

@@ -1,0 +1,159 @@
+//! Saved plans (`moot plan --out FILE`, `moot apply FILE`): the actions plus
+//! fingerprints of the observed state they were made from, so apply can
+//! refuse a plan whose world has moved on. No secret is ever saved: key
+//! actions carry actor ids, and the key file's content is composed at apply
+//! time.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::plan::planner::{Observed, PlanOptions};
+
+pub const SAVED_FORMAT: &str = "moot-plan";
+pub const SAVED_VERSION: u32 = 1;
+
+/// Digests of what the plan was computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// team.toml, the bundle, every scanned file, the key file's shape.
+    pub local: String,
+    /// The caller and its agents (None offline).
+    pub remote: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedOptions {
+    pub offline: bool,
+    pub overwrite: bool,
+    pub rotate_all: bool,
+    pub replace: Vec<String>,
+}
+
+impl From<&PlanOptions> for SavedOptions {
+    fn from(o: &PlanOptions) -> Self {
+        SavedOptions {
+            offline: o.offline,
+            overwrite: o.overwrite,
+            rotate_all: o.rotate_all,
+            replace: o.replace.clone(),
+        }
+    }
+}
+
+impl From<&SavedOptions> for PlanOptions {
+    fn from(o: &SavedOptions) -> Self {
+        PlanOptions {
+            offline: o.offline,
+            overwrite: o.overwrite,
+            rotate_all: o.rotate_all,
+            replace: o.replace.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub format: String,
+    pub format_version: u32,
+    pub moot_version: String,
+    /// The workspace the plan was made for (absolute).
+    pub workspace: String,
+    pub api_url: String,
+    pub options: SavedOptions,
+    pub fingerprint: Fingerprint,
+    pub plan: Plan,
+}
+
+impl SavedPlan {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    pub fn load(path: &Path) -> Result<SavedPlan> {
+        let hint = "make a new one with `moot plan --out FILE`";
+        let bytes = std::fs::read(path).map_err(|e| Error::io("reading plan", path, e))?;
+        let saved: SavedPlan = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::user(
+                format!(
+                    "{}:{}:{}: not a moot plan file ({})",
+                    path.display(),
+                    e.line(),
+                    e.column(),
+                    first_line(&e.to_string())
+                ),
+                hint,
+            )
+        })?;
+        if saved.format != SAVED_FORMAT || saved.format_version != SAVED_VERSION {
+            return Err(Error::user(
+                format!(
+                    "{}: plan format {} v{} is not supported (this moot reads {SAVED_FORMAT} v{SAVED_VERSION})",
+                    path.display(),
+                    saved.format,
+                    saved.format_version
+                ),
+                hint,
+            ));
+        }
+        Ok(saved)
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.split(" at line").next().unwrap_or(s).to_string()
+}
+
+fn hex(d: impl AsRef<[u8]>) -> String {
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Fingerprints the observed state (and the desired inputs). Key prefixes
+/// enter only through the hash.
+pub fn fingerprint(obs: &Observed, team_sha: &str, bundle_version: &str, api_url: &str) -> Fingerprint {
+    let mut h = Sha256::new();
+    let mut line = |s: &str| {
+        h.update(s.as_bytes());
+        h.update(b"\n");
+    };
+    line(&format!("team {team_sha}"));
+    line(&format!("bundle {bundle_version}"));
+    for (p, st) in &obs.files.files {
+        line(&format!("file {p} {}", st.fingerprint()));
+    }
+    line(&format!("lock {:?}", obs.lock));
+    if let Some(held) = &obs.held {
+        line(&format!("held {} {} {}", held.space_id, held.space_name, held.api_url));
+        for (k, v) in &held.roles {
+            line(&format!("held-role {k} {} {} {}", v.actor_id, v.display_name, v.prefix));
+        }
+    }
+    line(&format!(
+        "modes {:?} {:?} {}",
+        obs.actors_file_mode, obs.moot_dir_mode, obs.moot_tracked
+    ));
+    let local = hex(h.finalize());
+    let remote = obs.remote.as_ref().map(|r| {
+        let mut h = Sha256::new();
+        h.update(format!("api {api_url}\n").as_bytes());
+        h.update(format!("me {} {:?}\n", r.me.actor_id, r.me.default_space_id).as_bytes());
+        let mut agents: Vec<_> = r.agents.iter().collect();
+        agents.sort_by(|a, b| a.actor_id.cmp(&b.actor_id));
+        for a in agents {
+            h.update(
+                format!(
+                    "agent {} {} {:?} {:?}\n",
+                    a.actor_id, a.display_name, a.api_key_prefix, a.is_connected
+                )
+                .as_bytes(),
+            );
+        }
+        hex(h.finalize())
+    });
+    Fingerprint { local, remote }
+}
