@@ -39,10 +39,7 @@ pub fn load_team(path: &Path) -> Result<TeamFile, crate::error::Error> {
 /// Parses and validates team.toml source; `path` is only used in messages.
 pub fn parse_team(src: &str, path: &Path) -> Result<TeamFile, TeamError> {
     toml::from_str::<TeamFile>(src).map_err(|e| {
-        let (line, column) = e
-            .span()
-            .map(|s| line_col(src, s.start))
-            .unwrap_or((1, 1));
+        let (line, column) = e.span().map(|s| line_col(src, s.start)).unwrap_or((1, 1));
         TeamError {
             path: path.to_path_buf(),
             line,

@@ -3,3 +3,4 @@
 //! moot.lock, actors.json). Reads only.
 
 pub mod api;
+pub mod credentials;
