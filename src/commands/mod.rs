@@ -1,6 +1,8 @@
 //! One operation per command; each is a thin wrapper that wires the desired,
 //! observed, plan, apply and printer modules together.
 
+pub mod login;
+
 use crate::Outcome;
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -29,9 +31,9 @@ pub fn run(cli: Cli) -> i32 {
 fn dispatch(cli: Cli, printer: &Printer) -> Result<Outcome> {
     let _ = printer;
     match cli.command {
+        Command::Login(args) => login::run(args, printer),
         Command::Init(_)
         | Command::Templates
-        | Command::Login(_)
         | Command::Plan(_)
         | Command::Apply(_)
         | Command::Check

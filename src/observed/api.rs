@@ -1,6 +1,23 @@
-//! The Moot API client.
+//! The Moot API client (api-contract.md is the authority for shapes).
+//!
+//! One `reqwest` connection pool behind an `Arc`, so clones are cheap and
+//! share it. Reads (`GET`) retry transient failures; calls that change state
+//! on the server (`rotate-key`, `PATCH`, ticket exchange) are sent exactly
+//! once, because repeating a rotation would burn the key the first attempt
+//! may already have issued. Bodies are read with a size cap. No token or key
+//! ever appears in an error message: paths that carry a ticket id are shown
+//! with the id masked, and body excerpts are redacted.
 
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
 
 /// `Actor.model_dump()`: 16 fields. Unknown fields are ignored and optional
 /// ones may be missing (the backend adds fields over time).
@@ -13,7 +30,7 @@ pub struct Actor {
     pub sponsor_id: Option<String>,
     #[serde(default)]
     pub tenant_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_false")]
     pub is_admin: bool,
     #[serde(default)]
     pub email: Option<String>,
@@ -35,14 +52,862 @@ pub struct Actor {
     pub updated_at: String,
 }
 
+impl Actor {
+    pub fn is_agent(&self) -> bool {
+        self.actor_type == "agent"
+    }
+
+    pub fn is_human(&self) -> bool {
+        self.actor_type == "human"
+    }
+}
+
+fn null_as_false<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or(false))
+}
+
+/// A key the server issued (by rotate-key or a ticket exchange). Never empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuedKey {
+    pub actor_id: String,
+    pub api_key: Secret,
+    /// As the server reported it; computed from the key when it did not.
+    pub api_key_prefix: Option<String>,
+    pub display_name: Option<String>,
+}
+
+/// The largest body moot reads; a bigger one is an error, not an OOM.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// How much of an unexpected body an error message shows.
+const SNIPPET_BYTES: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOptions {
+    pub connect_timeout: Duration,
+    /// For the whole call, body included.
+    pub timeout: Duration,
+    /// Extra attempts for a read after a transient failure.
+    pub retries: u32,
+}
+
+impl ClientOptions {
+    /// 5 s to connect, 30 s per call, 2 retries; no environment involved.
+    pub const BUILTIN: ClientOptions = ClientOptions {
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(30),
+        retries: 2,
+    };
+
+    /// The built-in values overridden by `MOOT_HTTP_TIMEOUT` (seconds, may be
+    /// fractional) and `MOOT_HTTP_RETRIES`; unparsable values are ignored.
+    pub fn from_env() -> Self {
+        let mut opts = Self::BUILTIN;
+        if let Some(secs) = env_parse::<f64>("MOOT_HTTP_TIMEOUT")
+            && secs.is_finite()
+            && secs > 0.0
+        {
+            opts.timeout = Duration::from_secs_f64(secs);
+            opts.connect_timeout = opts.connect_timeout.min(opts.timeout);
+        }
+        if let Some(n) = env_parse::<u32>("MOOT_HTTP_RETRIES") {
+            opts.retries = n.min(10);
+        }
+        opts
+    }
+}
+
+/// `Default` honours the environment (see [`ClientOptions::from_env`]), so
+/// every command gets `MOOT_HTTP_TIMEOUT`/`MOOT_HTTP_RETRIES` for free.
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self::from_env()
+    }
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok()?.trim().parse().ok()
+}
+
+/// What went wrong talking to the API. Every message names the call
+/// (`METHOD /path`) and the HTTP status where there is one.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("HTTP {status} from {url}")]
-    Status { status: u16, url: String },
+    #[error("{call}: HTTP 401 Unauthorized: the server rejected the token")]
+    Unauthorized { call: Call },
+
+    #[error("{call}: HTTP 403 Forbidden{}", detail_suffix(.detail))]
+    Forbidden { call: Call, detail: Option<String> },
+
+    #[error("{call}: HTTP 404 Not Found{}", detail_suffix(.detail))]
+    NotFound { call: Call, detail: Option<String> },
+
+    #[error("{call}: HTTP 409 Conflict: the agent is connected{}", detail_suffix(.detail))]
+    Conflict { call: Call, detail: Option<String> },
+
+    #[error("{call}: HTTP 410 Gone: the registration ticket expired")]
+    TicketExpired { call: Call },
+
+    #[error("{call}: HTTP 409 Conflict: the registration ticket was already used")]
+    TicketUsed { call: Call },
+
+    /// Any other 4xx (400, 405, 422, ...).
+    #[error("{call}: HTTP {status}{}", detail_suffix(.detail))]
+    Rejected {
+        call: Call,
+        status: u16,
+        detail: Option<String>,
+    },
+
+    #[error("{call}: HTTP {status}: server error{}", detail_suffix(.detail))]
+    Server {
+        call: Call,
+        status: u16,
+        detail: Option<String>,
+    },
+
+    #[error("{call}: no complete answer within {} s", .after.as_secs_f64())]
+    Timeout { call: Call, after: Duration },
+
+    #[error("{call}: cannot connect to {base_url}: {reason}")]
+    Connect {
+        call: Call,
+        base_url: String,
+        reason: String,
+    },
+
+    /// A transport failure that is neither a timeout nor a refused connection.
+    #[error("{call}: network error: {reason}")]
+    Network { call: Call, reason: String },
+
+    #[error("{call}: HTTP {status}: unexpected answer ({reason}){}", snippet_suffix(.snippet))]
+    InvalidBody {
+        call: Call,
+        status: u16,
+        reason: String,
+        snippet: Option<String>,
+    },
+
+    #[error("{call}: HTTP {status}: the answer is larger than {limit} bytes")]
+    BodyTooLarge {
+        call: Call,
+        status: u16,
+        limit: usize,
+    },
+
+    #[error(
+        "{call}: HTTP {status}: the server answered without a usable api_key \
+         (and no registration_ticket_id); no key was stored"
+    )]
+    EmptyKey { call: Call, status: u16 },
+
+    #[error("invalid API URL `{url}`: {reason}")]
+    InvalidUrl { url: String, reason: String },
+}
+
+/// The method and the path of a call, as errors show it (ticket ids masked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub method: Method,
+    pub path: String,
+}
+
+impl fmt::Display for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+fn detail_suffix(detail: &Option<String>) -> String {
+    detail
+        .as_deref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default()
+}
+
+fn snippet_suffix(snippet: &Option<String>) -> String {
+    snippet
+        .as_deref()
+        .map(|s| format!("; the body starts: {s:?}"))
+        .unwrap_or_default()
 }
 
 impl ApiError {
     pub fn hint(&self) -> Option<String> {
-        None
+        let hint = match self {
+            ApiError::Unauthorized { .. } => {
+                "your token was rejected; run `moot login` (or fix MOOT_TOKEN)".to_string()
+            }
+            ApiError::Forbidden { call, .. } if call.path.ends_with("/me/agents") => {
+                "the token is probably an agent key, not a personal access token; \
+                 log in with a `mootup_pat_` token: `moot login`"
+                    .to_string()
+            }
+            ApiError::Forbidden { .. } => {
+                "the token is not allowed to do this; is it your personal access token \
+                 and are you the agent's sponsor?"
+                    .to_string()
+            }
+            ApiError::NotFound { .. } => {
+                "the agent may have been deleted on the platform, or belongs to another \
+                 account; run `moot plan` to see the current state"
+                    .to_string()
+            }
+            ApiError::Conflict { .. } => {
+                "agent is connected; use `--replace ROLE` to force (it will be disconnected)"
+                    .to_string()
+            }
+            ApiError::TicketExpired { .. } | ApiError::TicketUsed { .. } => {
+                "the new key is lost; rotate it again with `--replace ROLE`".to_string()
+            }
+            ApiError::Rejected { .. } => return None,
+            ApiError::Server { call, .. } if call.method == Method::POST => {
+                "the server failed; the key may or may not have been rotated: run `moot plan` \
+                 to see where things stand"
+                    .to_string()
+            }
+            ApiError::Server { .. } => "the Moot server failed; try again later".to_string(),
+            ApiError::Timeout { .. } => {
+                "the server is slow or unreachable; set MOOT_HTTP_TIMEOUT (seconds) to wait longer"
+                    .to_string()
+            }
+            ApiError::Connect { .. } | ApiError::Network { .. } => {
+                "check MOOT_API_URL (or --api-url) and that the server is up".to_string()
+            }
+            ApiError::InvalidBody { .. } | ApiError::BodyTooLarge { .. } => {
+                "something other than the Moot API answered (a proxy, a captive portal?); \
+                 check MOOT_API_URL"
+                    .to_string()
+            }
+            ApiError::EmptyKey { .. } => {
+                "the old key may already be invalid; rotate again with `--replace ROLE`".to_string()
+            }
+            ApiError::InvalidUrl { .. } => {
+                "use a URL like https://mootup.io (MOOT_API_URL or --api-url)".to_string()
+            }
+        };
+        Some(hint)
+    }
+
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Unauthorized { .. } => Some(401),
+            ApiError::Forbidden { .. } => Some(403),
+            ApiError::NotFound { .. } => Some(404),
+            ApiError::Conflict { .. } | ApiError::TicketUsed { .. } => Some(409),
+            ApiError::TicketExpired { .. } => Some(410),
+            ApiError::Rejected { status, .. }
+            | ApiError::Server { status, .. }
+            | ApiError::InvalidBody { status, .. }
+            | ApiError::BodyTooLarge { status, .. }
+            | ApiError::EmptyKey { status, .. } => Some(*status),
+            ApiError::Timeout { .. }
+            | ApiError::Connect { .. }
+            | ApiError::Network { .. }
+            | ApiError::InvalidUrl { .. } => None,
+        }
+    }
+}
+
+/// Which call this is: decides how 403/409 read and whether to retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Read,
+    Rotate,
+    Exchange,
+    Write,
+}
+
+/// Everything in a path segment except unreserved letters, digits, `-`, `_`
+/// and `~` is escaped: `/` cannot add a segment and `.` cannot make one.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
+
+#[derive(Clone)]
+pub struct ApiClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    token: Option<Secret>,
+    opts: ClientOptions,
+}
+
+impl fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base_url", &self.inner.base_url)
+            .field("token", &self.inner.token)
+            .field("opts", &self.inner.opts)
+            .finish()
+    }
+}
+
+impl ApiClient {
+    pub fn new(
+        base_url: &str,
+        token: Option<Secret>,
+        opts: ClientOptions,
+    ) -> Result<Self, ApiError> {
+        let base_url = normalize_base_url(base_url)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(opts.connect_timeout)
+            .timeout(opts.timeout)
+            .user_agent(concat!("moot/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::InvalidUrl {
+                url: base_url.clone(),
+                reason: format!("cannot set up the HTTP client: {e}"),
+            })?;
+        Ok(ApiClient {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                token,
+                opts,
+            }),
+        })
+    }
+
+    /// The base URL without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    pub async fn me(&self) -> Result<Actor, ApiError> {
+        let call = Call::new(Method::GET, "/api/actors/me".into());
+        let (status, body) = self.send(&call, Kind::Read, None, true, false).await?;
+        parse(&call, status, &body, self.redact_list())
+    }
+
+    /// Every agent the caller sponsors (403 when the caller is an agent).
+    pub async fn my_agents(&self) -> Result<Vec<Actor>, ApiError> {
+        let call = Call::new(Method::GET, "/api/actors/me/agents".into());
+        let (status, body) = self.send(&call, Kind::Read, None, true, false).await?;
+        let actors: Vec<Actor> = parse(&call, status, &body, self.redact_list())?;
+        Ok(actors.into_iter().filter(Actor::is_agent).collect())
+    }
+
+    pub async fn me_and_agents(&self) -> Result<(Actor, Vec<Actor>), ApiError> {
+        tokio::try_join!(self.me(), self.my_agents())
+    }
+
+    /// Issues a new key for the agent, invalidating the old one at once.
+    /// Sent exactly once, never retried. `force` adds `X-Force-Rotate: true`
+    /// (needed when the agent is connected). An answer holding a
+    /// `registration_ticket_id` instead of the key is exchanged here.
+    pub async fn rotate_key(&self, actor_id: &str, force: bool) -> Result<IssuedKey, ApiError> {
+        let path = format!("/api/actors/{}/rotate-key", segment(actor_id)?);
+        let call = Call::new(Method::POST, path);
+        let (status, body) = self.send(&call, Kind::Rotate, None, true, force).await?;
+        let value: serde_json::Value = parse_secret_bearing(&call, status, &body)?;
+        let obj = value.as_object().ok_or_else(|| ApiError::InvalidBody {
+            call: call.clone(),
+            status: status.as_u16(),
+            reason: "expected a JSON object".into(),
+            snippet: None,
+        })?;
+        let key = match non_empty_str(obj.get("api_key")) {
+            Some(key) => IssuedKey {
+                actor_id: non_empty_str(obj.get("actor_id"))
+                    .unwrap_or(actor_id)
+                    .to_string(),
+                api_key: Secret::new(key),
+                api_key_prefix: non_empty_str(obj.get("api_key_prefix")).map(str::to_string),
+                display_name: non_empty_str(obj.get("display_name")).map(str::to_string),
+            },
+            None => match non_empty_str(obj.get("registration_ticket_id")) {
+                Some(ticket) => self.exchange_ticket(ticket).await?,
+                None => {
+                    return Err(ApiError::EmptyKey {
+                        call,
+                        status: status.as_u16(),
+                    });
+                }
+            },
+        };
+        if key.actor_id != actor_id {
+            // Storing it under this role would hand the role someone else's key.
+            return Err(ApiError::InvalidBody {
+                call,
+                status: status.as_u16(),
+                reason: format!(
+                    "the key issued is for actor {}, not {actor_id}",
+                    key.actor_id
+                ),
+                snippet: None,
+            });
+        }
+        Ok(key)
+    }
+
+    /// Trades a registration ticket for the key it holds (no auth header).
+    pub async fn exchange_ticket(&self, ticket_id: &str) -> Result<IssuedKey, ApiError> {
+        let real_path = format!("/api/registration-tickets/{}/exchange", segment(ticket_id)?);
+        // The ticket is as good as a key for five minutes: never show it.
+        let call = Call::new(
+            Method::POST,
+            "/api/registration-tickets/(ticket)/exchange".into(),
+        );
+        let (status, body) = self
+            .send_to(&call, &real_path, Kind::Exchange, None, false, false)
+            .await?;
+        let answer: Exchanged = parse_secret_bearing(&call, status, &body)?;
+        let api_key = answer
+            .api_key
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| ApiError::EmptyKey {
+                call: call.clone(),
+                status: status.as_u16(),
+            })?;
+        let api_key = Secret::new(api_key);
+        Ok(IssuedKey {
+            actor_id: answer.actor_id,
+            api_key_prefix: answer
+                .api_key_prefix
+                .or_else(|| Some(api_key.prefix().to_string())),
+            api_key,
+            display_name: answer.display_name,
+        })
+    }
+
+    /// Renames an agent (`PATCH`, never retried).
+    pub async fn rename(&self, actor_id: &str, display_name: &str) -> Result<Actor, ApiError> {
+        let path = format!("/api/actors/{}", segment(actor_id)?);
+        let call = Call::new(Method::PATCH, path);
+        let body = serde_json::json!({ "display_name": display_name });
+        let (status, bytes) = self
+            .send(&call, Kind::Write, Some(body), true, false)
+            .await?;
+        parse(&call, status, &bytes, self.redact_list())
+    }
+
+    /// `GET /health`, without credentials.
+    pub async fn health(&self) -> Result<(), ApiError> {
+        let call = Call::new(Method::GET, "/health".into());
+        self.send(&call, Kind::Read, None, false, false).await?;
+        Ok(())
+    }
+
+    fn redact_list(&self) -> Vec<&str> {
+        self.inner.token.iter().map(Secret::expose).collect()
+    }
+
+    async fn send(
+        &self,
+        call: &Call,
+        kind: Kind,
+        json: Option<serde_json::Value>,
+        auth: bool,
+        force: bool,
+    ) -> Result<(StatusCode, Vec<u8>), ApiError> {
+        let path = call.path.clone();
+        self.send_to(call, &path, kind, json, auth, force).await
+    }
+
+    /// Sends the call (retrying reads on transient failures) and returns a
+    /// 2xx status with its body; anything else becomes an `ApiError`.
+    async fn send_to(
+        &self,
+        call: &Call,
+        path: &str,
+        kind: Kind,
+        json: Option<serde_json::Value>,
+        auth: bool,
+        force: bool,
+    ) -> Result<(StatusCode, Vec<u8>), ApiError> {
+        let url = format!("{}{path}", self.inner.base_url);
+        let attempts = if kind == Kind::Read {
+            self.inner.opts.retries + 1
+        } else {
+            1
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self
+                .attempt(call, &url, kind, json.as_ref(), auth, force)
+                .await;
+            let transient = match &result {
+                Err(ApiError::Connect { .. }) => true,
+                Err(ApiError::Server { status, .. }) => matches!(status, 502..=504),
+                _ => false,
+            };
+            if !transient || attempt >= attempts {
+                return result;
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        call: &Call,
+        url: &str,
+        kind: Kind,
+        json: Option<&serde_json::Value>,
+        auth: bool,
+        force: bool,
+    ) -> Result<(StatusCode, Vec<u8>), ApiError> {
+        let mut req = self
+            .inner
+            .http
+            .request(call.method.clone(), url)
+            .header(ACCEPT, "application/json");
+        if auth && let Some(token) = &self.inner.token {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    ApiError::Network {
+                        call: call.clone(),
+                        reason: "the token holds characters not allowed in an HTTP header".into(),
+                    }
+                })?;
+            value.set_sensitive(true);
+            req = req.header(AUTHORIZATION, value);
+        }
+        if force {
+            req = req.header("X-Force-Rotate", "true");
+        }
+        if let Some(json) = json {
+            req = req
+                .header(CONTENT_TYPE, "application/json")
+                .body(json.to_string());
+        }
+        let mut resp = req.send().await.map_err(|e| self.transport(call, e))?;
+        let status = resp.status();
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+        {
+            return Err(too_large(call, status));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(call, e))? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large(call, status));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if status.is_success() {
+            return Ok((status, body));
+        }
+        Err(status_error(call, kind, status, &body, &self.redact_list()))
+    }
+
+    fn transport(&self, call: &Call, e: reqwest::Error) -> ApiError {
+        if e.is_timeout() {
+            return ApiError::Timeout {
+                call: call.clone(),
+                after: self.inner.opts.timeout,
+            };
+        }
+        let reason = error_chain(&e);
+        if e.is_connect() {
+            // reqwest's connect timeout is reported as a connect error
+            // whose source is a timeout.
+            if reason.contains("timed out") {
+                return ApiError::Timeout {
+                    call: call.clone(),
+                    after: self.inner.opts.connect_timeout,
+                };
+            }
+            return ApiError::Connect {
+                call: call.clone(),
+                base_url: self.inner.base_url.clone(),
+                reason,
+            };
+        }
+        ApiError::Network {
+            call: call.clone(),
+            reason,
+        }
+    }
+}
+
+impl Call {
+    fn new(method: Method, path: String) -> Self {
+        Call { method, path }
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    // 100 ms, 300 ms, 900 ms, ... capped at 2 s.
+    let ms = 100u64.saturating_mul(3u64.saturating_pow(attempt.saturating_sub(1)));
+    Duration::from_millis(ms.min(2_000))
+}
+
+fn too_large(call: &Call, status: StatusCode) -> ApiError {
+    ApiError::BodyTooLarge {
+        call: call.clone(),
+        status: status.as_u16(),
+        limit: MAX_BODY_BYTES,
+    }
+}
+
+/// The innermost useful reason ("Connection refused (os error 111)"),
+/// without the URL reqwest puts in front (it holds nothing secret, but the
+/// call is already named).
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut reason = None;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        reason = Some(s.to_string());
+        source = s.source();
+    }
+    redact(&reason.unwrap_or_else(|| e.to_string()), &[])
+}
+
+fn status_error(
+    call: &Call,
+    kind: Kind,
+    status: StatusCode,
+    body: &[u8],
+    secrets: &[&str],
+) -> ApiError {
+    let call = call.clone();
+    let detail = error_detail(body, secrets);
+    match (status.as_u16(), kind) {
+        (401, _) => ApiError::Unauthorized { call },
+        (403, _) => ApiError::Forbidden { call, detail },
+        (404, _) => ApiError::NotFound { call, detail },
+        (409, Kind::Exchange) => ApiError::TicketUsed { call },
+        (410, Kind::Exchange) => ApiError::TicketExpired { call },
+        (409, Kind::Rotate) => ApiError::Conflict { call, detail },
+        (s @ 500..=599, _) => ApiError::Server {
+            call,
+            status: s,
+            detail,
+        },
+        (s, _) => ApiError::Rejected {
+            call,
+            status: s,
+            detail,
+        },
+    }
+}
+
+/// The server's explanation of an error: FastAPI's `{"detail": "..."}`, or
+/// a short redacted excerpt of whatever else came back.
+fn error_detail(body: &[u8], secrets: &[&str]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        let detail = match value.get("detail") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => value.to_string(),
+        };
+        return Some(redact(&truncate(&detail, SNIPPET_BYTES), secrets));
+    }
+    Some(snippet(body, secrets))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    call: &Call,
+    status: StatusCode,
+    body: &[u8],
+    secrets: Vec<&str>,
+) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::InvalidBody {
+        call: call.clone(),
+        status: status.as_u16(),
+        reason: if e.is_syntax() || e.is_eof() {
+            "not JSON".into()
+        } else {
+            redact(&e.to_string(), &secrets)
+        },
+        snippet: Some(snippet(body, &secrets)),
+    })
+}
+
+/// Like `parse`, for answers that carry a key: a JSON body of the wrong shape
+/// is never quoted (it may hold the key); a non-JSON one (a proxy's HTML
+/// page) is, redacted.
+fn parse_secret_bearing<T: serde::de::DeserializeOwned>(
+    call: &Call,
+    status: StatusCode,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|_| {
+        let is_json = serde_json::from_slice::<serde_json::Value>(body).is_ok();
+        ApiError::InvalidBody {
+            call: call.clone(),
+            status: status.as_u16(),
+            reason: if is_json {
+                "JSON of the wrong shape".into()
+            } else {
+                "not JSON".into()
+            },
+            snippet: (!is_json).then(|| snippet(body, &[])),
+        }
+    })
+}
+
+#[derive(Deserialize)]
+struct Exchanged {
+    actor_id: String,
+    #[serde(default)]
+    api_key: Option<String>,
+    #[serde(default)]
+    api_key_prefix: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+fn non_empty_str(v: Option<&serde_json::Value>) -> Option<&str> {
+    v.and_then(serde_json::Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// One path segment, percent-encoded. Empty, `.` and `..` are refused: the
+/// URL parser treats `%2E%2E` like `..`, so no encoding makes them safe.
+fn segment(id: &str) -> Result<String, ApiError> {
+    if id.is_empty() || id == "." || id == ".." {
+        return Err(ApiError::InvalidUrl {
+            url: format!("{id:?}"),
+            reason: "not a valid actor or ticket id".into(),
+        });
+    }
+    Ok(utf8_percent_encode(id, SEGMENT).to_string())
+}
+
+fn normalize_base_url(raw: &str) -> Result<String, ApiError> {
+    let invalid = |reason: &str| ApiError::InvalidUrl {
+        url: raw.to_string(),
+        reason: reason.to_string(),
+    };
+    let trimmed = raw.trim();
+    let url = reqwest::Url::parse(trimmed).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("credentials do not belong in the URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("no query or fragment allowed"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
+/// The first bytes of a body, lossily decoded and redacted.
+fn snippet(body: &[u8], secrets: &[&str]) -> String {
+    let head = &body[..body.len().min(SNIPPET_BYTES * 2)];
+    let text = String::from_utf8_lossy(head);
+    let text = redact(&text, secrets);
+    truncate(text.trim(), SNIPPET_BYTES)
+}
+
+/// Masks anything that looks like a token or a key: the given secrets,
+/// words starting with a known token prefix, whatever follows `Bearer `,
+/// and long unbroken runs of token characters.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    const PREFIXES: &[&str] = &["mootup_pat_", "convo_", "bearer "];
+    const MASK: &str = "(redacted)";
+    let mut text = text.to_string();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        text = text.replace(secret, MASK);
+    }
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(c) = rest.chars().next() {
+        if is_token_char(c) {
+            let lower = rest
+                .get(..rest.len().min(16))
+                .unwrap_or(rest)
+                .to_ascii_lowercase();
+            if let Some(p) = PREFIXES.iter().find(|p| lower.starts_with(*p)) {
+                let after = &rest[p.len()..];
+                let run = after.find(|c| !is_token_char(c)).unwrap_or(after.len());
+                if *p == "bearer " {
+                    out.push_str(&rest[..p.len()]);
+                }
+                out.push_str(MASK);
+                rest = &after[run..];
+                continue;
+            }
+        }
+        if is_token_char(c) {
+            let run = rest.find(|c| !is_token_char(c)).unwrap_or(rest.len());
+            let word = &rest[..run];
+            if word.len() >= 32 && word.chars().any(|c| c.is_ascii_digit()) {
+                out.push_str(MASK);
+            } else {
+                out.push_str(word);
+            }
+            rest = &rest[run..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_token_looking_words() {
+        let text = "token mootup_pat_abc123 and convo_key_XYZ, Bearer sekrit; ok";
+        let out = redact(text, &[]);
+        assert!(!out.contains("abc123"), "{out}");
+        assert!(!out.contains("XYZ"), "{out}");
+        assert!(!out.contains("sekrit"), "{out}");
+        assert!(out.contains("ok"));
+        let long = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8";
+        assert_eq!(redact(long, &[]), "(redacted)");
+        assert_eq!(redact("plain words stay", &[]), "plain words stay");
+        assert_eq!(redact("x hunter22 y", &["hunter22"]), "x (redacted) y");
+    }
+
+    #[test]
+    fn segments_are_encoded_and_dot_segments_refused() {
+        assert_eq!(segment("agt_1").unwrap(), "agt_1");
+        assert_eq!(segment("a/../b").unwrap(), "a%2F%2E%2E%2Fb");
+        assert!(segment("..").is_err());
+        assert!(segment(".").is_err());
+        assert!(segment("").is_err());
+    }
+
+    #[test]
+    fn base_url_is_normalized() {
+        assert_eq!(
+            normalize_base_url("https://mootup.io/").unwrap(),
+            "https://mootup.io"
+        );
+        assert_eq!(
+            normalize_base_url("http://127.0.0.1:8080/prefix/").unwrap(),
+            "http://127.0.0.1:8080/prefix"
+        );
+        assert!(normalize_base_url("mootup.io").is_err());
+        assert!(normalize_base_url("ftp://x").is_err());
+        assert!(normalize_base_url("https://u:p@x").is_err());
+    }
+
+    #[test]
+    fn backoff_grows() {
+        assert_eq!(backoff(1), Duration::from_millis(100));
+        assert_eq!(backoff(2), Duration::from_millis(300));
+        assert_eq!(backoff(5), Duration::from_millis(2000));
     }
 }

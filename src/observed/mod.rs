@@ -4,5 +4,6 @@
 
 pub mod actors_file;
 pub mod api;
+pub mod credentials;
 pub mod lockfile;
 pub mod workspace;
