@@ -18,6 +18,7 @@ pub mod plan;
 pub mod printer;
 pub mod sandbox;
 pub mod secret;
+pub mod workspace;
 
 pub use error::{Error, Result};
 

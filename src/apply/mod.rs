@@ -1,1 +1,11 @@
-//! apply
+//! apply: the only code with side effects. The remote phase (rotations,
+//! renames) runs first, holding new keys only in memory; then one local
+//! transaction writes every file, moot.lock last (cli.md, "Apply is a
+//! transaction").
+
+pub mod faults;
+pub mod recover;
+pub mod remote;
+pub mod report;
+pub mod txn;
+pub mod wslock;

@@ -1,7 +1,11 @@
 //! One operation per command; each is a thin wrapper that wires the desired,
 //! observed, plan, apply and printer modules together.
 
+pub mod apply;
+pub mod check;
+pub mod context;
 pub mod login;
+pub mod plan;
 
 use crate::Outcome;
 use crate::cli::{Cli, Command};
@@ -29,14 +33,13 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 fn dispatch(cli: Cli, printer: &Printer) -> Result<Outcome> {
-    let _ = printer;
     match cli.command {
         Command::Login(args) => login::run(args, printer),
-        Command::Init(_)
-        | Command::Templates
-        | Command::Plan(_)
-        | Command::Apply(_)
-        | Command::Check
-        | Command::Generate(_) => Err(crate::error::Error::Internal("not built yet".into())),
+        Command::Plan(args) => plan::run(&cli.global, args, printer),
+        Command::Check => check::run(&cli.global, printer),
+        Command::Apply(args) => apply::run(&cli.global, args, printer),
+        Command::Init(_) | Command::Templates | Command::Generate(_) => {
+            Err(crate::error::Error::Internal("not built yet".into()))
+        }
     }
 }

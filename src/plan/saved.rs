@@ -115,7 +115,12 @@ fn hex(d: impl AsRef<[u8]>) -> String {
 
 /// Fingerprints the observed state (and the desired inputs). Key prefixes
 /// enter only through the hash.
-pub fn fingerprint(obs: &Observed, team_sha: &str, bundle_version: &str, api_url: &str) -> Fingerprint {
+pub fn fingerprint(
+    obs: &Observed,
+    team_sha: &str,
+    bundle_version: &str,
+    api_url: &str,
+) -> Fingerprint {
     let mut h = Sha256::new();
     let mut line = |s: &str| {
         h.update(s.as_bytes());
@@ -128,9 +133,15 @@ pub fn fingerprint(obs: &Observed, team_sha: &str, bundle_version: &str, api_url
     }
     line(&format!("lock {:?}", obs.lock));
     if let Some(held) = &obs.held {
-        line(&format!("held {} {} {}", held.space_id, held.space_name, held.api_url));
+        line(&format!(
+            "held {} {} {}",
+            held.space_id, held.space_name, held.api_url
+        ));
         for (k, v) in &held.roles {
-            line(&format!("held-role {k} {} {} {}", v.actor_id, v.display_name, v.prefix));
+            line(&format!(
+                "held-role {k} {} {} {}",
+                v.actor_id, v.display_name, v.prefix
+            ));
         }
     }
     line(&format!(

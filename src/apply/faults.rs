@@ -1,0 +1,49 @@
+//! Fault injection for the transaction tests. `MOOT_FAULT_AT=k` makes the
+//! k-th effectful step (1-based: each rotation, staged write, journal write,
+//! backup move, rename into place, chmod, lock write, commit) fail, or with
+//! `MOOT_FAULT_MODE=abort` kill the process on the spot, as a crash or
+//! SIGKILL would. Unset, a step costs one relaxed atomic increment.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::{Error, Result};
+
+static STEP: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Error,
+    Abort,
+}
+
+fn config() -> Option<(usize, Mode)> {
+    static CONFIG: OnceLock<Option<(usize, Mode)>> = OnceLock::new();
+    *CONFIG.get_or_init(|| {
+        let at = std::env::var("MOOT_FAULT_AT").ok()?.trim().parse().ok()?;
+        let mode = match std::env::var("MOOT_FAULT_MODE").as_deref() {
+            Ok("abort") | Ok("kill") => Mode::Abort,
+            _ => Mode::Error,
+        };
+        Some((at, mode))
+    })
+}
+
+/// Marks one effectful step named `what`; fails or aborts when it is the
+/// configured one.
+pub fn step(what: &str) -> Result<()> {
+    let n = STEP.fetch_add(1, Ordering::Relaxed) + 1;
+    match config() {
+        Some((at, mode)) if at == n => match mode {
+            Mode::Error => Err(Error::User {
+                message: format!("injected fault at step {n} ({what})"),
+                hint: None,
+            }),
+            Mode::Abort => {
+                eprintln!("moot: injected crash at step {n} ({what})");
+                std::process::abort()
+            }
+        },
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,105 @@
+//! The workspace lock `.moot/lock`: an OS file lock (flock), so a crashed
+//! apply never leaves it stuck; the file holds the holder's pid for the
+//! message a second apply prints.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IoContext, Result};
+
+pub const MOOT_DIR: &str = ".moot";
+pub const LOCK_FILE: &str = ".moot/lock";
+
+pub struct WorkspaceLock {
+    file: File,
+    path: PathBuf,
+    moot_dir: PathBuf,
+    /// Created by this lock: removed again on release so that an apply
+    /// that changed nothing leaves nothing behind.
+    created_file: bool,
+    created_dir: bool,
+}
+
+impl WorkspaceLock {
+    /// Takes the lock or fails at once, naming the holder.
+    pub fn acquire(root: &Path) -> Result<WorkspaceLock> {
+        let moot_dir = root.join(MOOT_DIR);
+        let created_dir = !moot_dir.exists();
+        if created_dir {
+            crate::fsutil::create_dir_all_mode(&moot_dir, 0o700)?;
+        }
+        let path = root.join(LOCK_FILE);
+        loop {
+            let created_file = !path.exists();
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(&path)
+                .ctx("opening the workspace lock", &path)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let mut pid = String::new();
+                    let _ = file.read_to_string(&mut pid);
+                    let holder = match pid.trim() {
+                        "" => "another moot process".to_string(),
+                        p => format!("another moot process (pid {p})"),
+                    };
+                    return Err(Error::user(
+                        format!("{holder} holds the workspace lock {}", path.display()),
+                        "wait for it to finish and run moot again; the lock is an OS lock, \
+                         released even if that process crashes",
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Error::io("locking", &path, e));
+                }
+            }
+            // A previous holder may have unlinked the file between our open
+            // and our lock; then we hold a lock on a dead inode: retry.
+            let same = std::fs::metadata(&path)
+                .ok()
+                .zip(file.metadata().ok())
+                .is_some_and(|(a, b)| a.ino() == b.ino() && a.dev() == b.dev());
+            if !same {
+                continue;
+            }
+            file.set_len(0).ctx("writing the workspace lock", &path)?;
+            file.rewind().ctx("writing the workspace lock", &path)?;
+            write!(file, "{}", std::process::id()).ctx("writing the workspace lock", &path)?;
+            return Ok(WorkspaceLock {
+                file,
+                path,
+                moot_dir,
+                created_file: created_file || created_dir,
+                created_dir,
+            });
+        }
+    }
+
+    pub fn created_moot_dir(&self) -> bool {
+        self.created_dir
+    }
+}
+
+impl Drop for WorkspaceLock {
+    fn drop(&mut self) {
+        if self.created_file {
+            // Unlinked while still held, so no one can lock the old inode
+            // and believe they hold the workspace.
+            let _ = std::fs::remove_file(&self.path);
+        } else {
+            let _ = self.file.set_len(0);
+        }
+        if self.created_dir {
+            // Only succeeds when the apply left nothing in .moot/.
+            let _ = std::fs::remove_dir(&self.moot_dir);
+        }
+        let _ = self.file.unlock();
+    }
+}

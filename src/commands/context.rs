@@ -1,0 +1,237 @@
+//! Gathering the inputs of a plan: the workspace and its team.toml, the
+//! credentials and API client, the observed state, and the rendered desired
+//! state. Shared by plan, apply and check.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::PlanFlags;
+use crate::desired::render::{ACTORS_PATH, GITIGNORE_PATH, SETTINGS_PATH};
+use crate::desired::{DesiredState, RemoteFacts, TeamFile};
+use crate::error::{Error, IoContext, Result};
+use crate::observed::actors_file::{ActorsFile, HeldKeys};
+use crate::observed::api::{ApiClient, ClientOptions};
+use crate::observed::credentials;
+use crate::observed::lockfile::{LOCK_PATH, Lock};
+use crate::observed::workspace::{LocalFiles, dir_mode, moot_dir_tracked, sha256_hex};
+use crate::plan::planner::{Observed, PlanOptions, RemoteState, suggested_path};
+use crate::plan::saved::{Fingerprint, fingerprint};
+use crate::printer::Printer;
+
+/// The workspace and its parsed team.toml.
+#[derive(Debug)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub team: TeamFile,
+    pub team_sha: String,
+}
+
+impl Workspace {
+    /// Finds the workspace (`-C DIR` or upwards), repairs an interrupted
+    /// apply, and loads team.toml.
+    pub fn open(dir: Option<&Path>, printer: &Printer) -> Result<Workspace> {
+        let found = crate::workspace::find_workspace(dir)?;
+        let root = std::fs::canonicalize(&found).ctx("resolving", &found)?;
+        crate::apply::recover::repair(&root, printer)?;
+        let team_path = root.join(crate::workspace::TEAM_FILE);
+        let src = std::fs::read(&team_path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::user(
+                    format!("no team.toml in {}", root.display()),
+                    "run `moot init` to write one from an archetype",
+                )
+            } else {
+                Error::io("reading", &team_path, e)
+            }
+        })?;
+        let text = String::from_utf8(src.clone()).map_err(|_| {
+            Error::user(
+                format!("{}: not UTF-8 text", team_path.display()),
+                "save team.toml as UTF-8",
+            )
+        })?;
+        let team = crate::desired::parse_team(&text, Path::new(crate::workspace::TEAM_FILE))?;
+        Ok(Workspace {
+            root,
+            team,
+            team_sha: sha256_hex(&src),
+        })
+    }
+
+    pub fn project_name(&self) -> String {
+        self.root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "workspace".into())
+    }
+}
+
+/// Everything a plan is computed from, plus the client apply needs.
+pub struct Session {
+    pub ws: Workspace,
+    pub desired: DesiredState,
+    pub observed: Observed,
+    pub options: PlanOptions,
+    pub fingerprint: Fingerprint,
+    pub client: Option<ApiClient>,
+    pub runtime: tokio::runtime::Runtime,
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("starting the async runtime: {e}")))
+}
+
+/// Checks `--replace` names against team.toml.
+fn check_roles(team: &TeamFile, replace: &[String]) -> Result<()> {
+    for r in replace {
+        if team.role(r).is_none() {
+            let names: Vec<&str> = team.roles.iter().map(|r| r.name.as_str()).collect();
+            return Err(Error::user(
+                format!("--replace {r}: team.toml has no role named `{r}`"),
+                format!("roles: {}", names.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn plan_options(flags: &PlanFlags) -> PlanOptions {
+    PlanOptions {
+        offline: flags.offline,
+        replace: flags.replace.clone(),
+        rotate_all: flags.rotate_all,
+        overwrite: flags.overwrite,
+    }
+}
+
+/// Observes the world and renders the desired state.
+pub fn observe(
+    ws: Workspace,
+    options: PlanOptions,
+    profile: Option<&str>,
+    printer: &Printer,
+) -> Result<Session> {
+    check_roles(&ws.team, &options.replace)?;
+    let runtime = runtime()?;
+    let lock = Lock::load(&ws.root)?;
+    let (facts, remote, client) = if options.offline {
+        let facts = lock
+            .as_ref()
+            .map(|l| RemoteFacts {
+                api_url: l.api_url.clone(),
+                space_id: l.space_id.clone(),
+                space_name: l.space_name.clone(),
+            })
+            .unwrap_or_default();
+        (facts, None, None)
+    } else {
+        let creds = credentials::resolve(profile)?.ok_or_else(|| {
+            Error::user(
+                "no Moot credentials: MOOT_TOKEN is not set and no login is stored",
+                "run `moot login` (or set MOOT_TOKEN), or use `--offline` to plan files only",
+            )
+        })?;
+        printer.verbose(&format!(
+            "using {} (credentials from {})",
+            creds.api_url, creds.source
+        ));
+        let client = ApiClient::new(
+            &creds.api_url,
+            Some(creds.token.clone()),
+            ClientOptions::default(),
+        )?;
+        let (me, agents) = runtime.block_on(client.me_and_agents())?;
+        let space_id = me.default_space_id.clone().ok_or_else(|| {
+            Error::user(
+                format!(
+                    "the account {} has no default space, so it cannot host a team",
+                    me.display_name
+                ),
+                "create or join a space on mootup.io, then run moot again",
+            )
+        })?;
+        let facts = RemoteFacts {
+            api_url: client.base_url().to_string(),
+            space_name: space_id.clone(),
+            space_id,
+        };
+        (facts, Some(RemoteState { me, agents }), Some(client))
+    };
+    let desired = crate::desired::render(&ws.team, &facts, &ws.project_name())?;
+
+    let online = remote.is_some();
+    let mut paths: Vec<String> = desired.files.iter().map(|f| f.path.clone()).collect();
+    if online {
+        paths.extend(desired.files.iter().map(|f| suggested_path(&f.path)));
+    }
+    paths.extend([SETTINGS_PATH, GITIGNORE_PATH, LOCK_PATH].map(String::from));
+    if let Some(l) = &lock {
+        paths.extend(l.files.iter().map(|f| f.path.clone()));
+    }
+    let files = LocalFiles::scan(&ws.root, paths.iter().map(String::as_str))?;
+
+    let (held, actors_file_mode) = if online {
+        read_held(&ws.root)?
+    } else {
+        (None, None)
+    };
+    let observed = Observed {
+        files,
+        lock,
+        held,
+        actors_file_mode,
+        moot_dir_mode: if online {
+            dir_mode(&ws.root.join(".moot"))
+        } else {
+            None
+        },
+        moot_tracked: online && moot_dir_tracked(&ws.root),
+        remote,
+    };
+    let fingerprint = fingerprint(
+        &observed,
+        &ws.team_sha,
+        &desired.bundle_version,
+        &desired.facts.api_url,
+    );
+    Ok(Session {
+        ws,
+        desired,
+        observed,
+        options,
+        fingerprint,
+        client,
+        runtime,
+    })
+}
+
+/// Reads `.moot/actors.json` without letting a key out of this function.
+pub fn read_held(root: &Path) -> Result<(Option<HeldKeys>, Option<u32>)> {
+    match read_actors(root)? {
+        Some((file, mode)) => Ok((Some(HeldKeys::from(&file)), Some(mode))),
+        None => Ok((None, None)),
+    }
+}
+
+/// The key file and its mode, if present. A symlink is refused: keys are
+/// never read from, or written through, a link.
+pub fn read_actors(root: &Path) -> Result<Option<(ActorsFile, u32)>> {
+    use std::os::unix::fs::MetadataExt;
+    let path = root.join(ACTORS_PATH);
+    let meta = match std::fs::symlink_metadata(&path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("inspecting", &path, e)),
+    };
+    if !meta.file_type().is_file() {
+        return Err(Error::user(
+            format!("{} is not a regular file", path.display()),
+            "remove it (moot never reads keys through a link); `moot apply --rotate-all` issues fresh keys",
+        ));
+    }
+    let bytes = std::fs::read(&path).ctx("reading", &path)?;
+    let file = ActorsFile::parse(&bytes, Path::new(ACTORS_PATH))?;
+    Ok(Some((file, meta.mode() & 0o7777)))
+}
