@@ -96,7 +96,12 @@ pub struct LoginArgs {
     #[arg(long, value_name = "URL", env = "MOOT_API_URL")]
     pub api_url: Option<String>,
     /// Credentials profile to store the token under
-    #[arg(long, value_name = "NAME", env = "MOOT_PROFILE", default_value = "default")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "MOOT_PROFILE",
+        default_value = "default"
+    )]
     pub profile: String,
 }
 

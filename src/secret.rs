@@ -24,7 +24,11 @@ impl Secret {
 
     /// The first 8 characters: what the server reports as `api_key_prefix`.
     pub fn prefix(&self) -> &str {
-        let end = self.0.char_indices().nth(8).map_or(self.0.len(), |(i, _)| i);
+        let end = self
+            .0
+            .char_indices()
+            .nth(8)
+            .map_or(self.0.len(), |(i, _)| i);
         &self.0[..end]
     }
 }
