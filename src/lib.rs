@@ -17,6 +17,7 @@ pub mod plan;
 pub mod printer;
 pub mod sandbox;
 pub mod secret;
+pub mod workspace;
 
 pub use error::{Error, Result};
 

@@ -1,6 +1,10 @@
 //! One operation per command; each is a thin wrapper that wires the desired,
 //! observed, plan, apply and printer modules together.
 
+pub mod generate;
+pub mod init;
+pub mod templates;
+
 use crate::Outcome;
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -27,14 +31,12 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 fn dispatch(cli: Cli, printer: &Printer) -> Result<Outcome> {
-    let _ = printer;
     match cli.command {
-        Command::Init(_)
-        | Command::Templates
-        | Command::Login(_)
-        | Command::Plan(_)
-        | Command::Apply(_)
-        | Command::Check
-        | Command::Generate(_) => Err(crate::error::Error::Internal("not built yet".into())),
+        Command::Init(args) => init::run(&args, &cli.global, printer),
+        Command::Templates => templates::run(printer),
+        Command::Generate(target) => generate::run(&target, printer),
+        Command::Login(_) | Command::Plan(_) | Command::Apply(_) | Command::Check => {
+            Err(crate::error::Error::Internal("not built yet".into()))
+        }
     }
 }

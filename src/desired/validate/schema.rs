@@ -184,16 +184,7 @@ fn check_table(
                     shape.name,
                     did_you_mean(name, shape.fields.iter().map(|f| f.key))
                 ),
-                format!(
-                    "known keys in {}: {}",
-                    shape.name,
-                    shape
-                        .fields
-                        .iter()
-                        .map(|f| f.key)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                unknown_key_hint(name, shape),
             ),
         }
     }
@@ -204,6 +195,26 @@ fn check_table(
         let (message, hint) = missing(shape, field);
         found.push(span.clone(), message, hint);
     }
+}
+
+fn unknown_key_hint(name: &str, shape: &Table) -> String {
+    // A top-level key written below a table header lands in that table.
+    if !std::ptr::eq(shape, &ROOT) && ROOT.fields.iter().any(|f| f.key == name) {
+        return format!(
+            "`{name}` belongs at the top level, but every key after a table header belongs to \
+             that table: move it above the first `[...]` header"
+        );
+    }
+    format!(
+        "known keys in {}: {}",
+        shape.name,
+        shape
+            .fields
+            .iter()
+            .map(|f| f.key)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 fn missing(shape: &Table, field: &Field) -> (String, String) {
