@@ -4,8 +4,11 @@
 pub mod apply;
 pub mod check;
 pub mod context;
+pub mod generate;
+pub mod init;
 pub mod login;
 pub mod plan;
+pub mod templates;
 
 use crate::Outcome;
 use crate::cli::{Cli, Command};
@@ -38,8 +41,8 @@ fn dispatch(cli: Cli, printer: &Printer) -> Result<Outcome> {
         Command::Plan(args) => plan::run(&cli.global, args, printer),
         Command::Check => check::run(&cli.global, printer),
         Command::Apply(args) => apply::run(&cli.global, args, printer),
-        Command::Init(_) | Command::Templates | Command::Generate(_) => {
-            Err(crate::error::Error::Internal("not built yet".into()))
-        }
+        Command::Init(args) => init::run(&args, &cli.global, printer),
+        Command::Templates => templates::run(printer),
+        Command::Generate(target) => generate::run(&target, printer),
     }
 }
