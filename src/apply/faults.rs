@@ -1,7 +1,7 @@
 //! Fault injection for the transaction tests. `MOOT_FAULT_AT=k` makes the
 //! k-th effectful step (1-based: each rotation, staged write, journal write,
 //! backup move, rename into place, chmod, lock write, commit) fail, or with
-//! `MOOT_FAULT_MODE=abort` kill the process on the spot, as a crash or
+//! `MOOT_FAULT_MODE=kill` SIGKILL the process on the spot, as a crash or
 //! SIGKILL would. Unset, a step costs one relaxed atomic increment.
 
 use std::sync::OnceLock;
@@ -41,6 +41,12 @@ pub fn step(what: &str) -> Result<()> {
             }),
             Mode::Abort => {
                 eprintln!("moot: injected crash at step {n} ({what})");
+                // SIGKILL, as a crash or `kill -9` would: no destructor,
+                // no cleanup, no unwinding.
+                // SAFETY: kill(2) on our own pid has no memory effects.
+                unsafe {
+                    libc::kill(libc::getpid(), libc::SIGKILL);
+                }
                 std::process::abort()
             }
         },

@@ -21,7 +21,7 @@ use crate::printer::{Printer, human, json};
 
 pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Outcome> {
     let ws = Workspace::open(global.dir.as_deref(), printer)?;
-    let _lock = WorkspaceLock::acquire(&ws.root)?;
+    let lock = WorkspaceLock::acquire(&ws.root)?;
 
     let (session, plan, from_file) = match &args.planfile {
         Some(path) => {
@@ -38,7 +38,13 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
                 ));
             }
             let options = (&saved.options).into();
-            let session = observe(ws, options, args.flags.profile.as_deref(), printer)?;
+            let session = observe(
+                ws,
+                options,
+                args.flags.profile.as_deref(),
+                Some(&lock),
+                printer,
+            )?;
             if session.fingerprint != saved.fingerprint
                 || session.desired.facts.api_url != saved.api_url
             {
@@ -62,6 +68,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
                 ws,
                 plan_options(&args.flags),
                 args.flags.profile.as_deref(),
+                Some(&lock),
                 printer,
             )?;
             let plan = crate::plan::build(&session.desired, &session.observed, &session.options)?;

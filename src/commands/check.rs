@@ -17,7 +17,7 @@ pub fn run(global: &GlobalArgs, printer: &Printer) -> Result<Outcome> {
         offline: true,
         ..PlanOptions::default()
     };
-    let session = observe(ws, options, None, printer)?;
+    let session = observe(ws, options, None, None, printer)?;
     let plan = crate::plan::build(&session.desired, &session.observed, &session.options)?;
     printer.data(&report(&plan, &printer.out_styles));
     Ok(if plan.has_changes() {

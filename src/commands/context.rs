@@ -111,6 +111,7 @@ pub fn observe(
     ws: Workspace,
     options: PlanOptions,
     profile: Option<&str>,
+    ws_lock: Option<&crate::apply::wslock::WorkspaceLock>,
     printer: &Printer,
 ) -> Result<Session> {
     check_roles(&ws.team, &options.replace)?;
@@ -182,7 +183,9 @@ pub fn observe(
         lock,
         held,
         actors_file_mode,
-        moot_dir_mode: if online {
+        // A `.moot/` that apply's lock created just now is not part of the
+        // observed state: the saved plan being checked saw none.
+        moot_dir_mode: if online && !ws_lock.is_some_and(|l| l.created_moot_dir()) {
             dir_mode(&ws.root.join(".moot"))
         } else {
             None

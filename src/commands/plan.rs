@@ -14,6 +14,7 @@ pub fn run(global: &GlobalArgs, args: PlanArgs, printer: &Printer) -> Result<Out
         ws,
         plan_options(&args.flags),
         args.flags.profile.as_deref(),
+        None,
         printer,
     )?;
     let plan = crate::plan::build(&session.desired, &session.observed, &session.options)?;

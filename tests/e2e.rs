@@ -1,0 +1,544 @@
+//! The binary end to end in a tempdir against the in-process moot-sandbox
+//! (real HTTP on loopback): plan, apply, check, the transaction's
+//! all-or-nothing property at every injected fault, locking, conflicts,
+//! saved plans, and that no key ever leaks into an output or artefact.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use moot::sandbox::{Sandbox, SandboxConfig};
+
+const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
+
+struct Env {
+    sandbox: Sandbox,
+    home: tempfile::TempDir,
+    ws: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env::with(SandboxConfig::with_agents(LOOP4))
+    }
+
+    fn with(cfg: SandboxConfig) -> Env {
+        let env = Env {
+            sandbox: Sandbox::start(cfg),
+            home: tempfile::tempdir().unwrap(),
+            ws: tempfile::tempdir().unwrap(),
+        };
+        let out = env.moot(&["init"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        env
+    }
+
+    fn root(&self) -> &Path {
+        self.ws.path()
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("moot").unwrap();
+        c.arg("-C")
+            .arg(self.ws.path())
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("MOOT_TOKEN", self.sandbox.token())
+            .env("MOOT_API_URL", self.sandbox.url())
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    fn moot(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Every key the sandbox has issued that this workspace holds.
+    fn held_keys(&self) -> Vec<String> {
+        let path = self.root().join(".moot/actors.json");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return Vec::new();
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["actors"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|a| a["api_key"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    fn live_keys(&self) -> Vec<String> {
+        LOOP4
+            .iter()
+            .filter_map(|n| self.sandbox.live_key(n))
+            .collect()
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// path -> (content hash or "dir", mode, mtime). `.moot/lock` is the
+/// workspace lock, machine-local and empty between applies.
+fn tree(root: &Path, with_mtime: bool) -> BTreeMap<PathBuf, (String, u32, i64)> {
+    fn walk(
+        root: &Path,
+        dir: &Path,
+        out: &mut BTreeMap<PathBuf, (String, u32, i64)>,
+        with_mtime: bool,
+    ) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            if rel == Path::new(".moot/lock") {
+                continue;
+            }
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let mtime = if with_mtime {
+                m.mtime_nsec() + m.mtime() * 1_000_000_000
+            } else {
+                0
+            };
+            if m.is_dir() {
+                walk(root, &p, out, with_mtime);
+                if rel != Path::new(".moot") {
+                    out.insert(rel, ("dir".into(), m.mode() & 0o7777, mtime));
+                }
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                let digest = format!("{:x}", sha2_digest(&bytes));
+                out.insert(rel, (digest, m.mode() & 0o7777, mtime));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out, with_mtime);
+    out
+}
+
+fn sha2_digest(bytes: &[u8]) -> u128 {
+    // Any stable digest will do for comparisons; fold sha256 to 128 bits.
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(bytes);
+    u128::from_be_bytes(d[..16].try_into().unwrap())
+}
+
+fn assert_no_secret(haystack: &str, keys: &[String], token: &str) {
+    assert!(!haystack.contains(token), "the token leaked");
+    for k in keys {
+        assert!(!haystack.contains(k.as_str()), "a key leaked");
+    }
+}
+
+/// Every artefact moot writes that is not the key file itself.
+fn artefacts(root: &Path) -> String {
+    let mut all = String::new();
+    for (p, _) in tree(root, false) {
+        if p == Path::new(".moot/actors.json") {
+            continue;
+        }
+        if let Ok(t) = std::fs::read_to_string(root.join(&p)) {
+            all.push_str(&t);
+        }
+    }
+    all
+}
+
+#[test]
+fn plan_on_a_fresh_workspace_changes_nothing_and_rotates_nothing() {
+    let env = Env::new();
+    let before = tree(env.root(), true);
+    let out = env.moot(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for role in ["product", "spec", "implementation", "qa"] {
+        assert!(
+            stdout.contains(&format!("issue-key")) && stdout.contains(&format!("agent:{role}"))
+        );
+    }
+    assert!(stdout.contains("Plan: 4 keys to issue"), "{stdout}");
+    assert_eq!(
+        tree(env.root(), true),
+        before,
+        "plan wrote to the workspace"
+    );
+    assert_eq!(env.sandbox.rotation_count(), 0);
+
+    let out = env.moot(&["plan", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["changes"], true);
+    let kinds: Vec<&str> = v["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "issue-key").count(), 4);
+    assert!(kinds.contains(&"create"));
+    assert_eq!(kinds.last(), Some(&"write-lock"));
+    assert_eq!(tree(env.root(), true), before);
+}
+
+#[test]
+fn check_is_offline_and_reports_drift_on_a_fresh_workspace() {
+    let env = Env::new();
+    // No token, no API: check must not need either.
+    let out = env
+        .cmd(&["check"])
+        .env_remove("MOOT_TOKEN")
+        .env("MOOT_API_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("moot.toml") && stdout.contains("run `moot apply`"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn apply_converges_and_a_second_apply_does_nothing() {
+    let env = Env::new();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let keys = env.held_keys();
+    assert_eq!(keys.len(), 4);
+    let mut live = env.live_keys();
+    live.sort();
+    let mut held = keys.clone();
+    held.sort();
+    assert_eq!(held, live, "every role holds its agent's live key");
+
+    // Each key works as the agent it belongs to.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for key in &keys {
+        let client = moot::observed::api::ApiClient::new(
+            env.sandbox.url(),
+            Some(moot::secret::Secret::new(key.clone())),
+            Default::default(),
+        )
+        .unwrap();
+        let me = rt.block_on(client.me()).unwrap();
+        assert_eq!(me.actor_type, "agent");
+    }
+
+    let root = env.root();
+    let mode = |p: &str| {
+        std::fs::metadata(root.join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode(".moot"), 0o700);
+    assert_eq!(mode(".moot/actors.json"), 0o600);
+    assert_eq!(mode(".claude/hooks/git-guard.sh"), 0o755);
+    assert_eq!(mode(".devcontainer/post-create.sh"), 0o755);
+    assert!(
+        std::fs::read_to_string(root.join(".gitignore"))
+            .unwrap()
+            .contains(".moot/")
+    );
+    assert!(!root.join(".moot/txn").exists(), "no staging litter");
+    let settings = std::fs::read_to_string(root.join(".claude/settings.json")).unwrap();
+    assert!(settings.contains("git-guard.sh"));
+
+    assert_no_secret(&text(&out), &keys, env.sandbox.token());
+    assert_no_secret(&artefacts(root), &keys, env.sandbox.token());
+
+    let out = env.moot(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rotations = env.sandbox.rotation_count();
+    let before = tree(root, true);
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("No changes."), "{}", text(&out));
+    assert_eq!(env.sandbox.rotation_count(), rotations, "no mutating call");
+    assert_eq!(tree(root, true), before);
+    let out = env.moot(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn a_failed_rotation_persists_nothing_and_names_the_rotated_agents() {
+    let mut cfg = SandboxConfig::with_agents(LOOP4);
+    cfg.fail_rotate = vec!["implementation".into()];
+    let env = Env::with(cfg);
+    let before = tree(env.root(), false);
+    let out = env.moot(&["apply", "--yes", "--concurrency", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("No local file was created, changed or removed"),
+        "{err}"
+    );
+    assert!(err.contains("product, spec"), "{err}");
+    assert!(err.contains("--replace product --replace spec"), "{err}");
+    assert_eq!(tree(env.root(), false), before, "the workspace changed");
+    assert_no_secret(&text(&out), &env.live_keys(), env.sandbox.token());
+}
+
+#[test]
+fn apply_without_a_terminal_needs_yes() {
+    let env = Env::new();
+    let before = tree(env.root(), false);
+    let out = env.moot(&["apply"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    assert_eq!(tree(env.root(), false), before);
+    assert_eq!(env.sandbox.rotation_count(), 0);
+}
+
+/// For every effectful step k, a failure there leaves the workspace exactly
+/// as before; a SIGKILL there leaves it as before or, once the next moot
+/// command has repaired it, converged. Never a mix.
+#[test]
+fn every_injected_fault_is_all_or_nothing() {
+    for mode in ["error", "kill"] {
+        let mut k = 1;
+        loop {
+            let env = Env::new();
+            let before = tree(env.root(), false);
+            let out = env
+                .cmd(&["apply", "--yes", "--concurrency", "1"])
+                .env("MOOT_FAULT_AT", k.to_string())
+                .env("MOOT_FAULT_MODE", mode)
+                .output()
+                .unwrap();
+            if out.status.success() {
+                assert!(k > 10, "the fault never fired");
+                break;
+            }
+            let keys = env.live_keys();
+            assert_no_secret(&text(&out), &keys, env.sandbox.token());
+            if mode == "error" {
+                assert_eq!(out.status.code(), Some(1), "k={k}: {}", text(&out));
+                assert_eq!(tree(env.root(), false), before, "k={k} ({mode})");
+            } else {
+                let plan = env.moot(&["plan", "--offline"]);
+                assert!(plan.status.success(), "{}", text(&plan));
+                let after = tree(env.root(), false);
+                if after != before {
+                    let check = env.moot(&["check"]);
+                    assert_eq!(
+                        check.status.code(),
+                        Some(0),
+                        "k={k}: a mix: {}",
+                        text(&check)
+                    );
+                    assert_eq!(env.held_keys().len(), 4, "k={k}");
+                } else if env.root().join(".moot/txn").exists() {
+                    panic!("k={k}: staging litter left");
+                }
+                if String::from_utf8_lossy(&plan.stderr).contains("rolled back") {
+                    assert_eq!(
+                        after, before,
+                        "k={k}: rolled back but not to the before-state"
+                    );
+                }
+                assert!(
+                    !env.root().join(".moot/txn").exists(),
+                    "k={k}: staging litter"
+                );
+            }
+            k += 1;
+        }
+    }
+}
+
+#[test]
+fn a_second_concurrent_apply_fails_at_once_naming_the_lock() {
+    let mut cfg = SandboxConfig::with_agents(LOOP4);
+    cfg.latency = std::time::Duration::from_millis(400);
+    let env = Env::with(cfg);
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("moot"));
+    first_args(&env, &mut first);
+    let mut first = first
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first holds the lock.
+    let lock = env.root().join(".moot/lock");
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(&lock)
+        .map(|s| s.trim().is_empty())
+        .unwrap_or(true)
+    {
+        assert!(
+            t0.elapsed().as_secs() < 10,
+            "first apply never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let second = env.moot(&["apply", "--yes"]);
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("holds the workspace lock") && err.contains(&first.id().to_string()),
+        "{err}"
+    );
+    assert!(first.wait().unwrap().success());
+}
+
+#[test]
+fn user_edits_are_kept_and_staged_and_overwrite_replaces_them() {
+    let env = Env::new();
+    let root = env.root();
+    let edits = [
+        "CLAUDE.md",
+        ".claude/skills/handoff/SKILL.md",
+        ".claude/hooks/git-guard.sh",
+        ".devcontainer/post-create.sh",
+    ];
+    for p in edits {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), format!("my own {p}\n")).unwrap();
+    }
+    std::fs::write(
+        root.join(".claude/settings.json"),
+        r#"{"model": "opus", "hooks": {"PreToolUse": [{"matcher": "Edit", "hooks": [{"type": "command", "command": "my-lint.sh"}]}]}}"#,
+    )
+    .unwrap();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    for p in edits {
+        assert_eq!(
+            std::fs::read_to_string(root.join(p)).unwrap(),
+            format!("my own {p}\n"),
+            "{p}"
+        );
+        assert!(
+            root.join(".moot/suggested").join(p).is_file(),
+            "{p} not staged"
+        );
+    }
+    let report = std::fs::read_to_string(root.join(".moot/apply-report.md")).unwrap();
+    assert!(report.contains("--overwrite"), "{report}");
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join(".claude/settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(settings["model"], "opus");
+    let pre = settings["hooks"]["PreToolUse"].as_array().unwrap();
+    assert_eq!(pre[0]["hooks"][0]["command"], "my-lint.sh");
+    let ours = pre
+        .iter()
+        .filter(|g| g.to_string().contains("git-guard.sh"))
+        .count();
+    assert_eq!(ours, 1);
+
+    // The edited managed files are drift until accepted.
+    let out = env.moot(&["check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // Staging the same suggestion again is not an action.
+    let out = env.moot(&["plan", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["kind"] != "stage"),
+        "{v}"
+    );
+    let out = env.moot(&["apply", "--yes", "--overwrite"]);
+    assert!(out.status.success(), "{}", text(&out));
+    for p in &edits[1..] {
+        assert_ne!(
+            std::fs::read_to_string(root.join(p)).unwrap(),
+            format!("my own {p}\n"),
+            "{p}"
+        );
+    }
+    // CLAUDE.md is a seed: the user's to keep, never drift.
+    assert_eq!(
+        std::fs::read_to_string(root.join("CLAUDE.md")).unwrap(),
+        "my own CLAUDE.md\n"
+    );
+    let out = env.moot(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_no_secret(&artefacts(root), &env.held_keys(), env.sandbox.token());
+}
+
+#[test]
+fn a_saved_plan_applies_once_and_is_refused_when_stale() {
+    let env = Env::new();
+    let root = env.root();
+    let planfile = env.home.path().join("team.plan");
+    let out = env.moot(&["plan", "--out", planfile.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The world moves on: the plan must be refused, changing nothing.
+    std::fs::write(root.join("notes.txt"), "unrelated\n").unwrap();
+    std::fs::write(root.join("CLAUDE.md"), "mine\n").unwrap();
+    let before = tree(root, false);
+    let out = env.moot(&["apply", planfile.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("stale"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(tree(root, false), before);
+    std::fs::remove_file(root.join("CLAUDE.md")).unwrap();
+
+    let out = env.moot(&["plan", "--out", planfile.to_str().unwrap()]);
+    assert!(out.status.success());
+    // Applied without a prompt (no --yes, no terminal).
+    let out = env.moot(&["apply", planfile.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let saved = std::fs::read_to_string(&planfile).unwrap();
+    assert_no_secret(&saved, &env.held_keys(), env.sandbox.token());
+    // The remote side changed (keys issued): the same plan is now stale.
+    let out = env.moot(&["apply", planfile.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn key_not_held_here_is_drift_until_replaced() {
+    let env = Env::new();
+    assert!(env.moot(&["apply", "--yes"]).status.success());
+    std::fs::remove_file(env.root().join(".moot/actors.json")).unwrap();
+    let out = env.moot(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("key not held here"), "{}", text(&out));
+    let rotations = env.sandbox.rotation_count();
+    let out = env.moot(&["apply", "--yes", "--replace", "qa"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(env.sandbox.rotation_count(), rotations + 1);
+    assert_eq!(env.held_keys().len(), 1);
+    let out = env.moot(&["apply", "--yes", "--replace", "nobody"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no role named"));
+}
+
+fn first_args(env: &Env, c: &mut std::process::Command) {
+    c.arg("-C")
+        .arg(env.ws.path())
+        .args(["apply", "--yes", "--concurrency", "1"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.home.path())
+        .env("MOOT_TOKEN", env.sandbox.token())
+        .env("MOOT_API_URL", env.sandbox.url())
+        .env("NO_COLOR", "1");
+}
