@@ -19,6 +19,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
+mod error;
+mod redact;
+
+pub use error::{ApiError, Call};
+pub use redact::redact;
+use redact::{snippet, truncate};
+
 /// `Actor.model_dump()`: 16 fields. Unknown fields are ignored and optional
 /// ones may be missing (the backend adds fields over time).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,187 +134,6 @@ impl Default for ClientOptions {
 
 fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok()?.trim().parse().ok()
-}
-
-/// What went wrong talking to the API. Every message names the call
-/// (`METHOD /path`) and the HTTP status where there is one.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("{call}: HTTP 401 Unauthorized: the server rejected the token")]
-    Unauthorized { call: Call },
-
-    #[error("{call}: HTTP 403 Forbidden{}", detail_suffix(.detail))]
-    Forbidden { call: Call, detail: Option<String> },
-
-    #[error("{call}: HTTP 404 Not Found{}", detail_suffix(.detail))]
-    NotFound { call: Call, detail: Option<String> },
-
-    #[error("{call}: HTTP 409 Conflict: the agent is connected{}", detail_suffix(.detail))]
-    Conflict { call: Call, detail: Option<String> },
-
-    #[error("{call}: HTTP 410 Gone: the registration ticket expired")]
-    TicketExpired { call: Call },
-
-    #[error("{call}: HTTP 409 Conflict: the registration ticket was already used")]
-    TicketUsed { call: Call },
-
-    /// Any other 4xx (400, 405, 422, ...).
-    #[error("{call}: HTTP {status}{}", detail_suffix(.detail))]
-    Rejected {
-        call: Call,
-        status: u16,
-        detail: Option<String>,
-    },
-
-    #[error("{call}: HTTP {status}: server error{}", detail_suffix(.detail))]
-    Server {
-        call: Call,
-        status: u16,
-        detail: Option<String>,
-    },
-
-    #[error("{call}: no complete answer within {} s", .after.as_secs_f64())]
-    Timeout { call: Call, after: Duration },
-
-    #[error("{call}: cannot connect to {base_url}: {reason}")]
-    Connect {
-        call: Call,
-        base_url: String,
-        reason: String,
-    },
-
-    /// A transport failure that is neither a timeout nor a refused connection.
-    #[error("{call}: network error: {reason}")]
-    Network { call: Call, reason: String },
-
-    #[error("{call}: HTTP {status}: unexpected answer ({reason}){}", snippet_suffix(.snippet))]
-    InvalidBody {
-        call: Call,
-        status: u16,
-        reason: String,
-        snippet: Option<String>,
-    },
-
-    #[error("{call}: HTTP {status}: the answer is larger than {limit} bytes")]
-    BodyTooLarge {
-        call: Call,
-        status: u16,
-        limit: usize,
-    },
-
-    #[error(
-        "{call}: HTTP {status}: the server answered without a usable api_key \
-         (and no registration_ticket_id); no key was stored"
-    )]
-    EmptyKey { call: Call, status: u16 },
-
-    #[error("invalid API URL `{url}`: {reason}")]
-    InvalidUrl { url: String, reason: String },
-}
-
-/// The method and the path of a call, as errors show it (ticket ids masked).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Call {
-    pub method: Method,
-    pub path: String,
-}
-
-impl fmt::Display for Call {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.method, self.path)
-    }
-}
-
-fn detail_suffix(detail: &Option<String>) -> String {
-    detail
-        .as_deref()
-        .map(|d| format!(" ({d})"))
-        .unwrap_or_default()
-}
-
-fn snippet_suffix(snippet: &Option<String>) -> String {
-    snippet
-        .as_deref()
-        .map(|s| format!("; the body starts: {s:?}"))
-        .unwrap_or_default()
-}
-
-impl ApiError {
-    pub fn hint(&self) -> Option<String> {
-        let hint = match self {
-            ApiError::Unauthorized { .. } => {
-                "your token was rejected; run `moot login` (or fix MOOT_TOKEN)".to_string()
-            }
-            ApiError::Forbidden { call, .. } if call.path.ends_with("/me/agents") => {
-                "the token is probably an agent key, not a personal access token; \
-                 log in with a `mootup_pat_` token: `moot login`"
-                    .to_string()
-            }
-            ApiError::Forbidden { .. } => {
-                "the token is not allowed to do this; is it your personal access token \
-                 and are you the agent's sponsor?"
-                    .to_string()
-            }
-            ApiError::NotFound { .. } => {
-                "the agent may have been deleted on the platform, or belongs to another \
-                 account; run `moot plan` to see the current state"
-                    .to_string()
-            }
-            ApiError::Conflict { .. } => {
-                "agent is connected; use `--replace ROLE` to force (it will be disconnected)"
-                    .to_string()
-            }
-            ApiError::TicketExpired { .. } | ApiError::TicketUsed { .. } => {
-                "the new key is lost; rotate it again with `--replace ROLE`".to_string()
-            }
-            ApiError::Rejected { .. } => return None,
-            ApiError::Server { call, .. } if call.method == Method::POST => {
-                "the server failed; the key may or may not have been rotated: run `moot plan` \
-                 to see where things stand"
-                    .to_string()
-            }
-            ApiError::Server { .. } => "the Moot server failed; try again later".to_string(),
-            ApiError::Timeout { .. } => {
-                "the server is slow or unreachable; set MOOT_HTTP_TIMEOUT (seconds) to wait longer"
-                    .to_string()
-            }
-            ApiError::Connect { .. } | ApiError::Network { .. } => {
-                "check MOOT_API_URL (or --api-url) and that the server is up".to_string()
-            }
-            ApiError::InvalidBody { .. } | ApiError::BodyTooLarge { .. } => {
-                "something other than the Moot API answered (a proxy, a captive portal?); \
-                 check MOOT_API_URL"
-                    .to_string()
-            }
-            ApiError::EmptyKey { .. } => {
-                "the old key may already be invalid; rotate again with `--replace ROLE`".to_string()
-            }
-            ApiError::InvalidUrl { .. } => {
-                "use a URL like https://mootup.io (MOOT_API_URL or --api-url)".to_string()
-            }
-        };
-        Some(hint)
-    }
-
-    /// The HTTP status, when the server answered.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ApiError::Unauthorized { .. } => Some(401),
-            ApiError::Forbidden { .. } => Some(403),
-            ApiError::NotFound { .. } => Some(404),
-            ApiError::Conflict { .. } | ApiError::TicketUsed { .. } => Some(409),
-            ApiError::TicketExpired { .. } => Some(410),
-            ApiError::Rejected { status, .. }
-            | ApiError::Server { status, .. }
-            | ApiError::InvalidBody { status, .. }
-            | ApiError::BodyTooLarge { status, .. }
-            | ApiError::EmptyKey { status, .. } => Some(*status),
-            ApiError::Timeout { .. }
-            | ApiError::Connect { .. }
-            | ApiError::Network { .. }
-            | ApiError::InvalidUrl { .. } => None,
-        }
-    }
 }
 
 /// Which call this is: decides how 403/409 read and whether to retry.
@@ -626,12 +452,6 @@ impl ApiClient {
     }
 }
 
-impl Call {
-    fn new(method: Method, path: String) -> Self {
-        Call { method, path }
-    }
-}
-
 fn backoff(attempt: u32) -> Duration {
     // 100 ms, 300 ms, 900 ms, ... capped at 2 s.
     let ms = 100u64.saturating_mul(3u64.saturating_pow(attempt.saturating_sub(1)));
@@ -796,89 +616,9 @@ fn normalize_base_url(raw: &str) -> Result<String, ApiError> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
-fn truncate(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &text[..end])
-}
-
-/// The first bytes of a body, lossily decoded and redacted.
-fn snippet(body: &[u8], secrets: &[&str]) -> String {
-    let head = &body[..body.len().min(SNIPPET_BYTES * 2)];
-    let text = String::from_utf8_lossy(head);
-    let text = redact(&text, secrets);
-    truncate(text.trim(), SNIPPET_BYTES)
-}
-
-/// Masks anything that looks like a token or a key: the given secrets,
-/// words starting with a known token prefix, whatever follows `Bearer `,
-/// and long unbroken runs of token characters.
-pub fn redact(text: &str, secrets: &[&str]) -> String {
-    const PREFIXES: &[&str] = &["mootup_pat_", "convo_", "bearer "];
-    const MASK: &str = "(redacted)";
-    let mut text = text.to_string();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        text = text.replace(secret, MASK);
-    }
-    let is_token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(c) = rest.chars().next() {
-        if is_token_char(c) {
-            let lower = rest
-                .get(..rest.len().min(16))
-                .unwrap_or(rest)
-                .to_ascii_lowercase();
-            if let Some(p) = PREFIXES.iter().find(|p| lower.starts_with(*p)) {
-                let after = &rest[p.len()..];
-                let run = after.find(|c| !is_token_char(c)).unwrap_or(after.len());
-                if *p == "bearer " {
-                    out.push_str(&rest[..p.len()]);
-                }
-                out.push_str(MASK);
-                rest = &after[run..];
-                continue;
-            }
-        }
-        if is_token_char(c) {
-            let run = rest.find(|c| !is_token_char(c)).unwrap_or(rest.len());
-            let word = &rest[..run];
-            if word.len() >= 32 && word.chars().any(|c| c.is_ascii_digit()) {
-                out.push_str(MASK);
-            } else {
-                out.push_str(word);
-            }
-            rest = &rest[run..];
-            continue;
-        }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_token_looking_words() {
-        let text = "token mootup_pat_abc123 and convo_key_XYZ, Bearer sekrit; ok";
-        let out = redact(text, &[]);
-        assert!(!out.contains("abc123"), "{out}");
-        assert!(!out.contains("XYZ"), "{out}");
-        assert!(!out.contains("sekrit"), "{out}");
-        assert!(out.contains("ok"));
-        let long = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8";
-        assert_eq!(redact(long, &[]), "(redacted)");
-        assert_eq!(redact("plain words stay", &[]), "plain words stay");
-        assert_eq!(redact("x hunter22 y", &["hunter22"]), "x (redacted) y");
-    }
 
     #[test]
     fn segments_are_encoded_and_dot_segments_refused() {

@@ -301,7 +301,7 @@ impl State {
         if t.used {
             return Err((409, "ticket_already_used"));
         }
-        if t.issued.elapsed() > ttl {
+        if t.issued.elapsed() >= ttl {
             return Err((410, "ticket_expired"));
         }
         t.used = true;
