@@ -756,7 +756,7 @@ fn plan_settings(b: &mut Builder, desired: &DesiredState, obs: &Observed) -> Opt
         Err(e) => {
             b.block(
                 target,
-                format!(".claude/settings.json: {e}"),
+                e.to_string(),
                 "fix the file (moot never replaces a settings.json it cannot read), \
                  or list it under [install] unmanaged",
             );

@@ -622,3 +622,50 @@ fn converged_workspace_has_no_changes() {
     .unwrap();
     assert!(!plan.has_changes(), "{plan:#?}");
 }
+
+/// Golden snapshots of the human rendering (no colour), with hashes and the
+/// bundle version filtered so a template edit does not churn them.
+mod snapshots {
+    use super::*;
+    use crate::printer::{Styles, human};
+
+    fn render(plan: &crate::plan::Plan) -> String {
+        human::render_plan(plan, &Styles::plain(), false)
+    }
+
+    fn settings() -> insta::Settings {
+        let mut s = insta::Settings::clone_current();
+        s.add_filter(r"[0-9a-f]{64}", "[sha256]");
+        s
+    }
+
+    #[test]
+    fn fresh_workspace() {
+        let plan = build(&desired(), &obs_with(&[]), &online()).unwrap();
+        settings().bind(|| insta::assert_snapshot!(render(&plan)));
+    }
+
+    #[test]
+    fn drift_blocked_and_updates() {
+        let d = desired();
+        let mut obs = obs_with(&[
+            (HOOK, file(b"mine\n", 0o755)),
+            ("moot.toml", file(b"[convo]\nold = 1\n", 0o644)),
+            (".claude/settings.json", file(b"{\"hooks\": [", 0o644)),
+            (".gitignore", file(b"target/\n", 0o644)),
+        ]);
+        obs.lock = Some(lock_with(&[
+            (HOOK, b"old\n", 0o755),
+            ("moot.toml", b"[convo]\nold = 1\n", 0o644),
+        ]));
+        obs.remote = remote(vec![actor("agt_p", "Product", Some("convo_ab"))]);
+        let plan = build(&d, &obs, &online()).unwrap();
+        settings().bind(|| insta::assert_snapshot!(render(&plan)));
+    }
+
+    #[test]
+    fn no_changes() {
+        let plan = crate::plan::Plan::default();
+        insta::assert_snapshot!(render(&plan));
+    }
+}

@@ -32,10 +32,11 @@ fn style_for(kind: ActionKind, s: &Styles) -> &console::Style {
     }
 }
 
-/// Whether the diff is shown by default. New files are listed without
-/// their content (it is all additions) unless `verbose`.
+/// Whether the diff is shown by default. New files (all additions) and
+/// moot.lock (bookkeeping) are listed without their content unless
+/// `verbose`; `--json` always carries every diff.
 fn show_diff(a: &Action, verbose: bool) -> bool {
-    a.diff.is_some() && (verbose || a.kind != ActionKind::Create)
+    a.diff.is_some() && (verbose || !matches!(a.kind, ActionKind::Create | ActionKind::WriteLock))
 }
 
 pub fn render_plan(plan: &Plan, s: &Styles, verbose: bool) -> String {
