@@ -167,9 +167,7 @@ fn plan_on_a_fresh_workspace_changes_nothing_and_rotates_nothing() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for role in ["product", "spec", "implementation", "qa"] {
-        assert!(
-            stdout.contains(&format!("issue-key")) && stdout.contains(&format!("agent:{role}"))
-        );
+        assert!(stdout.contains(&format!("agent:{role}")));
     }
     assert!(stdout.contains("Plan: 4 keys to issue"), "{stdout}");
     assert_eq!(

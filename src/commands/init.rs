@@ -1,9 +1,8 @@
 //! `moot init`: write team.toml from a built-in archetype or a directory
 //! holding one. No network; the only write is team.toml, atomically.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::Path;
 
 use crate::Outcome;
 use crate::cli::{GlobalArgs, InitArgs};
@@ -38,7 +37,7 @@ pub fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ou
     if !contents.ends_with('\n') {
         contents.push('\n');
     }
-    write_atomic(&target, contents.as_bytes(), 0o644)?;
+    crate::fsutil::write_atomic(&target, contents.as_bytes(), 0o644)?;
 
     let roles: Vec<&str> = template
         .team
@@ -158,85 +157,11 @@ fn from_dir(dir: &Path) -> Result<Template> {
     })
 }
 
-/// Writes `contents` to `path` durably: a temporary file in the same
-/// directory, fsync, rename over the target, fsync the directory. A reader
-/// (or a crash) sees the old file or the new one, never half of one.
-pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let tmp: PathBuf = dir.join(format!(".{name}.moot-tmp.{}", std::process::id()));
-    let _ = fs::remove_file(&tmp);
-    let written = (|| -> std::io::Result<()> {
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(mode);
-        }
-        let mut file = options.open(&tmp)?;
-        // The umask may have taken bits away at creation.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(fs::Permissions::from_mode(mode))?;
-        }
-        file.write_all(contents)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io("writing", path, e));
-    }
-    // Make the rename itself durable. Some filesystems refuse to sync a
-    // directory; the file is in place either way, so that is not an error.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const VALID: &str = include_str!("../../tests/fixtures/valid-team/team.toml");
-
-    #[test]
-    fn write_atomic_sets_mode_and_replaces() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("team.toml");
-        write_atomic(&path, b"a = 1\n", 0o644).unwrap();
-        write_atomic(&path, b"b = 2\n", 0o644).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "b = 2\n");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o644);
-        }
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 1, "no temporary file left behind");
-    }
-
-    #[test]
-    fn resolve_unknown_name_suggests() {
-        let err = resolve("loop4").unwrap_err();
-        assert!(err.to_string().contains("did you mean `loop-4`?"), "{err}");
-        let hint = err.hint().unwrap();
-        assert!(
-            hint.contains("loop-4 (default)") && hint.contains("loop-6"),
-            "{hint}"
-        );
-    }
 
     #[test]
     fn resolve_directory() {

@@ -9,7 +9,6 @@
 
 use std::fmt;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext};
@@ -184,7 +183,7 @@ pub fn store(
     }
     let text = toml::to_string(&table)
         .map_err(|e| Error::Internal(format!("cannot serialize the credentials: {e}")))?;
-    write_private_atomic(&path, text.as_bytes())?;
+    crate::fsutil::write_atomic(&path, text.as_bytes(), 0o600)?;
     Ok(path)
 }
 
@@ -252,47 +251,6 @@ fn create_private_dir(dir: &Path) -> Result<(), Error> {
 #[cfg(not(unix))]
 fn create_private_dir(dir: &Path) -> Result<(), Error> {
     fs::create_dir_all(dir).ctx("create directory", dir)
-}
-
-/// Temp file beside the target (mode 0600 from creation), fsync, rename over
-/// the target, fsync the directory. On failure the temp file is removed and
-/// the target is untouched.
-fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().expect("a file path has a parent");
-    let name = path.file_name().expect("a file path has a name");
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let tmp = dir.join(format!(
-        ".{}.tmp.{}.{nanos}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp).ctx("create", &tmp)?;
-        file.write_all(bytes).ctx("write", &tmp)?;
-        file.sync_all().ctx("fsync", &tmp)?;
-        drop(file);
-        fs::rename(&tmp, path).ctx("rename into place", path)?;
-        #[cfg(unix)]
-        {
-            fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .ctx("fsync directory", dir)?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
