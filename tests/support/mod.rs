@@ -1,0 +1,194 @@
+//! Helpers shared by the bad-input and kill-and-recover suites: running the
+//! binary with a cleared environment, hashing a workspace, and scanning
+//! outputs and artefacts for leaked secrets.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// The binary with the environment cleared, as `tests/e2e.rs` runs it:
+/// `-C ws`, a private HOME, NO_COLOR, and (when given) the credentials.
+pub fn moot(ws: &Path, home: &Path, creds: Option<(&str, &str)>) -> Command {
+    let mut c = Command::cargo_bin("moot").unwrap();
+    c.arg("-C")
+        .arg(ws)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("NO_COLOR", "1");
+    if let Some((token, url)) = creds {
+        c.env("MOOT_TOKEN", token).env("MOOT_API_URL", url);
+    }
+    c
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// One entry of a workspace snapshot: content digest (or "dir", or
+/// "link:<target>") and mode bits.
+pub type Tree = BTreeMap<PathBuf, (String, u32)>;
+
+/// Every file, directory and symlink under `root` with its content hash and
+/// mode. `.moot/lock` (the workspace lock, empty between applies) and the
+/// `.moot` directory entry itself (created by the lock) are left out.
+pub fn tree(root: &Path) -> Tree {
+    fn walk(root: &Path, dir: &Path, out: &mut Tree) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            if rel == Path::new(".moot/lock") {
+                continue;
+            }
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let mode = m.mode() & 0o7777;
+            if m.file_type().is_symlink() {
+                let target = std::fs::read_link(&p).unwrap();
+                out.insert(rel, (format!("link:{}", target.display()), 0));
+            } else if m.is_dir() {
+                walk(root, &p, out);
+                if rel != Path::new(".moot") {
+                    out.insert(rel, ("dir".into(), mode));
+                }
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                out.insert(rel, (digest(&bytes), mode));
+            }
+        }
+    }
+    let mut out = Tree::new();
+    walk(root, root, &mut out);
+    out
+}
+
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+/// The paths on which two snapshots differ, for a readable failure.
+pub fn tree_diff(a: &Tree, b: &Tree) -> Vec<String> {
+    let mut keys: Vec<&PathBuf> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| format!("{} ({:?} -> {:?})", k.display(), a.get(k), b.get(k)))
+        .collect()
+}
+
+/// Secrets that must never appear outside `.moot/actors.json`.
+#[derive(Debug, Default, Clone)]
+pub struct Secrets(pub Vec<String>);
+
+impl Secrets {
+    pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Secrets {
+        Secrets(
+            items
+                .into_iter()
+                .map(Into::into)
+                .filter(|s: &String| !s.is_empty())
+                .collect(),
+        )
+    }
+
+    pub fn push(&mut self, s: impl Into<String>) {
+        let s = s.into();
+        if !s.is_empty() && !self.0.contains(&s) {
+            self.0.push(s);
+        }
+    }
+
+    /// The first secret `haystack` contains, by position in the list
+    /// (never the secret itself, so a failure message leaks nothing).
+    pub fn found_in(&self, haystack: &[u8]) -> Option<usize> {
+        self.0.iter().position(|s| {
+            let needle = s.as_bytes();
+            haystack.windows(needle.len()).any(|w| w == needle)
+        })
+    }
+
+    /// Panics when an output of a run holds a secret.
+    pub fn assert_output_clean(&self, what: &str, out: &Output) {
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            if let Some(i) = self.found_in(bytes) {
+                panic!("{what}: secret #{i} leaked on {stream}");
+            }
+        }
+    }
+
+    /// Panics when any file under the workspace other than
+    /// `.moot/actors.json` holds a secret (links are not followed).
+    pub fn assert_workspace_clean(&self, what: &str, root: &Path) {
+        if let Some((path, i)) = self.leak_in_workspace(root) {
+            panic!("{what}: secret #{i} leaked into {}", path.display());
+        }
+    }
+
+    pub fn leak_in_workspace(&self, root: &Path) -> Option<(PathBuf, usize)> {
+        for rel in tree(root).keys() {
+            if rel == Path::new(".moot/actors.json") {
+                continue;
+            }
+            let p = root.join(rel);
+            let Ok(m) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            if !m.is_file() {
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            if let Some(i) = self.found_in(&bytes) {
+                return Some((rel.clone(), i));
+            }
+        }
+        None
+    }
+}
+
+/// `.moot/txn` or a `*.moot-tmp.*` file anywhere under `root`.
+pub fn staging_litter(root: &Path) -> Vec<String> {
+    let mut litter = Vec::new();
+    if root.join(".moot/txn").exists() {
+        litter.push(".moot/txn".to_string());
+    }
+    for rel in tree(root).keys() {
+        let name = rel.file_name().unwrap_or_default().to_string_lossy();
+        if name.contains(".moot-tmp.") {
+            litter.push(rel.display().to_string());
+        }
+    }
+    litter
+}
+
+/// Copies a directory tree, keeping modes and symlinks.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let src = e.path();
+        let dst = to.join(e.file_name());
+        let m = std::fs::symlink_metadata(&src).unwrap();
+        if m.file_type().is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else if m.is_dir() {
+            copy_tree(&src, &dst);
+            std::fs::set_permissions(&dst, m.permissions()).unwrap();
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+            std::fs::set_permissions(&dst, m.permissions()).unwrap();
+        }
+    }
+}
