@@ -271,9 +271,7 @@ fn compose_secrets(
 }
 
 fn applied_summary(plan: &Plan) -> String {
-    let s = human::summary(plan);
-    let body = s.strip_prefix("Plan: ").unwrap_or(&s);
-    let mut text = format!("Apply complete: {body}");
+    let mut text = human::summary_in(plan, human::Tense::Past);
     if plan.count(ActionKind::Stage) > 0 {
         text.push_str(&format!(
             "\nSuggestions staged under .moot/suggested/; see {} for how to review them.",

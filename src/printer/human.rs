@@ -136,78 +136,67 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// "Plan: 4 keys to issue, 23 files to create, 1 to stage." or
 /// "No changes. The workspace matches team.toml."
 pub fn summary(plan: &Plan) -> String {
+    summary_in(plan, Tense::Future)
+}
+
+/// Whether a summary announces (plan) or reports (apply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tense {
+    Future,
+    Past,
+}
+
+/// The summary line in either tense: "4 keys to issue" / "4 keys issued".
+pub fn summary_in(plan: &Plan, tense: Tense) -> String {
     if !plan.has_changes() {
         return "No changes. The workspace matches team.toml.".into();
     }
     let c = |k| plan.count(k);
-    let mut parts = Vec::new();
-    let mut add = |n: usize, text: String| {
-        if n > 0 {
-            parts.push(text);
-        }
+    let verb = |future: &'static str, past: &'static str| match tense {
+        Tense::Future => future,
+        Tense::Past => past,
     };
-    add(
-        c(ActionKind::IssueKey),
-        format!(
-            "{} to issue",
-            plural(c(ActionKind::IssueKey), "key", "keys")
+    use ActionKind as K;
+    // (kind, noun when counted, future, past)
+    let rows: [(ActionKind, Option<(&str, &str)>, &str, &str); 10] = [
+        (K::IssueKey, Some(("key", "keys")), "to issue", "issued"),
+        (K::RotateKey, Some(("key", "keys")), "to rotate", "rotated"),
+        (
+            K::RenameAgent,
+            Some(("agent", "agents")),
+            "to rename",
+            "renamed",
         ),
-    );
-    add(
-        c(ActionKind::RotateKey),
-        format!(
-            "{} to rotate",
-            plural(c(ActionKind::RotateKey), "key", "keys")
-        ),
-    );
-    add(
-        c(ActionKind::RenameAgent),
-        format!(
-            "{} to rename",
-            plural(c(ActionKind::RenameAgent), "agent", "agents")
-        ),
-    );
-    add(
-        c(ActionKind::Create),
-        format!(
-            "{} to create",
-            plural(c(ActionKind::Create), "file", "files")
-        ),
-    );
-    add(
-        c(ActionKind::Update),
-        format!("{} to update", c(ActionKind::Update)),
-    );
-    add(
-        c(ActionKind::Merge),
-        format!("{} to merge", c(ActionKind::Merge)),
-    );
-    add(
-        c(ActionKind::AppendLines),
-        format!("{} to append to", c(ActionKind::AppendLines)),
-    );
-    add(
-        c(ActionKind::Remove),
-        format!("{} to remove", c(ActionKind::Remove)),
-    );
-    add(
-        c(ActionKind::Chmod),
-        format!("{} to fix", plural(c(ActionKind::Chmod), "mode", "modes")),
-    );
-    add(
-        c(ActionKind::Stage),
-        format!("{} to stage", c(ActionKind::Stage)),
-    );
+        (K::Create, Some(("file", "files")), "to create", "created"),
+        (K::Update, None, "to update", "updated"),
+        (K::Merge, None, "to merge", "merged"),
+        (K::AppendLines, None, "to append to", "appended to"),
+        (K::Remove, None, "to remove", "removed"),
+        (K::Chmod, Some(("mode", "modes")), "to fix", "fixed"),
+        (K::Stage, None, "to stage", "staged"),
+    ];
+    let mut parts = Vec::new();
+    for (kind, noun, future, past) in rows {
+        let n = c(kind);
+        if n > 0 {
+            let count = noun.map_or(n.to_string(), |(one, many)| plural(n, one, many));
+            parts.push(format!("{count} {}", verb(future, past)));
+        }
+    }
     if parts.is_empty() && c(ActionKind::WriteSecrets) > 0 {
-        parts.push("the key file to rewrite".into());
+        parts.push(format!("the key file {}", verb("to rewrite", "rewritten")));
     }
     if parts.is_empty() && c(ActionKind::WriteLock) > 0 {
-        parts.push("moot.lock to update".into());
+        parts.push(format!("moot.lock {}", verb("to update", "updated")));
     }
+    let head = match tense {
+        Tense::Future => "Plan",
+        Tense::Past => "Applied",
+    };
     let mut text = if parts.is_empty() {
-        "Plan: no actions".to_string()
+        format!("{head}: no actions")
     } else {
-        format!("Plan: {}", parts.join(", "))
+        format!("{head}: {}", parts.join(", "))
     };
     if !plan.blocked.is_empty() {
         text.push_str(&format!("; {} blocked", plan.blocked.len()));
