@@ -158,7 +158,13 @@ pub fn summary_in(plan: &Plan, tense: Tense) -> String {
     };
     use ActionKind as K;
     // (kind, noun when counted, future, past)
-    let rows: [(ActionKind, Option<(&str, &str)>, &str, &str); 10] = [
+    type Row = (
+        ActionKind,
+        Option<(&'static str, &'static str)>,
+        &'static str,
+        &'static str,
+    );
+    let rows: [Row; 10] = [
         (K::IssueKey, Some(("key", "keys")), "to issue", "issued"),
         (K::RotateKey, Some(("key", "keys")), "to rotate", "rotated"),
         (
