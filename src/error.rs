@@ -58,7 +58,13 @@ impl Error {
                     Some("check the permissions of the path, or run moot as its owner".into())
                 }
                 std::io::ErrorKind::StorageFull => Some("free some disk space and retry".into()),
-                _ => None,
+                std::io::ErrorKind::IsADirectory => {
+                    Some("a file was expected there; move the directory aside".into())
+                }
+                std::io::ErrorKind::NotADirectory => {
+                    Some("a directory was expected there; move the file aside".into())
+                }
+                _ => Some("check the path; nothing was changed".into()),
             },
             Error::User { hint, .. } => hint.clone(),
             Error::Internal(_) => {

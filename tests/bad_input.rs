@@ -117,8 +117,6 @@ struct Case {
     says: &'static str,
     /// Extra check after the commands ran.
     after: Option<AfterCheck>,
-    /// A known bug: the case runs only in the ignored `known_bugs` test.
-    bug: Option<&'static str>,
 }
 
 const PLAN: &[&str] = &["plan"];
@@ -138,7 +136,6 @@ const fn case(name: &'static str, base: Base, setup: fn(&Ctx)) -> Case {
         succeed: &[],
         says: "",
         after: None,
-        bug: None,
     }
 }
 
@@ -165,10 +162,6 @@ impl Case {
     }
     const fn after(mut self, f: fn(&Ctx) -> Result<(), String>) -> Case {
         self.after = Some(f);
-        self
-    }
-    const fn bug(mut self, why: &'static str) -> Case {
-        self.bug = Some(why);
         self
     }
 }
@@ -204,8 +197,7 @@ fn local_cases() -> Vec<Case> {
             std::fs::remove_file(c.ws.join("team.toml")).unwrap();
             std::fs::create_dir(c.ws.join("team.toml")).unwrap();
         })
-        .fail(&[OFFLINE, APPLY])
-        .bug("team.toml that is a directory: io error without a hint"),
+        .fail(&[OFFLINE, APPLY]),
         // moot.lock
         case("moot.lock garbage", Applied, |c| {
             c.write("moot.lock", "\u{1}{{ not toml at all ]]\n")
@@ -363,9 +355,7 @@ fn local_cases() -> Vec<Case> {
         })
         .fail(&[APPLY_PLAN])
         .says("stale"),
-        case("saved plan missing", Fresh, nothing)
-            .fail(&[APPLY_PLAN])
-            .bug("a missing PLANFILE is an io error without a hint"),
+        case("saved plan missing", Fresh, nothing).fail(&[APPLY_PLAN]),
         case("saved plan writes outside the workspace", Fresh, |c| {
             c.ok(&["plan", "--offline", "--out", c.planfile().to_str().unwrap()]);
             let escape = format!("../{}-escaped.txt", leaf(&c.other));
@@ -386,8 +376,7 @@ fn local_cases() -> Vec<Case> {
                 return Err(format!("wrote {}", escaped.display()));
             }
             Ok(())
-        })
-        .bug("apply FILE executes the saved plan's Write paths unchecked: `../x` escapes"),
+        }),
         // CLI misuse
         case("--replace an unknown role", Fresh, nothing)
             .fail(&[
@@ -541,7 +530,7 @@ fn applied_template(sandbox: &Sandbox) -> tempfile::TempDir {
     dir
 }
 
-fn run_table(cases: &[Case], known_bugs: bool) {
+fn run_table(cases: &[Case]) {
     let sandbox = Sandbox::start(SandboxConfig::with_agents([
         "Product",
         "Spec",
@@ -557,7 +546,7 @@ fn run_table(cases: &[Case], known_bugs: bool) {
     let creds = Some((sandbox.token(), sandbox.url()));
     let mut failures = Vec::new();
     let mut ran = 0;
-    for case in cases.iter().filter(|c| c.bug.is_some() == known_bugs) {
+    for case in cases {
         ran += 1;
         if let Err(e) = run_case(case, creds, Some(template.path()), &[], &secrets) {
             failures.push(format!("[{}] {e}", case.name));
@@ -577,14 +566,7 @@ fn run_table(cases: &[Case], known_bugs: bool) {
 
 #[test]
 fn bad_local_files_and_cli_misuse_fail_cleanly() {
-    run_table(&local_cases(), false);
-}
-
-#[test]
-#[ignore = "bug: known failures listed with .bug(...) in the tables (see their reasons)"]
-fn known_bugs() {
-    run_table(&local_cases(), true);
-    run_server_table(true);
+    run_table(&local_cases());
 }
 
 // ---------------------------------------------------------------------------
@@ -653,7 +635,6 @@ struct ServerCase {
     env: &'static [(&'static str, &'static str)],
     /// Checks the requests the server received.
     requests: Option<RequestCheck>,
-    bug: Option<&'static str>,
 }
 
 const fn server(name: &'static str, mocks: fn() -> Vec<Mock>) -> ServerCase {
@@ -665,7 +646,6 @@ const fn server(name: &'static str, mocks: fn() -> Vec<Mock>) -> ServerCase {
         says: "",
         env: &[],
         requests: None,
-        bug: None,
     }
 }
 
@@ -686,11 +666,6 @@ impl ServerCase {
     }
     const fn requests(mut self, f: fn(&[Request]) -> Result<(), String>) -> ServerCase {
         self.requests = Some(f);
-        self
-    }
-    #[allow(dead_code)]
-    const fn bug(mut self, why: &'static str) -> ServerCase {
-        self.bug = Some(why);
         self
     }
 }
@@ -883,7 +858,7 @@ fn default_mocks() -> Vec<Mock> {
     m
 }
 
-fn run_server_table(known_bugs: bool) {
+fn run_server_table() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -892,10 +867,7 @@ fn run_server_table(known_bugs: bool) {
     let secrets = Secrets::new([common::TOKEN, MOCK_KEY]);
     let mut failures = Vec::new();
     let mut ran = 0;
-    for sc in server_cases()
-        .into_iter()
-        .filter(|c| c.bug.is_some() == known_bugs)
-    {
+    for sc in server_cases().into_iter() {
         ran += 1;
         let server = rt.block_on(MockServer::start());
         rt.block_on(async {
@@ -916,7 +888,6 @@ fn run_server_table(known_bugs: bool) {
             succeed: sc.succeed,
             says: sc.says,
             after: None,
-            bug: None,
         };
         let uri = server.uri();
         let mut env = vec![("MOOT_HTTP_RETRIES", "1")];
@@ -932,7 +903,7 @@ fn run_server_table(known_bugs: bool) {
         }
         drop(server);
     }
-    assert!(ran > 0 || known_bugs);
+    assert!(ran > 0);
     assert!(
         failures.is_empty(),
         "{} of {ran} server cases failed:\n\n{}",
@@ -943,7 +914,7 @@ fn run_server_table(known_bugs: bool) {
 
 #[test]
 fn bad_server_answers_fail_cleanly() {
-    run_server_table(false);
+    run_server_table();
 }
 
 #[test]

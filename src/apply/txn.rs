@@ -108,6 +108,13 @@ impl Journal {
 
 /// Runs `changes` (in order) as one transaction: all of them or none.
 pub fn run(root: &Path, changes: &[Change]) -> Result<()> {
+    // The planner only produces workspace-relative paths; refuse anything
+    // else before touching the disk, whatever produced `changes`.
+    for c in changes {
+        crate::observed::workspace::check_relative(c.path()).map_err(|why| {
+            Error::Internal(format!("refusing to write outside the workspace: {why}"))
+        })?;
+    }
     let txn = root.join(TXN_DIR);
     if txn.exists() {
         std::fs::remove_dir_all(&txn).ctx("clearing", &txn)?;

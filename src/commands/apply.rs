@@ -61,7 +61,20 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
                     "run `moot plan` again (and `--out FILE` to save a fresh plan)",
                 ));
             }
-            (session, saved.plan, true)
+            // The saved actions must be exactly what moot would plan now from
+            // the same state: a plan file edited by hand (or by anything else)
+            // can never make apply write where the planner would not.
+            let fresh = crate::plan::build(&session.desired, &session.observed, &session.options)?;
+            if fresh != saved.plan {
+                return Err(Error::user(
+                    format!(
+                        "{} does not match the plan moot computes for the same state                          (edited, or made by another moot version); nothing was applied",
+                        path.display()
+                    ),
+                    "run `moot plan --out FILE` again and apply the new file",
+                ));
+            }
+            (session, fresh, true)
         }
         None => {
             let session = observe(
