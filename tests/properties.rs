@@ -279,7 +279,6 @@ proptest! {
 /// without `float_roundtrip` here, so an extreme value can come back a few
 /// ulps off when moot rewrites the file.
 #[test]
-#[ignore = "bug: settings.json merge rewrites some user floats (e.g. -1.6790874013325047e-276) a few ulps off"]
 fn merge_keeps_user_floats_exactly() {
     let literal = "-1.6790874013325047e-276";
     let user = format!("{{\"x\": {literal}}}");

@@ -3,8 +3,10 @@
 
 pub mod action;
 pub mod diff;
+mod files;
 pub mod gitignore;
 pub mod graph;
+mod keys;
 pub mod planner;
 pub mod saved;
 pub mod settings_merge;

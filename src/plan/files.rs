@@ -1,0 +1,363 @@
+//! Files: rendered files by policy, staged suggestions, leftovers from
+//! moot.lock, `.claude/settings.json` and `.gitignore`.
+
+use crate::desired::render::{GITIGNORE_PATH, SETTINGS_PATH};
+use crate::desired::{DesiredFile, DesiredState, Policy};
+use crate::observed::lockfile::{LOCK_PATH, Lock, LockFile, mode_string};
+use crate::observed::workspace::{FileState, sha256_hex};
+use crate::plan::action::{ActionKind, Op, Target};
+use crate::plan::planner::{Builder, Observed, PlanOptions, suggested_path};
+use crate::plan::{diff, gitignore, settings_merge};
+
+/// `.gitignore`: moot's lines appended when missing.
+pub(super) fn plan_gitignore(
+    b: &mut Builder,
+    desired: &DesiredState,
+    obs: &Observed,
+) -> Option<usize> {
+    let target = Target::Path(GITIGNORE_PATH.into());
+    let (current, mode) = match obs.files.get(GITIGNORE_PATH) {
+        FileState::Absent => (None, 0o644),
+        FileState::File { content, mode, .. } => (Some(content.as_slice()), *mode),
+        other => {
+            b.block(
+                target,
+                format!(".gitignore is {}", describe(other)),
+                "make .gitignore a regular file, or list it under [install] unmanaged",
+            );
+            return None;
+        }
+    };
+    let text = String::from_utf8_lossy(current.unwrap_or(b"")).into_owned();
+    let missing = gitignore::missing(&text, &desired.gitignore_lines);
+    let old_entry = obs.lock.as_ref().and_then(|l| l.file(GITIGNORE_PATH));
+    if missing.is_empty() {
+        match old_entry {
+            Some(e) => b.keep_lock_entry(Some(e)),
+            None => b.record(GITIGNORE_PATH, Policy::Lines, text.as_bytes(), mode),
+        }
+        return None;
+    }
+    let new = gitignore::append(&text, &missing);
+    b.record(GITIGNORE_PATH, Policy::Lines, new.as_bytes(), mode);
+    let (kind, reason) = if current.is_none() {
+        (ActionKind::Create, format!("ignore {}", missing.join(", ")))
+    } else {
+        (
+            ActionKind::AppendLines,
+            format!("add {}", missing.join(", ")),
+        )
+    };
+    Some(b.push(
+        kind,
+        target,
+        reason,
+        Some(diff::unified(GITIGNORE_PATH, current, new.as_bytes())),
+        Op::Write {
+            path: GITIGNORE_PATH.into(),
+            content: new,
+            mode,
+        },
+    ))
+}
+
+pub(super) fn describe(state: &FileState) -> String {
+    match state {
+        FileState::Absent => "absent".into(),
+        FileState::File { .. } => "a file".into(),
+        FileState::Dir => "a directory".into(),
+        FileState::Symlink => "a symlink (moot does not write through links)".into(),
+        FileState::Unsafe(r) => format!("not writable safely: {r}"),
+    }
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// One rendered file, by cli.md's managed-file rules (seed files: never
+/// written over). `old` is what moot.lock records for it.
+pub(super) fn plan_file(
+    b: &mut Builder,
+    f: &DesiredFile,
+    old: Option<&LockFile>,
+    obs: &Observed,
+    opts: &PlanOptions,
+    online: bool,
+    stage_nodes: &mut Vec<usize>,
+) {
+    let target = Target::Path(f.path.clone());
+    let write = |content: &[u8]| Op::Write {
+        path: f.path.clone(),
+        content: text_of(content),
+        mode: f.mode,
+    };
+    let (w_sha, w_mode, w_content) = match obs.files.get(&f.path) {
+        FileState::Absent => {
+            b.record(&f.path, f.policy, &f.content, f.mode);
+            let reason = match f.policy {
+                Policy::Seed => "new; yours to edit afterwards".to_string(),
+                _ if f.mode & 0o111 != 0 => format!("new, mode {}", mode_string(f.mode)),
+                _ => "new".to_string(),
+            };
+            b.push(
+                ActionKind::Create,
+                target,
+                reason,
+                Some(diff::unified(&f.path, None, &f.content)),
+                write(&f.content),
+            );
+            return;
+        }
+        FileState::File {
+            sha256,
+            mode,
+            content,
+        } => (sha256.as_str(), *mode, content.as_slice()),
+        other => {
+            b.block(
+                target,
+                format!("{} is {}", f.path, describe(other)),
+                format!(
+                    "replace it with a regular file (or remove it), or list `{}` under [install] unmanaged",
+                    f.path
+                ),
+            );
+            return;
+        }
+    };
+    let d_sha = sha256_hex(&f.content);
+    if w_sha == d_sha {
+        b.record_sha(&f.path, f.policy, d_sha, f.mode);
+        if f.policy == Policy::Managed && w_mode != f.mode {
+            b.push(
+                ActionKind::Chmod,
+                target,
+                format!("mode {} -> {}", mode_string(w_mode), mode_string(f.mode)),
+                None,
+                Op::Chmod {
+                    path: f.path.clone(),
+                    mode: f.mode,
+                },
+            );
+        }
+        return;
+    }
+    let untouched = old.is_some_and(|o| o.sha256 == w_sha);
+    match f.policy {
+        Policy::Seed => {
+            b.keep_lock_entry(old);
+            if old.is_some_and(|o| o.sha256 == d_sha) {
+                return; // The user edited their copy; the template did not change.
+            }
+            if online {
+                let reason = if old.is_some() {
+                    format!("the {} template changed; your copy is kept", f.path)
+                } else {
+                    format!(
+                        "{} predates moot; moot's version is offered for review",
+                        f.path
+                    )
+                };
+                stage(b, f, obs, w_content, reason, stage_nodes);
+            }
+        }
+        _ if untouched || opts.overwrite => {
+            b.record(&f.path, f.policy, &f.content, f.mode);
+            let (reason, destructive) = if untouched {
+                ("team.toml or the bundle changed".to_string(), false)
+            } else {
+                ("--overwrite: replaces your edits".to_string(), true)
+            };
+            let id = b.push(
+                ActionKind::Update,
+                target,
+                reason,
+                Some(diff::unified(&f.path, Some(w_content), &f.content)),
+                write(&f.content),
+            );
+            b.nodes[id].destructive = destructive;
+        }
+        _ => {
+            b.keep_lock_entry(old);
+            let why = if old.is_some() {
+                "edited since moot wrote it"
+            } else {
+                "exists and differs from what moot would write"
+            };
+            b.drift(
+                target,
+                why,
+                format!(
+                    "moot keeps your version and stages its own at {}; accept it with \
+                     `moot apply --overwrite`, or list `{}` under [install] unmanaged in team.toml",
+                    suggested_path(&f.path),
+                    f.path
+                ),
+            );
+            if online {
+                stage(
+                    b,
+                    f,
+                    obs,
+                    w_content,
+                    format!("{} {why}", f.path),
+                    stage_nodes,
+                );
+            }
+        }
+    }
+}
+
+/// Stages `f`'s content for review, unless the same suggestion is there.
+fn stage(
+    b: &mut Builder,
+    f: &DesiredFile,
+    obs: &Observed,
+    current: &[u8],
+    reason: String,
+    stage_nodes: &mut Vec<usize>,
+) {
+    let path = suggested_path(&f.path);
+    match obs.files.get(&path) {
+        FileState::File { content, .. } if *content == f.content => {}
+        FileState::Absent | FileState::File { .. } => {
+            let id = b.push(
+                ActionKind::Stage,
+                Target::Path(path.clone()),
+                reason,
+                Some(diff::unified(&f.path, Some(current), &f.content)),
+                Op::Write {
+                    path,
+                    content: text_of(&f.content),
+                    mode: f.mode,
+                },
+            );
+            stage_nodes.push(id);
+        }
+        other => b.plan.notes.push(format!(
+            "cannot stage a suggestion at {path}: it is {}",
+            describe(other)
+        )),
+    }
+}
+
+/// Files moot.lock lists that are no longer desired.
+pub(super) fn plan_leftovers(b: &mut Builder, desired: &DesiredState, obs: &Observed, lock: &Lock) {
+    for entry in &lock.files {
+        let p = entry.path.as_str();
+        let desired_here = desired.file(p).is_some()
+            || p == SETTINGS_PATH && !desired.settings_hooks.is_empty()
+            || p == GITIGNORE_PATH
+            || p == LOCK_PATH;
+        if desired_here || desired.is_unmanaged(p) {
+            continue;
+        }
+        if entry.policy != Policy::Managed {
+            // Seed, merged and lines files are the user's: never removed.
+            continue;
+        }
+        match obs.files.get(p) {
+            FileState::Absent => {}
+            FileState::File { sha256, .. } if *sha256 == entry.sha256 => {
+                b.push(
+                    ActionKind::Remove,
+                    Target::Path(p.to_string()),
+                    "no longer desired; unchanged since moot wrote it",
+                    None,
+                    Op::Remove {
+                        path: p.to_string(),
+                    },
+                );
+            }
+            FileState::File { .. } => b.plan.notes.push(format!(
+                "{p} is no longer desired but was edited since moot wrote it; left in place"
+            )),
+            other => b.plan.notes.push(format!(
+                "{p} is no longer desired and is now {}; left in place",
+                describe(other)
+            )),
+        }
+    }
+}
+
+/// `.claude/settings.json`: moot's hook entries merged in.
+pub(super) fn plan_settings(
+    b: &mut Builder,
+    desired: &DesiredState,
+    obs: &Observed,
+) -> Option<usize> {
+    let target = Target::Path(SETTINGS_PATH.into());
+    let old = obs.lock.as_ref().and_then(|l| l.file(SETTINGS_PATH));
+    let (current, mode) = match obs.files.get(SETTINGS_PATH) {
+        FileState::Absent => (None, 0o644),
+        FileState::File { content, mode, .. } => match std::str::from_utf8(content) {
+            Ok(t) => (Some(t), *mode),
+            Err(_) => {
+                b.block(
+                    target,
+                    ".claude/settings.json is not UTF-8 text",
+                    "fix or move the file aside; moot never replaces a settings.json it cannot read",
+                );
+                return None;
+            }
+        },
+        other => {
+            b.block(
+                target,
+                format!(".claude/settings.json is {}", describe(other)),
+                "make it a regular file, or list it under [install] unmanaged",
+            );
+            return None;
+        }
+    };
+    match settings_merge::merge(current, &desired.settings_hooks) {
+        Err(e) => {
+            b.block(
+                target,
+                e.to_string(),
+                "fix the file (moot never replaces a settings.json it cannot read), \
+                 or list it under [install] unmanaged",
+            );
+            None
+        }
+        Ok(None) => {
+            match old {
+                Some(e) => b.keep_lock_entry(Some(e)),
+                None => b.record(
+                    SETTINGS_PATH,
+                    Policy::Merged,
+                    current.unwrap_or("").as_bytes(),
+                    mode,
+                ),
+            }
+            None
+        }
+        Ok(Some(merged)) => {
+            b.record(SETTINGS_PATH, Policy::Merged, merged.as_bytes(), mode);
+            let (kind, reason) = if current.is_none() {
+                (ActionKind::Create, "register moot's hooks")
+            } else {
+                (
+                    ActionKind::Merge,
+                    "add moot's hook entries; your keys and hooks are kept",
+                )
+            };
+            Some(b.push(
+                kind,
+                target,
+                reason,
+                Some(diff::unified(
+                    SETTINGS_PATH,
+                    current.map(str::as_bytes),
+                    merged.as_bytes(),
+                )),
+                Op::Write {
+                    path: SETTINGS_PATH.into(),
+                    content: merged,
+                    mode,
+                },
+            ))
+        }
+    }
+}
