@@ -533,10 +533,123 @@ fn first_args(env: &Env, c: &mut std::process::Command) {
     c.arg("-C")
         .arg(env.ws.path())
         .args(["apply", "--yes", "--concurrency", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", env.home.path())
         .env("MOOT_TOKEN", env.sandbox.token())
         .env("MOOT_API_URL", env.sandbox.url())
         .env("NO_COLOR", "1");
+}
+
+#[test]
+fn of_four_concurrent_applies_exactly_one_proceeds() {
+    let mut cfg = SandboxConfig::with_agents(LOOP4);
+    cfg.latency = std::time::Duration::from_millis(150);
+    let env = Env::with(cfg);
+    let children: Vec<std::process::Child> = (0..4)
+        .map(|_| {
+            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("moot"));
+            first_args(&env, &mut c);
+            c.spawn().unwrap()
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let applied = outputs
+        .iter()
+        .filter(|o| o.status.success() && text(o).contains("Applied:"))
+        .count();
+    assert_eq!(
+        applied,
+        1,
+        "{:#?}",
+        outputs.iter().map(text).collect::<Vec<_>>()
+    );
+    for o in &outputs {
+        let t = text(o);
+        assert!(
+            t.contains("Applied:")
+                || t.contains("holds the workspace lock")
+                || t.contains("No changes."),
+            "{t}"
+        );
+        assert!(!t.contains("panicked"));
+    }
+    assert_eq!(env.sandbox.rotation_count(), 4, "each key rotated once");
+    assert_eq!(env.moot(&["check"]).status.code(), Some(0));
+}
+
+/// The same flow against wiremock: the plan reads `me` and `me/agents`
+/// (full 16-field Actors) and never calls rotate-key.
+#[test]
+fn plan_against_wiremock_never_rotates() {
+    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(MockServer::start());
+    let actor = |id: &str, name: &str, kind: &str| {
+        let agent = kind == "agent";
+        serde_json::json!({
+            "actor_id": id, "display_name": name, "actor_type": kind,
+            "sponsor_id": if agent { serde_json::json!("usr_1") } else { serde_json::Value::Null },
+            "tenant_id": "tnt_1", "is_admin": false,
+            "email": if agent { serde_json::Value::Null } else { serde_json::json!("ada@example.com") },
+            "agent_profile": null, "api_key_prefix": null,
+            "default_space_id": if agent { serde_json::Value::Null } else { serde_json::json!("spc_1") },
+            "is_connected": if agent { serde_json::json!(false) } else { serde_json::Value::Null },
+            "focus_space_id": null, "metadata": null, "last_seen_at": null,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        })
+    };
+    let agents: Vec<serde_json::Value> = LOOP4
+        .iter()
+        .enumerate()
+        .map(|(i, n)| actor(&format!("agt_{i}"), n, "agent"))
+        .collect();
+    rt.block_on(async {
+        Mock::given(method("GET"))
+            .and(path("/api/actors/me"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(actor("usr_1", "Ada", "human")))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/actors/me/agents"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(agents))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/api/actors/.*/rotate-key$"))
+            .respond_with(ResponseTemplate::new(500))
+            .expect(0)
+            .mount(&server)
+            .await;
+    });
+    let env = Env::new();
+    let before = tree(env.root(), true);
+    let out = env
+        .cmd(&["plan", "--json"])
+        .env("MOOT_API_URL", server.uri())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let actions = v["actions"].as_array().unwrap();
+    for (i, role) in ["product", "spec", "implementation", "qa"]
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(actions[i]["kind"], "issue-key");
+        assert_eq!(actions[i]["target"], format!("agent:{role}"));
+    }
+    let creates = actions.iter().filter(|a| a["kind"] == "create").count();
+    assert!(creates >= 15, "{creates}");
+    assert_eq!(tree(env.root(), true), before);
+    rt.block_on(server.verify());
 }
