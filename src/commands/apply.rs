@@ -25,6 +25,14 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
 
     let (session, plan, from_file) = match &args.planfile {
         Some(path) => {
+            let f = &args.flags;
+            if f.offline || f.overwrite || f.rotate_all || !f.replace.is_empty() {
+                return Err(Error::user(
+                    "a saved plan carries the options it was made with; \
+                     --offline, --overwrite, --replace and --rotate-all cannot be given with PLANFILE",
+                    "pass those flags to `moot plan --out FILE` instead",
+                ));
+            }
             let saved = SavedPlan::load(path)?;
             if saved.workspace != ws.root.display().to_string() {
                 return Err(Error::user(
@@ -162,15 +170,15 @@ pub fn execute(
 ) -> Result<RemoteOutcome> {
     let needs_remote = plan.actions.iter().any(|a| a.kind.is_remote());
     let outcome = if needs_remote {
-        let client = session.client.as_ref().ok_or_else(|| {
+        let online = session.online.as_ref().ok_or_else(|| {
             Error::user(
                 "this plan changes agents but moot is offline",
                 "run `moot apply` without --offline",
             )
         })?;
-        session
+        online
             .runtime
-            .block_on(remote::run(client, plan, concurrency, printer))?
+            .block_on(remote::run(&online.client, plan, concurrency, printer))?
     } else {
         RemoteOutcome::default()
     };

@@ -72,7 +72,13 @@ pub struct Session {
     pub observed: Observed,
     pub options: PlanOptions,
     pub fingerprint: Fingerprint,
-    pub client: Option<ApiClient>,
+    /// The API client and its runtime; None offline (no runtime is even
+    /// started then, which keeps `moot check` fast).
+    pub online: Option<Online>,
+}
+
+pub struct Online {
+    pub client: ApiClient,
     pub runtime: tokio::runtime::Runtime,
 }
 
@@ -115,9 +121,8 @@ pub fn observe(
     printer: &Printer,
 ) -> Result<Session> {
     check_roles(&ws.team, &options.replace)?;
-    let runtime = runtime()?;
     let lock = Lock::load(&ws.root)?;
-    let (facts, remote, client) = if options.offline {
+    let (facts, remote, online) = if options.offline {
         let facts = lock
             .as_ref()
             .map(|l| RemoteFacts {
@@ -143,6 +148,7 @@ pub fn observe(
             Some(creds.token.clone()),
             ClientOptions::default(),
         )?;
+        let runtime = runtime()?;
         let (me, agents) = runtime.block_on(client.me_and_agents())?;
         let space_id = me.default_space_id.clone().ok_or_else(|| {
             Error::user(
@@ -158,13 +164,17 @@ pub fn observe(
             space_name: space_id.clone(),
             space_id,
         };
-        (facts, Some(RemoteState { me, agents }), Some(client))
+        (
+            facts,
+            Some(RemoteState { me, agents }),
+            Some(Online { client, runtime }),
+        )
     };
     let desired = crate::desired::render(&ws.team, &facts, &ws.project_name())?;
 
-    let online = remote.is_some();
+    let is_online = remote.is_some();
     let mut paths: Vec<String> = desired.files.iter().map(|f| f.path.clone()).collect();
-    if online {
+    if is_online {
         paths.extend(desired.files.iter().map(|f| suggested_path(&f.path)));
     }
     paths.extend([SETTINGS_PATH, GITIGNORE_PATH, LOCK_PATH].map(String::from));
@@ -173,7 +183,7 @@ pub fn observe(
     }
     let files = LocalFiles::scan(&ws.root, paths.iter().map(String::as_str))?;
 
-    let (held, actors_file_mode) = if online {
+    let (held, actors_file_mode) = if is_online {
         read_held(&ws.root)?
     } else {
         (None, None)
@@ -185,12 +195,12 @@ pub fn observe(
         actors_file_mode,
         // A `.moot/` that apply's lock created just now is not part of the
         // observed state: the saved plan being checked saw none.
-        moot_dir_mode: if online && !ws_lock.is_some_and(|l| l.created_moot_dir()) {
+        moot_dir_mode: if is_online && !ws_lock.is_some_and(|l| l.created_moot_dir()) {
             dir_mode(&ws.root.join(".moot"))
         } else {
             None
         },
-        moot_tracked: online && moot_dir_tracked(&ws.root),
+        moot_tracked: is_online && moot_dir_tracked(&ws.root),
         remote,
     };
     let fingerprint = fingerprint(
@@ -205,8 +215,7 @@ pub fn observe(
         observed,
         options,
         fingerprint,
-        client,
-        runtime,
+        online,
     })
 }
 
