@@ -1,8 +1,9 @@
 //! Fault injection for the transaction tests. `MOOT_FAULT_AT=k` makes the
-//! k-th effectful step (1-based: each rotation, staged write, journal write,
-//! backup move, rename into place, chmod, lock write, commit) fail, or with
-//! `MOOT_FAULT_MODE=kill` SIGKILL the process on the spot, as a crash or
-//! SIGKILL would. Unset, a step costs one relaxed atomic increment.
+//! k-th effectful step (1-based: each rotation and agent rename, staged
+//! write, journal write, backup move, rename into place, chmod, commit; the
+//! moot.lock write is one of the staged writes and renames) fail, or with
+//! `MOOT_FAULT_MODE=kill` (or `abort`) SIGKILL the process on the spot, as a
+//! crash would. Unset, a step costs one relaxed atomic increment.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
