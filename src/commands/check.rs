@@ -47,25 +47,18 @@ pub fn report(plan: &Plan, s: &Styles) -> String {
             a.reason
         );
     }
-    for d in &plan.drift {
-        let _ = writeln!(
-            out,
-            "  {} {}: {} -> {}",
-            s.warn.apply_to("!"),
-            s.bold.apply_to(d.target.to_string()),
-            d.reason,
-            d.hint.as_deref().unwrap_or("see `moot plan`")
-        );
-    }
-    for b in &plan.blocked {
-        let _ = writeln!(
-            out,
-            "  {} {}: {} -> {}",
-            s.remove.apply_to("x"),
-            s.bold.apply_to(b.target.to_string()),
-            b.reason,
-            b.hint.as_deref().unwrap_or("see `moot plan`")
-        );
+    let marked = [("!", &s.warn, &plan.drift), ("x", &s.remove, &plan.blocked)];
+    for (marker, style, items) in marked {
+        for f in items {
+            let _ = writeln!(
+                out,
+                "  {} {}: {} -> {}",
+                style.apply_to(marker),
+                s.bold.apply_to(f.target.to_string()),
+                f.reason,
+                f.hint.as_deref().unwrap_or("see `moot plan`")
+            );
+        }
     }
     let n = plan.actions.len() + plan.drift.len() + plan.blocked.len();
     format!(

@@ -169,23 +169,21 @@ pub struct Action {
     pub op: Op,
 }
 
-/// Something apply cannot do until the user acts.
+/// An item the plan reports rather than acts on: a target, why, and what
+/// the user can do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Blocked {
+pub struct Finding {
     pub target: Target,
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
 }
 
-/// A difference apply will not fix by itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Drift {
-    pub target: Target,
-    pub reason: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-}
+/// Something apply cannot do until the user acts (apply refuses).
+pub type Blocked = Finding;
+
+/// A difference apply will not fix by itself (without a flag).
+pub type Drift = Finding;
 
 /// The plan: actions in dependency order (ids are positions), plus what is
 /// blocked, what drifted, and notes for the reader.

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::plan::action::Finding;
 use crate::plan::{Action, ActionKind, Plan};
 use crate::printer::Styles;
 
@@ -79,46 +80,22 @@ pub fn render_plan(plan: &Plan, s: &Styles, verbose: bool) -> String {
         }
         out.push('\n');
     }
-    if !plan.blocked.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            s.remove
-                .apply_to("Blocked (apply refuses until these are fixed):")
-        );
-        for b in &plan.blocked {
-            let _ = writeln!(
-                out,
-                "  x {}: {}",
-                s.bold.apply_to(b.target.to_string()),
-                b.reason
-            );
-            if let Some(h) = &b.hint {
-                let _ = writeln!(out, "    {} {h}", s.hint.apply_to("hint:"));
-            }
-        }
-        out.push('\n');
-    }
-    if !plan.drift.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            s.warn
-                .apply_to("Drift (apply does not change these without a flag):")
-        );
-        for d in &plan.drift {
-            let _ = writeln!(
-                out,
-                "  ! {}: {}",
-                s.bold.apply_to(d.target.to_string()),
-                d.reason
-            );
-            if let Some(h) = &d.hint {
-                let _ = writeln!(out, "    {} {h}", s.hint.apply_to("hint:"));
-            }
-        }
-        out.push('\n');
-    }
+    findings(
+        &mut out,
+        &s.remove,
+        "Blocked (apply refuses until these are fixed):",
+        "x",
+        &plan.blocked,
+        s,
+    );
+    findings(
+        &mut out,
+        &s.warn,
+        "Drift (apply does not change these without a flag):",
+        "!",
+        &plan.drift,
+        s,
+    );
     if !plan.notes.is_empty() {
         for n in &plan.notes {
             let _ = writeln!(out, "{} {n}", s.dim.apply_to("note:"));
@@ -127,6 +104,33 @@ pub fn render_plan(plan: &Plan, s: &Styles, verbose: bool) -> String {
     }
     let _ = writeln!(out, "{}", s.bold.apply_to(summary(plan)));
     out
+}
+
+/// A titled list of blocked or drifted items, each with its hint.
+fn findings(
+    out: &mut String,
+    title_style: &console::Style,
+    title: &str,
+    marker: &str,
+    items: &[Finding],
+    s: &Styles,
+) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{}", title_style.apply_to(title));
+    for f in items {
+        let _ = writeln!(
+            out,
+            "  {marker} {}: {}",
+            s.bold.apply_to(f.target.to_string()),
+            f.reason
+        );
+        if let Some(h) = &f.hint {
+            let _ = writeln!(out, "    {} {h}", s.hint.apply_to("hint:"));
+        }
+    }
+    out.push('\n');
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
