@@ -112,7 +112,10 @@ run moot plan
 
 step "The files moot manages"
 printf '\n$ find . -type f   (mode and path)\n'
-find . -type f -not -path './.moot/*' -printf '%m  %p\n' | sort -k2
+mode() { stat -c %a "$1" 2>/dev/null || stat -f %Lp "$1"; }
+find . -type f -not -path './.moot/*' | sort | while IFS= read -r f; do
+    printf '%s  %s\n' "$(mode "$f")" "$f"
+done
 printf '\n$ ls -la .moot\n'
 ls -la .moot
 printf '\n$ head -n 20 moot.lock\n'
