@@ -115,10 +115,10 @@ pub struct PlanFlags {
     #[arg(long)]
     pub json: bool,
     /// Rotate this role's key even if it is in sync (repeatable)
-    #[arg(long = "replace", value_name = "ROLE")]
+    #[arg(long = "replace", value_name = "ROLE", conflicts_with = "offline")]
     pub replace: Vec<String>,
     /// Rotate every role's key
-    #[arg(long)]
+    #[arg(long, conflicts_with = "offline")]
     pub rotate_all: bool,
     /// Write managed files over the user's edits instead of staging them
     #[arg(long)]

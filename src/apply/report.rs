@@ -45,7 +45,22 @@ pub fn render(plan: &Plan) -> String {
                 a.target, a.reason, a.target
             );
         }
-        for d in &plan.drift {
+        // A drifted file already listed with its staged suggestion is not
+        // listed twice.
+        let staged_originals: Vec<String> = staged
+            .iter()
+            .filter_map(|a| {
+                a.target
+                    .to_string()
+                    .strip_prefix(&format!("{SUGGESTED_DIR}/"))
+                    .map(str::to_string)
+            })
+            .collect();
+        for d in plan
+            .drift
+            .iter()
+            .filter(|d| !staged_originals.contains(&d.target.to_string()))
+        {
             let _ = writeln!(out, "- `{}`: {}", d.target, d.reason);
         }
         out.push_str(

@@ -12,8 +12,10 @@ const ABOUT: &str = "A local stand-in for the Moot API, for demos and end-to-end
                      (NOT a production server: in-memory state, no TLS)";
 
 const AFTER: &str = "\
-The first line on stdout is the base URL (http://127.0.0.1:PORT). Point moot at it:
-  MOOT_API_URL=$(moot-sandbox | head -1) ...   or   moot login --api-url URL --token -
+The first line on stdout is the base URL (http://127.0.0.1:PORT); the
+server then runs until SIGTERM or SIGINT. Point moot at it:
+  moot-sandbox > sandbox.out &  sleep 0.5
+  export MOOT_API_URL=$(head -1 sandbox.out) MOOT_TOKEN=mootup_pat_sandbox
 
 Examples:
   moot-sandbox                                  loop-4 agents, token mootup_pat_sandbox

@@ -76,7 +76,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
             if fresh != saved.plan {
                 return Err(Error::user(
                     format!(
-                        "{} does not match the plan moot computes for the same state                          (edited, or made by another moot version); nothing was applied",
+                        "{} does not match the plan moot computes for the same state (edited, or made by another moot version); nothing was applied",
                         path.display()
                     ),
                     "run `moot plan --out FILE` again and apply the new file",

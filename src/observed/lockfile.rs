@@ -45,8 +45,10 @@ pub struct LockFile {
     pub path: String,
     pub policy: Policy,
     /// sha256 of the bytes moot wrote, lower-case hex.
+    #[schemars(regex(pattern = r"^[0-9a-fA-F]{64}$"))]
     pub sha256: String,
     /// Octal file mode, e.g. "0755".
+    #[schemars(regex(pattern = r"^[0-7]{3,4}$"))]
     pub mode: String,
 }
 
@@ -105,7 +107,9 @@ impl Lock {
                     hint,
                 ));
             }
-            if f.mode_bits().is_none_or(|m| m > 0o7777) {
+            if !(3..=4).contains(&f.mode.len())
+                || !f.mode.bytes().all(|b| (b'0'..=b'7').contains(&b))
+            {
                 return Err(Error::user(
                     format!(
                         "{}: invalid mode `{}` for `{}`",

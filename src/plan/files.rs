@@ -129,7 +129,10 @@ pub(super) fn plan_file(
     let d_sha = sha256_hex(&f.content);
     if w_sha == d_sha {
         b.record_sha(&f.path, f.policy, d_sha, f.mode);
-        if f.policy == Policy::Managed && w_mode != f.mode {
+        // Only the run bits count: git records nothing else, so a clone made
+        // under another umask (0664/0775) is not drift; a script that lost
+        // its run bit (or a data file that gained one) is.
+        if f.policy == Policy::Managed && (w_mode & 0o111) != (f.mode & 0o111) {
             b.push(
                 ActionKind::Chmod,
                 target,

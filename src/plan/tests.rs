@@ -202,6 +202,26 @@ fn in_sync_file_is_no_action_and_wrong_mode_is_chmod() {
     assert!(kinds_for(&plan, HOOK).is_empty());
     let plan = build(&d, &obs_with(&[(HOOK, file(&hook, 0o644))]), &online()).unwrap();
     assert_eq!(kinds_for(&plan, HOOK), [ActionKind::Chmod]);
+    // A clone under umask 002: only the run bits count, as in git.
+    let toml = d.file("moot.toml").unwrap().content.clone();
+    let plan = build(
+        &d,
+        &obs_with(&[
+            (HOOK, file(&hook, 0o775)),
+            ("moot.toml", file(&toml, 0o664)),
+        ]),
+        &online(),
+    )
+    .unwrap();
+    assert!(kinds_for(&plan, HOOK).is_empty());
+    assert!(kinds_for(&plan, "moot.toml").is_empty());
+    let plan = build(
+        &d,
+        &obs_with(&[("moot.toml", file(&toml, 0o755))]),
+        &online(),
+    )
+    .unwrap();
+    assert_eq!(kinds_for(&plan, "moot.toml"), [ActionKind::Chmod]);
 }
 
 #[test]
