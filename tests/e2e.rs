@@ -653,3 +653,141 @@ fn plan_against_wiremock_never_rotates() {
     assert_eq!(tree(env.root(), true), before);
     rt.block_on(server.verify());
 }
+
+/// Runs `moot ARGS` on a pseudo-terminal (util-linux `script`), typing
+/// `answer` at the prompt.
+fn on_terminal(env: &Env, args: &str, answer: &str) -> Output {
+    let moot = assert_cmd::cargo::cargo_bin("moot");
+    let cmd = format!("{} -C {} {args}", moot.display(), env.root().display());
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &cmd, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.home.path())
+        .env("MOOT_TOKEN", env.sandbox.token())
+        .env("MOOT_API_URL", env.sandbox.url())
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(answer.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn apply_on_a_terminal_asks_first() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("util-linux `script` is needed for the terminal test");
+    }
+    let env = Env::new();
+    let before = tree(env.root(), false);
+    let out = on_terminal(&env, "apply", "n\n");
+    let t = text(&out);
+    assert!(t.contains("Apply these 24 actions? [y/N]"), "{t}");
+    assert!(t.contains("apply cancelled"), "{t}");
+    assert_eq!(tree(env.root(), false), before);
+    assert_eq!(env.sandbox.rotation_count(), 0);
+
+    let out = on_terminal(&env, "apply", "y\n");
+    let t = text(&out);
+    assert!(t.contains("Applied: 4 keys issued"), "{t}");
+    assert_eq!(env.held_keys().len(), 4);
+    assert_no_secret(&t, &env.held_keys(), env.sandbox.token());
+}
+
+#[test]
+fn a_renamed_role_renames_its_agent_and_keeps_its_key() {
+    let env = Env::new();
+    assert!(env.moot(&["apply", "--yes"]).status.success());
+    let qa_key = env.sandbox.live_key("QA").unwrap();
+    let team = env.root().join("team.toml");
+    let text_before = std::fs::read_to_string(&team).unwrap();
+    let edited = text_before.replacen("display_name = \"QA\"", "display_name = \"Quality\"", 1);
+    assert_ne!(edited, text_before, "loop-4 names its qa role \"QA\"");
+    std::fs::write(&team, edited).unwrap();
+
+    let out = env.moot(&["plan", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rename = v["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "rename-agent")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(rename["target"], "agent:qa");
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        env.sandbox.agent("Quality").is_some(),
+        "renamed on the platform"
+    );
+    assert_eq!(
+        env.sandbox.live_key("Quality").unwrap(),
+        qa_key,
+        "not rotated"
+    );
+    let actors = std::fs::read_to_string(env.root().join(".moot/actors.json")).unwrap();
+    assert!(actors.contains("\"Quality\""));
+    assert_eq!(env.moot(&["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn ticket_answers_are_exchanged_for_keys() {
+    let mut cfg = SandboxConfig::with_agents(LOOP4);
+    cfg.ticket_mode = true;
+    let env = Env::with(cfg);
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut held = env.held_keys();
+    let mut live = env.live_keys();
+    held.sort();
+    live.sort();
+    assert_eq!(held.len(), 4);
+    assert_eq!(held, live);
+    assert!(held.iter().all(|k| !k.is_empty()));
+}
+
+#[test]
+fn a_connected_agent_is_only_rotated_with_replace() {
+    let mut cfg = SandboxConfig::with_agents(LOOP4);
+    cfg.connected = vec!["QA".into()];
+    let env = Env::with(cfg);
+    let before = tree(env.root(), false);
+    let out = env.moot(&["apply", "--yes", "--concurrency", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("409") && err.contains("--replace"), "{err}");
+    assert_eq!(tree(env.root(), false), before);
+
+    // Three keys were rotated and discarded; the plan now shows them as
+    // not held here, and --replace (with the force header) fixes all four.
+    let out = env.moot(&["plan"]);
+    assert!(text(&out).contains("key not held here"), "{}", text(&out));
+    let out = env.moot(&["plan", "--replace", "qa"]);
+    assert!(text(&out).contains("connected"), "{}", text(&out));
+    let out = env.moot(&[
+        "apply",
+        "--yes",
+        "--replace",
+        "product",
+        "--replace",
+        "spec",
+        "--replace",
+        "implementation",
+        "--replace",
+        "qa",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(env.held_keys().len(), 4);
+    assert_eq!(env.moot(&["check"]).status.code(), Some(0));
+}

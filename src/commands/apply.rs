@@ -274,7 +274,14 @@ fn compose_secrets(
                 .find(|k| k.role == r.role)
                 .map(|k| k.api_key.clone())
                 .ok_or_else(|| Error::Internal(format!("no key was issued for {}", r.role)))?,
-            KeySource::Held => match current.as_ref().and_then(|c| c.actors.get(&r.key)) {
+            // Found by agent, whatever key it was stored under (a renamed
+            // role has a new runtime key).
+            KeySource::Held => match current.as_ref().and_then(|c| {
+                c.actors
+                    .get(&r.key)
+                    .filter(|e| e.actor_id == r.actor_id)
+                    .or_else(|| c.actors.values().find(|e| e.actor_id == r.actor_id))
+            }) {
                 Some(e) if !e.api_key.is_empty() => e.api_key.clone(),
                 _ => continue,
             },

@@ -92,11 +92,14 @@ pub(super) fn plan_keys(
                 actor_id: agent.actor_id.clone(),
             },
         );
-        let held = obs
-            .held
-            .as_ref()
-            .and_then(|h| h.roles.get(&role.key))
-            .filter(|h| h.actor_id == agent.actor_id);
+        // By the agent, not by the runtime's role key: that key derives from
+        // the display name, so renaming a role must not lose its key.
+        let held = obs.held.as_ref().and_then(|h| {
+            h.roles
+                .get(&role.key)
+                .filter(|k| k.actor_id == agent.actor_id)
+                .or_else(|| h.roles.values().find(|k| k.actor_id == agent.actor_id))
+        });
         let live = held.is_some_and(|h| {
             !h.prefix.is_empty() && agent.api_key_prefix.as_deref() == Some(h.prefix.as_str())
         });

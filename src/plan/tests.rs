@@ -689,3 +689,38 @@ mod snapshots {
         insta::assert_snapshot!(render(&plan));
     }
 }
+
+#[test]
+fn renaming_a_role_keeps_its_held_key_under_the_new_runtime_key() {
+    let mut d = desired();
+    d.roles[1].display_name = "Quality".into();
+    d.roles[1].key = "quality".into();
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![
+        actor("agt_p", "Product", None),
+        actor("agt_q", "QA", Some("convo_cd")),
+    ]);
+    let mut h = held("product", "agt_p", "convo_ab");
+    h.roles.insert(
+        "qa".into(),
+        HeldKey {
+            actor_id: "agt_q".into(),
+            display_name: "QA".into(),
+            prefix: "convo_cd".into(),
+        },
+    );
+    obs.held = Some(h);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(plan.drift.is_empty(), "{:?}", plan.drift);
+    assert_eq!(kinds_for(&plan, "agent:qa"), [ActionKind::RenameAgent]);
+    let w = plan
+        .actions
+        .iter()
+        .find(|a| a.kind == ActionKind::WriteSecrets)
+        .unwrap();
+    let Op::WriteSecrets(spec) = &w.op else {
+        panic!()
+    };
+    let qa = spec.roles.iter().find(|r| r.role == "qa").unwrap();
+    assert_eq!((qa.key.as_str(), qa.source), ("quality", KeySource::Held));
+}
