@@ -710,8 +710,20 @@ fn renaming_a_role_keeps_its_held_key_under_the_new_runtime_key() {
         },
     );
     obs.held = Some(h);
+    // The role is bound to its agent by moot.lock (its name changed).
+    let mut lock = lock_with(&[]);
+    lock.roles.insert(
+        "qa".into(),
+        LockRole {
+            actor_id: "agt_q".into(),
+        },
+    );
+    obs.lock = Some(lock);
     let plan = build(&d, &obs, &online()).unwrap();
-    assert!(plan.drift.is_empty(), "{:?}", plan.drift);
+    assert!(
+        plan.drift.is_empty() && plan.blocked.is_empty(),
+        "{plan:#?}"
+    );
     assert_eq!(kinds_for(&plan, "agent:qa"), [ActionKind::RenameAgent]);
     let w = plan
         .actions
