@@ -333,8 +333,17 @@ fn every_injected_fault_is_all_or_nothing() {
                 assert_eq!(out.status.code(), Some(1), "k={k}: {}", text(&out));
                 assert_eq!(tree(env.root(), false), before, "k={k} ({mode})");
             } else {
+                let interrupted = env.root().join(".moot/txn/journal.json").exists();
                 let plan = env.moot(&["plan", "--offline"]);
                 assert!(plan.status.success(), "{}", text(&plan));
+                if interrupted {
+                    let said = String::from_utf8_lossy(&plan.stderr);
+                    assert!(
+                        said.contains("repaired an interrupted apply")
+                            || said.contains("finished the cleanup"),
+                        "k={k}: the repair was not reported: {said}"
+                    );
+                }
                 let after = tree(env.root(), false);
                 if after != before {
                     let check = env.moot(&["check"]);
