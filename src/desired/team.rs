@@ -9,22 +9,32 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The desired state a repository commits.
+/// team.toml: the agent team a repository hosts, as its owners commit it.
+/// `moot plan` and `moot apply` make the Moot platform and the repository's
+/// files match it. Reference: docs/team-toml.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamFile {
-    /// Only "1" exists.
+    /// The format version of this file. Only "1" exists.
     #[serde(default = "default_schema_version")]
+    #[schemars(extend("enum" = ["1"]))]
     pub toml_schema_version: String,
+    /// The built-in archetype this file was copied from (written by `moot init`).
     #[serde(default)]
     pub archetype: Archetype,
+    /// The team's name and description.
     pub team: TeamInfo,
-    /// Ordered: the order is the pipeline order.
+    /// The agents of the team, one `[[roles]]` table each; at least one.
+    /// Their order is the pipeline order.
+    #[schemars(length(min = 1))]
     pub roles: Vec<Role>,
+    /// How work moves between roles.
     #[serde(default)]
     pub workflow: Workflow,
+    /// Branching conventions the agents follow.
     #[serde(default)]
     pub git: Git,
+    /// Which role owns which shared resource.
     #[serde(default)]
     pub resources: Resources,
     /// moot's own table: which parts of the bundle to install.
@@ -40,8 +50,10 @@ fn default_schema_version() -> String {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Archetype {
+    /// The archetype's identifier, e.g. "mootup/loop-4".
     #[serde(default)]
     pub id: String,
+    /// The archetype's version this file was copied from.
     #[serde(default)]
     pub version: String,
     /// Set when the user's copy diverges from the archetype.
@@ -49,14 +61,20 @@ pub struct Archetype {
     pub diverged_at: String,
 }
 
+/// The `[team]` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamInfo {
+    /// The team's name (required, not empty).
+    #[schemars(length(min = 1))]
     pub name: String,
+    /// What the team is for; `moot templates` shows its first line.
     #[serde(default)]
     pub description: String,
+    /// The team definition's own version.
     #[serde(default = "default_version")]
     pub version: String,
+    /// Where the team definition comes from (free text).
     #[serde(default)]
     pub origin: String,
 }
@@ -65,7 +83,8 @@ fn default_version() -> String {
     "1.0".into()
 }
 
-/// The agent harness a role runs in.
+/// The agent harness a role runs in: claude-code (default), codex, cursor
+/// or aider.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Harness {
@@ -94,6 +113,7 @@ impl Harness {
     }
 }
 
+/// How hard the model thinks: low, medium, high, xhigh or max.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Effort {
@@ -146,26 +166,38 @@ pub fn is_valid_model(model: &str) -> bool {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '[' | ']' | '_')))
 }
 
+/// One `[[roles]]` table: an agent of the team.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Role {
-    /// The role's identifier: `[a-z0-9_-]`, used in file names and URLs.
+    /// The role's identifier, unique in the file: lower-case letters,
+    /// digits, `_` and `-` (not first). Used in file names and URLs, and
+    /// in `pipeline`, `[git.ownership]` and `[resources.owners]`.
+    #[schemars(regex(pattern = r"^[a-z0-9_][a-z0-9_-]*$"))]
     pub name: String,
-    /// Default: the name in title case.
+    /// The name shown on the platform. Default: the name in title case
+    /// (`implementation_a` -> "Implementation A"). Lower-cased with spaces
+    /// as `_`, it is the role's key, which must be unique too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// The agent harness the role runs in.
     #[serde(default)]
     pub harness: Harness,
-    /// A model alias (opus, sonnet, ...) or a full `claude-...` id.
+    /// A model alias (opus, sonnet, haiku, best, default, opusplan,
+    /// sonnet[1m], opus[1m]) or a full model id starting with `claude-`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("examples" = ["opus", "sonnet", "claude-opus-4-1"]))]
     pub model: Option<String>,
+    /// Reasoning effort; unset: the harness's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effort: Option<Effort>,
     /// Terminal colour for this role's pane.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
+    /// What the role does (multi-line; surrounding blank lines are stripped).
     #[serde(default)]
     pub responsibilities: String,
+    /// The first prompt the agent receives (multi-line; stripped).
     #[serde(default)]
     pub startup_prompt: String,
 }
@@ -205,26 +237,32 @@ pub fn title_case(name: &str) -> String {
         .join(" ")
 }
 
+/// The `[workflow]` table.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Workflow {
+    /// How the team works, for the agents (multi-line).
     #[serde(default)]
     pub description: String,
-    /// Role names in pipeline order.
+    /// Role names in pipeline order; each must be a defined role.
     #[serde(default)]
     pub pipeline: Vec<String>,
-    /// Thread kind -> message prefix.
+    /// Thread kind -> message prefix, e.g. `feature = "[FEATURE]"`.
     #[serde(default)]
     pub threads: IndexMap<String, String>,
+    /// How one role hands work to the next.
     #[serde(default)]
     pub handoff: Handoff,
 }
 
+/// The `[workflow.handoff]` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Handoff {
+    /// How a handoff is signalled. Default "mention".
     #[serde(default = "default_handoff_method")]
     pub method: String,
+    /// What every handoff message includes.
     #[serde(default)]
     pub includes: Vec<String>,
 }
@@ -242,20 +280,26 @@ fn default_handoff_method() -> String {
     "mention".into()
 }
 
+/// The `[git]` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Git {
+    /// Git conventions, for the agents (multi-line).
     #[serde(default)]
     pub description: String,
+    /// How agents work side by side. Default "worktree".
     #[serde(default = "default_strategy")]
     pub strategy: String,
+    /// Feature branch name pattern. Default "feat/{slug}".
     #[serde(default = "default_feature_branch")]
     pub feature_branch: String,
+    /// Per-agent branch name pattern. Default "{role}/{slug}".
     #[serde(default = "default_agent_branch")]
     pub agent_branch: String,
+    /// How work reaches the main branch. Default "squash".
     #[serde(default = "default_merge")]
     pub merge_to_main: String,
-    /// Resource -> role name.
+    /// Resource -> the name of the role that owns it, e.g. `main_branch = "product"`.
     #[serde(default)]
     pub ownership: IndexMap<String, String>,
 }
@@ -286,30 +330,39 @@ fn default_merge() -> String {
     "squash".into()
 }
 
+/// The `[resources]` table.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resources {
+    /// Shared resources, for the agents (multi-line).
     #[serde(default)]
     pub description: String,
-    /// Resource -> role name.
+    /// Resource -> the name of the role that owns it, e.g. `git = "product"`.
     #[serde(default)]
     pub owners: IndexMap<String, String>,
 }
 
-/// Which parts of the content bundle moot installs.
+/// The `[install]` table (moot's own): which parts of the content bundle
+/// moot installs in the repository.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Install {
-    /// Skill names; default: the skills that fit the roles present.
+    /// Skills to install under `.claude/skills/`, from the bundle's skills
+    /// (product-workflow, leader-workflow, spec-checklist,
+    /// librarian-workflow, handoff, verify, doc-curation, memory-audit).
+    /// Unset: the skills that fit the roles present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skills: Option<Vec<String>>,
+    /// Seed CLAUDE.md (created once; yours to edit afterwards). Default true.
     #[serde(default = "yes")]
     pub claude_md: bool,
+    /// Install the hook scripts and their settings.json entries. Default true.
     #[serde(default = "yes")]
     pub hooks: bool,
+    /// Install `.devcontainer/`. Default true.
     #[serde(default = "yes")]
     pub devcontainer: bool,
-    /// Workspace-relative paths moot never touches.
+    /// Workspace-relative paths moot never touches (no absolute path, no `..`).
     #[serde(default)]
     pub unmanaged: Vec<String>,
 }
