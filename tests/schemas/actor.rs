@@ -1,7 +1,7 @@
 //! schemas/actor.schema.json describes what the sandbox answers and what the
 //! wiremock fixtures of the API client tests serve.
 
-mod common;
+use crate::common;
 
 use moot::observed::api::{Actor, ApiClient, ClientOptions};
 use moot::sandbox::{AgentSeed, Sandbox, SandboxConfig};
