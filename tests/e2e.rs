@@ -477,6 +477,13 @@ fn user_edits_are_kept_and_staged_and_overwrite_replaces_them() {
             "{p}"
         );
     }
+    // Accepted suggestions are cleaned up; the seed's stays for review.
+    for p in &edits[1..] {
+        assert!(!root.join(".moot/suggested").join(p).exists(), "{p}");
+    }
+    assert!(root.join(".moot/suggested/CLAUDE.md").is_file());
+    let out = env.moot(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // CLAUDE.md is a seed: the user's to keep, never drift.
     assert_eq!(
         std::fs::read_to_string(root.join("CLAUDE.md")).unwrap(),

@@ -76,7 +76,8 @@ fn text_of(bytes: &[u8]) -> String {
 }
 
 /// One rendered file, by cli.md's managed-file rules (seed files: never
-/// written over). `old` is what moot.lock records for it.
+/// written over). `old` is what moot.lock records for it. Returns whether
+/// the file will equal moot's version once the plan is applied.
 pub(super) fn plan_file(
     b: &mut Builder,
     f: &DesiredFile,
@@ -85,7 +86,7 @@ pub(super) fn plan_file(
     opts: &PlanOptions,
     online: bool,
     stage_nodes: &mut Vec<usize>,
-) {
+) -> bool {
     let target = Target::Path(f.path.clone());
     let write = |content: &[u8]| Op::Write {
         path: f.path.clone(),
@@ -107,7 +108,7 @@ pub(super) fn plan_file(
                 Some(diff::unified(&f.path, None, &f.content)),
                 write(&f.content),
             );
-            return;
+            return true;
         }
         FileState::File {
             sha256,
@@ -123,7 +124,7 @@ pub(super) fn plan_file(
                     f.path
                 ),
             );
-            return;
+            return false;
         }
     };
     let d_sha = sha256_hex(&f.content);
@@ -144,14 +145,14 @@ pub(super) fn plan_file(
                 },
             );
         }
-        return;
+        return true;
     }
     let untouched = old.is_some_and(|o| o.sha256 == w_sha);
     match f.policy {
         Policy::Seed => {
             b.keep_lock_entry(old);
             if old.is_some_and(|o| o.sha256 == d_sha) {
-                return; // The user edited their copy; the template did not change.
+                return false; // The user edited their copy; the template did not change.
             }
             if online {
                 let reason = if old.is_some() {
@@ -164,6 +165,7 @@ pub(super) fn plan_file(
                 };
                 stage(b, f, obs, w_content, reason, stage_nodes);
             }
+            false
         }
         _ if untouched || opts.overwrite => {
             b.record(&f.path, f.policy, &f.content, f.mode);
@@ -180,6 +182,7 @@ pub(super) fn plan_file(
                 write(&f.content),
             );
             b.nodes[id].destructive = destructive;
+            true
         }
         _ => {
             b.keep_lock_entry(old);
@@ -208,7 +211,27 @@ pub(super) fn plan_file(
                     stage_nodes,
                 );
             }
+            false
         }
+    }
+}
+
+/// A staged suggestion for a file that this plan leaves equal to moot's
+/// version has served its purpose (accepted, by `--overwrite` or by hand):
+/// removed, so `.moot/suggested/` only ever holds what awaits review.
+pub(super) fn drop_suggestion(b: &mut Builder, f: &DesiredFile, obs: &Observed) {
+    let path = suggested_path(&f.path);
+    if let FileState::File { .. } = obs.files.get(&path) {
+        b.push(
+            ActionKind::Remove,
+            Target::Path(path.clone()),
+            format!(
+                "{} now matches moot's version; the suggestion is done with",
+                f.path
+            ),
+            None,
+            Op::Remove { path },
+        );
     }
 }
 

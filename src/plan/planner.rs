@@ -12,7 +12,9 @@ use crate::observed::api::Actor;
 use crate::observed::lockfile::{LOCK_PATH, LOCK_VERSION, Lock, LockFile, mode_string};
 use crate::observed::workspace::{FileState, LocalFiles, sha256_hex};
 use crate::plan::action::{Action, ActionKind, Blocked, Drift, Op, Plan, Target};
-use crate::plan::files::{plan_file, plan_gitignore, plan_leftovers, plan_settings};
+use crate::plan::files::{
+    drop_suggestion, plan_file, plan_gitignore, plan_leftovers, plan_settings,
+};
 use crate::plan::keys::{KeyPlan, plan_keys, plan_secrets};
 use crate::plan::{diff, gitignore, graph};
 
@@ -198,7 +200,10 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
         }
         let before = b.nodes.len();
         let old = lock_index.get(f.path.as_str()).copied();
-        plan_file(&mut b, f, old, obs, opts, online, &mut stage_nodes);
+        let converges = plan_file(&mut b, f, old, obs, opts, online, &mut stage_nodes);
+        if converges && online {
+            drop_suggestion(&mut b, f, obs);
+        }
         if f.path.starts_with(".claude/hooks/") {
             hook_nodes.extend(before..b.nodes.len());
         }
