@@ -807,3 +807,87 @@ fn a_connected_agent_is_only_rotated_with_replace() {
     assert_eq!(env.held_keys().len(), 4);
     assert_eq!(env.moot(&["check"]).status.code(), Some(0));
 }
+
+/// Keys share their first 8 characters (`convo_ke`), so the prefix alone
+/// cannot tell a live key from a dead one: moot proves each held key with
+/// `GET /api/actors/me`.
+#[test]
+fn a_key_rotated_elsewhere_is_drift_and_stales_a_saved_plan() {
+    let env = Env::new();
+    assert!(env.moot(&["apply", "--yes"]).status.success());
+    // An interrupted --rotate-all: product's key is rotated on the server,
+    // then the apply fails; the workspace keeps the old, now dead, key.
+    let out = env
+        .cmd(&["apply", "--yes", "--rotate-all", "--concurrency", "1"])
+        .env("MOOT_FAULT_AT", "2")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = env.moot(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("agent:product: key not held here"), "{t}");
+    assert!(!t.contains("agent:spec: key not held here"), "{t}");
+    assert!(
+        env.moot(&["apply", "--yes", "--replace", "product"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        env.moot(&["plan", "--detailed-exitcode"]).status.code(),
+        Some(0)
+    );
+
+    // A rotation outside moot after a plan was saved makes that plan stale.
+    let planfile = env.home.path().join("p.plan");
+    let planfile = planfile.to_str().unwrap();
+    assert!(
+        env.moot(&["plan", "--out", planfile, "--replace", "spec"])
+            .status
+            .success()
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = moot::observed::api::ApiClient::new(
+        env.sandbox.url(),
+        Some(moot::secret::Secret::new(env.sandbox.token())),
+        Default::default(),
+    )
+    .unwrap();
+    let qa = env.sandbox.agent("QA").unwrap();
+    rt.block_on(client.rotate_key(&qa.actor_id, true)).unwrap();
+    let out = env.moot(&["apply", planfile]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("stale"), "{}", text(&out));
+}
+
+/// What moot renders depends on team.toml and the bundle only: a clone in a
+/// differently named directory (as on CI) checks clean.
+#[test]
+fn a_clone_elsewhere_checks_clean() {
+    let env = Env::new();
+    assert!(env.moot(&["apply", "--yes"]).status.success());
+    let other = tempfile::tempdir().unwrap();
+    let clone = other.path().join("a-different-name");
+    let out = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(env.root())
+        .arg(&clone)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::remove_dir_all(clone.join(".moot")).unwrap();
+    let out = Command::cargo_bin("moot")
+        .unwrap()
+        .arg("-C")
+        .arg(&clone)
+        .arg("check")
+        .env_clear()
+        .env("HOME", env.home.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

@@ -57,11 +57,11 @@ impl Workspace {
         })
     }
 
-    pub fn project_name(&self) -> String {
-        self.root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "workspace".into())
+    /// The name CLAUDE.md and the devcontainer use for the project:
+    /// team.toml's `[team] name`, never the checkout's directory name, so
+    /// every clone renders the same bytes.
+    pub fn project_name(&self) -> &str {
+        &self.team.team.name
     }
 }
 
@@ -170,7 +170,7 @@ pub fn observe(
             Some(Online { client, runtime }),
         )
     };
-    let desired = crate::desired::render(&ws.team, &facts, &ws.project_name())?;
+    let desired = crate::desired::render(&ws.team, &facts, ws.project_name())?;
 
     let is_online = remote.is_some();
     let mut paths: Vec<String> = desired.files.iter().map(|f| f.path.clone()).collect();
@@ -183,10 +183,16 @@ pub fn observe(
     }
     let files = LocalFiles::scan(&ws.root, paths.iter().map(String::as_str))?;
 
-    let (held, actors_file_mode) = if is_online {
-        read_held(&ws.root)?
-    } else {
-        (None, None)
+    let (held, actors_file_mode) = match (&online, &remote) {
+        (Some(on), Some(r)) => match read_actors(&ws.root)? {
+            Some((file, mode)) => {
+                let mut held = HeldKeys::from(&file);
+                verify_held_keys(on, &r.agents, &file, &mut held)?;
+                (Some(held), Some(mode))
+            }
+            None => (None, None),
+        },
+        _ => (None, None),
     };
     let observed = Observed {
         files,
@@ -219,12 +225,56 @@ pub fn observe(
     })
 }
 
-/// Reads `.moot/actors.json` without letting a key out of this function.
-pub fn read_held(root: &Path) -> Result<(Option<HeldKeys>, Option<u32>)> {
-    match read_actors(root)? {
-        Some((file, mode)) => Ok((Some(HeldKeys::from(&file)), Some(mode))),
-        None => Ok((None, None)),
+/// Proves each held key whose prefix matches its agent's by calling
+/// `GET /api/actors/me` with it, concurrently. A 401 (or an answer as
+/// another actor) marks it dead; any other failure is an error, since the
+/// plan would otherwise rest on a guess.
+fn verify_held_keys(
+    online: &Online,
+    agents: &[crate::observed::api::Actor],
+    file: &ActorsFile,
+    held: &mut HeldKeys,
+) -> Result<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (role_key, h) in &held.roles {
+        let matches = agents.iter().any(|a| {
+            a.actor_id == h.actor_id
+                && !h.prefix.is_empty()
+                && a.api_key_prefix.as_deref() == Some(h.prefix.as_str())
+        });
+        let Some(entry) = file.actors.get(role_key).filter(|_| matches) else {
+            continue;
+        };
+        let client = online.client.with_token(entry.api_key.clone());
+        let (role_key, actor_id) = (role_key.clone(), h.actor_id.clone());
+        tasks.spawn_on(
+            async move {
+                let answer = client.me().await;
+                (role_key, actor_id, answer)
+            },
+            online.runtime.handle(),
+        );
     }
+    let results = online.runtime.block_on(async {
+        let mut out = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            out.push(done);
+        }
+        out
+    });
+    for done in results {
+        let (role_key, actor_id, answer) =
+            done.map_err(|e| Error::Internal(format!("key check task failed: {e}")))?;
+        let live = match answer {
+            Ok(me) => me.actor_id == actor_id,
+            Err(crate::observed::api::ApiError::Unauthorized { .. }) => false,
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(h) = held.roles.get_mut(&role_key) {
+            h.live = Some(live);
+        }
+    }
+    Ok(())
 }
 
 /// The key file and its mode, if present. A symlink is refused: keys are

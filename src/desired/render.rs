@@ -158,8 +158,9 @@ struct Pair<'a> {
     value: &'a str,
 }
 
-/// Renders the desired state. `project_name` is the workspace directory's
-/// name (CLAUDE.md and the devcontainer mention it).
+/// Renders the desired state. `project_name` (CLAUDE.md and the
+/// devcontainer mention it) is team.toml's `[team] name` for the CLI: it
+/// must not depend on where the workspace is checked out.
 pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Result<DesiredState> {
     let roles: Vec<RoleCtx> = team
         .roles

@@ -89,6 +89,10 @@ pub struct HeldKey {
     pub display_name: String,
     /// First 8 characters of the held key ("" when the key is empty).
     pub prefix: String,
+    /// Whether `GET /api/actors/me` with this key answered as this agent:
+    /// the only proof that a key works (many keys share their first 8
+    /// characters, `convo_ke`). None when not checked (offline).
+    pub live: Option<bool>,
 }
 
 impl From<&ActorsFile> for HeldKeys {
@@ -107,6 +111,7 @@ impl From<&ActorsFile> for HeldKeys {
                             actor_id: e.actor_id.clone(),
                             display_name: e.display_name.clone(),
                             prefix: e.api_key.prefix().to_string(),
+                            live: None,
                         },
                     )
                 })

@@ -197,6 +197,19 @@ impl ApiClient {
         })
     }
 
+    /// The same server and connection pool, authenticating with `token`
+    /// (e.g. an agent key, to prove with `me()` that it is live).
+    pub fn with_token(&self, token: Secret) -> ApiClient {
+        ApiClient {
+            inner: Arc::new(Inner {
+                http: self.inner.http.clone(),
+                base_url: self.inner.base_url.clone(),
+                token: Some(token),
+                opts: self.inner.opts,
+            }),
+        }
+    }
+
     /// The base URL without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url

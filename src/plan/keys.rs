@@ -100,8 +100,12 @@ pub(super) fn plan_keys(
                 .filter(|k| k.actor_id == agent.actor_id)
                 .or_else(|| h.roles.values().find(|k| k.actor_id == agent.actor_id))
         });
+        // The prefix rules a key out cheaply; the proof is that the key
+        // authenticated as this agent (observed online).
         let live = held.is_some_and(|h| {
-            !h.prefix.is_empty() && agent.api_key_prefix.as_deref() == Some(h.prefix.as_str())
+            !h.prefix.is_empty()
+                && agent.api_key_prefix.as_deref() == Some(h.prefix.as_str())
+                && h.live != Some(false)
         });
         let forced_by = if opts.rotate_all {
             Some("--rotate-all")

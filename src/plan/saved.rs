@@ -144,8 +144,8 @@ pub fn fingerprint(
         ));
         for (k, v) in &held.roles {
             line(&format!(
-                "held-role {k} {} {} {}",
-                v.actor_id, v.display_name, v.prefix
+                "held-role {k} {} {} {} {:?}",
+                v.actor_id, v.display_name, v.prefix, v.live
             ));
         }
     }

@@ -453,6 +453,7 @@ fn held(role: &str, id: &str, prefix: &str) -> HeldKeys {
             actor_id: id.into(),
             display_name: crate::desired::team::title_case(role),
             prefix: prefix.into(),
+            live: None,
         },
     );
     HeldKeys {
@@ -622,6 +623,7 @@ fn converged_workspace_has_no_changes() {
             actor_id: "agt_q".into(),
             display_name: "QA".into(),
             prefix: "convo_bb".into(),
+            live: None,
         },
     );
     obs.held = Some(h);
@@ -707,6 +709,7 @@ fn renaming_a_role_keeps_its_held_key_under_the_new_runtime_key() {
             actor_id: "agt_q".into(),
             display_name: "QA".into(),
             prefix: "convo_cd".into(),
+            live: None,
         },
     );
     obs.held = Some(h);
@@ -735,4 +738,23 @@ fn renaming_a_role_keeps_its_held_key_under_the_new_runtime_key() {
     };
     let qa = spec.roles.iter().find(|r| r.role == "qa").unwrap();
     assert_eq!((qa.key.as_str(), qa.source), ("quality", KeySource::Held));
+}
+
+#[test]
+fn a_held_key_that_no_longer_authenticates_is_not_held() {
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![
+        actor("agt_p", "Product", Some("convo_ke")),
+        actor("agt_q", "QA", None),
+    ]);
+    // Same prefix as the live key (every `convo_key_...` shares it), but the
+    // key was rotated elsewhere: GET /me with it answered 401.
+    let mut h = held("product", "agt_p", "convo_ke");
+    h.roles[0].live = Some(false);
+    obs.held = Some(h);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert_eq!(plan.drift.len(), 1);
+    assert_eq!(plan.drift[0].target, Target::Agent("product".into()));
+    assert_eq!(plan.drift[0].reason, "key not held here");
 }
