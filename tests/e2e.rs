@@ -891,3 +891,63 @@ fn a_clone_elsewhere_checks_clean() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+#[test]
+fn usage_errors_exit_1_with_a_hint_not_2() {
+    let env = Env::new();
+    for args in [
+        &["check", "--bogus"][..],
+        &["plan", "--offline", "--replace", "qa"],
+        &["apply", "--concurrency", "0"],
+        &["--color", "sometimes", "plan"],
+        &[],
+    ] {
+        let out = env.moot(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("hint:"),
+            "{args:?}"
+        );
+    }
+    let out = env.moot(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// `[install] hooks = false` and fewer skills: the scripts and skills moot
+/// wrote go, with their now-empty directories, and moot's entries leave
+/// settings.json while the user's stay.
+#[test]
+fn turning_parts_off_removes_them_cleanly() {
+    let env = Env::new();
+    let root = env.root();
+    std::fs::create_dir_all(root.join(".claude")).unwrap();
+    std::fs::write(
+        root.join(".claude/settings.json"),
+        r#"{"model": "opus", "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "my-stop.sh"}]}]}}"#,
+    )
+    .unwrap();
+    assert!(env.moot(&["apply", "--yes"]).status.success());
+    let team = root.join("team.toml");
+    let mut toml = std::fs::read_to_string(&team).unwrap();
+    toml.push_str("\n[install]\nhooks = false\nskills = [\"handoff\"]\n");
+    std::fs::write(&team, toml).unwrap();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        !root.join(".claude/hooks").exists(),
+        "emptied directory left"
+    );
+    assert!(!root.join(".claude/skills/verify").exists());
+    assert!(root.join(".claude/skills/handoff/SKILL.md").is_file());
+    let settings = std::fs::read_to_string(root.join(".claude/settings.json")).unwrap();
+    assert!(!settings.contains(".claude/hooks/"), "{settings}");
+    assert!(
+        settings.contains("my-stop.sh") && settings.contains("\"model\""),
+        "{settings}"
+    );
+    assert_eq!(env.moot(&["check"]).status.code(), Some(0));
+    assert_eq!(
+        env.moot(&["plan", "--detailed-exitcode"]).status.code(),
+        Some(0)
+    );
+}

@@ -185,6 +185,7 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<()> {
                 return Err(e);
             }
             cleanup(root);
+            prune_emptied_dirs(root, &journal);
             Ok(())
         }
         Err(e) => match rollback(root, &journal) {
@@ -288,6 +289,26 @@ pub fn rollback(root: &Path, journal: &Journal) -> Result<()> {
     }
     cleanup(root);
     Ok(())
+}
+
+/// After a committed transaction: the directories that removals left
+/// empty go too (`.claude/hooks/` once its last script is removed). Only
+/// empty directories, never the workspace itself; done after the commit so
+/// a rollback never needs them back.
+fn prune_emptied_dirs(root: &Path, journal: &Journal) {
+    for entry in journal
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Remove)
+    {
+        let mut dir = Path::new(&entry.target).parent();
+        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            if std::fs::remove_dir(root.join(d)).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
 }
 
 /// Removes the staging area, backups and journal.

@@ -101,13 +101,17 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
         crate::commands::plan::print_plan(&session, &plan, false, printer);
     }
     if !plan.blocked.is_empty() {
+        if args.flags.json {
+            // The blocked items, for the script that asked for JSON.
+            printer.data(&json::to_pretty(&json::plan_value(&plan)));
+        }
         return Err(Error::user(
             format!(
                 "the plan is blocked ({} item{}); nothing was applied",
                 plan.blocked.len(),
                 if plan.blocked.len() == 1 { "" } else { "s" }
             ),
-            "fix the blocked items listed above, then run `moot apply` again",
+            "fix the blocked items the plan lists, then run `moot apply` again",
         ));
     }
     if plan.actions.is_empty() {
@@ -120,7 +124,12 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
         return Ok(Outcome::Success);
     }
     if !from_file && !args.yes {
-        confirm(&plan, printer)?;
+        if args.flags.json && std::io::stdin().is_terminal() {
+            // stdout is for the JSON result: the plan to confirm goes to
+            // the terminal on stderr.
+            eprintln!("{}", human::render_plan(&plan, &printer.err_styles, false));
+        }
+        confirm(&plan)?;
     }
     let outcome = execute(&session, &plan, args.concurrency as usize, printer)?;
     if args.flags.json {
@@ -131,7 +140,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
     Ok(Outcome::Success)
 }
 
-fn confirm(plan: &Plan, printer: &Printer) -> Result<()> {
+fn confirm(plan: &Plan) -> Result<()> {
     let n = plan.actions.len();
     if !std::io::stdin().is_terminal() {
         return Err(Error::user(
@@ -140,10 +149,11 @@ fn confirm(plan: &Plan, printer: &Printer) -> Result<()> {
              and run `moot apply FILE`)",
         ));
     }
-    eprint!(
-        "Apply these {n} action{}? [y/N] ",
-        if n == 1 { "" } else { "s" }
-    );
+    if n == 1 {
+        eprint!("Apply this action? [y/N] ");
+    } else {
+        eprint!("Apply these {n} actions? [y/N] ");
+    }
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin()
@@ -153,11 +163,10 @@ fn confirm(plan: &Plan, printer: &Printer) -> Result<()> {
     if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
         Ok(())
     } else {
-        printer.status("Nothing applied.");
-        Err(Error::User {
-            message: "apply cancelled".into(),
-            hint: None,
-        })
+        Err(Error::user(
+            "apply cancelled; nothing was changed",
+            "run `moot apply` again to review and confirm, or `moot apply --yes` to skip the question",
+        ))
     }
 }
 
@@ -214,13 +223,12 @@ pub fn execute(
             changes.push(change);
         }
     }
-    if !plan.offline {
-        changes.push(Change::Write {
-            path: report::REPORT_PATH.into(),
-            content: report::render(plan).into_bytes(),
-            mode: 0o600,
-        });
-    }
+    // The report of what this apply did, offline too (it is machine-local).
+    changes.push(Change::Write {
+        path: report::REPORT_PATH.into(),
+        content: report::render(plan).into_bytes(),
+        mode: 0o600,
+    });
     // moot.lock is written last.
     changes.extend(lock_change);
     txn::run(&session.ws.root, &changes).map_err(|e| {

@@ -35,6 +35,29 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Prints a clap error and returns the exit code: 0 for `--help` and
+/// `--version`, 1 for a usage error (with a hint, like every other error).
+pub fn usage_error(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                1
+            } else {
+                0
+            }
+        }
+        _ => {
+            let _ = e.print();
+            eprintln!("\nhint: run `moot --help`, or `moot <command> --help`, for usage");
+            1
+        }
+    }
+}
+
 fn dispatch(cli: Cli, printer: &Printer) -> Result<Outcome> {
     match cli.command {
         Command::Login(args) => login::run(args, printer),

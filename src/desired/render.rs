@@ -354,7 +354,7 @@ pub fn moot_toml(team: &TeamFile, facts: &RemoteFacts) -> String {
     out.push_str(&format!("template = {}\n", q(template)));
     out.push_str(&format!("space_id = {}\n", q(&facts.space_id)));
     for r in &team.roles {
-        out.push_str(&format!("\n[agents.{}]\n", r.key()));
+        out.push_str(&format!("\n[agents.{}]\n", toml_key(&r.key())));
         out.push_str(&format!("display_name = {}\n", q(&r.display_name())));
         out.push_str("profile = \"devcontainer\"\n");
         let prompt = r
@@ -387,6 +387,20 @@ pub fn moot_toml(team: &TeamFile, facts: &RemoteFacts) -> String {
     out
 }
 
+/// A TOML key: bare when TOML allows it, else quoted (a display name like
+/// "Product (EU)" or "Q.A" gives a role key that needs quotes).
+fn toml_key(key: &str) -> String {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        key.to_string()
+    } else {
+        toml::Value::String(key.to_string()).to_string()
+    }
+}
+
 /// A name safe for a container: lower-case `[a-z0-9-]`.
 pub fn slug(name: &str) -> String {
     let mut s = String::new();
@@ -399,4 +413,32 @@ pub fn slug(name: &str) -> String {
     }
     let s = s.trim_matches('-').to_string();
     if s.is_empty() { "workspace".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_tables_with_unusual_display_names_stay_valid_toml() {
+        let src = r#"
+[team]
+name = "demo"
+
+[[roles]]
+name = "product"
+display_name = "Product (EU)"
+
+[[roles]]
+name = "qa"
+display_name = "Q.A"
+"#;
+        let team = crate::desired::parse_team(src, std::path::Path::new("team.toml")).unwrap();
+        let text = moot_toml(&team, &RemoteFacts::default());
+        let parsed: toml::Table = toml::from_str(&text).unwrap();
+        let agents = parsed["agents"].as_table().unwrap();
+        assert!(agents.contains_key("product_(eu)"), "{text}");
+        assert!(agents.contains_key("q.a"), "{text}");
+        assert_eq!(agents["q.a"]["display_name"].as_str(), Some("Q.A"));
+    }
 }

@@ -1,6 +1,7 @@
 //! Files: rendered files by policy, staged suggestions, leftovers from
 //! moot.lock, `.claude/settings.json` and `.gitignore`.
 
+use crate::desired::bundle;
 use crate::desired::render::{GITIGNORE_PATH, SETTINGS_PATH};
 use crate::desired::{DesiredFile, DesiredState, Policy};
 use crate::observed::lockfile::{LOCK_PATH, Lock, LockFile, mode_string};
@@ -386,4 +387,30 @@ pub(super) fn plan_settings(
             ))
         }
     }
+}
+
+/// `[install] hooks = false`: the scripts are removed (they are leftovers of
+/// moot.lock), so moot's entries leave `.claude/settings.json` with them;
+/// the user's keys and hooks stay. settings.json is then no longer moot's
+/// and drops out of moot.lock.
+pub(super) fn plan_settings_without_hooks(b: &mut Builder, obs: &Observed) -> Option<usize> {
+    let FileState::File { content, mode, .. } = obs.files.get(SETTINGS_PATH) else {
+        return None;
+    };
+    // Unreadable or invalid: nothing of moot's can be seen in it, and moot
+    // has nothing to write, so it is left alone.
+    let text = std::str::from_utf8(content).ok()?;
+    let commands: Vec<String> = bundle::HOOKS.iter().map(|h| h.command()).collect();
+    let new = settings_merge::unmerge(text, &commands).ok()??;
+    Some(b.push(
+        ActionKind::Merge,
+        Target::Path(SETTINGS_PATH.into()),
+        "remove moot's hook entries ([install] hooks = false)",
+        Some(diff::unified(SETTINGS_PATH, Some(content), new.as_bytes())),
+        Op::Write {
+            path: SETTINGS_PATH.into(),
+            content: new,
+            mode: *mode,
+        },
+    ))
 }

@@ -204,6 +204,19 @@ pub(super) fn plan_secrets(
     moot_ignored: bool,
 ) -> Vec<usize> {
     let target = Target::Path(ACTORS_PATH.into());
+    if desired.is_unmanaged(ACTORS_PATH) || desired.is_unmanaged(".moot") {
+        // Never touched; but a key issued now would have nowhere to go and
+        // be lost, so key actions are refused rather than run.
+        if roles.iter().any(|r| r.source == KeySource::Issued) {
+            b.block(
+                target,
+                ".moot/actors.json is listed under [install] unmanaged, so moot cannot store \
+                 the keys this plan would issue",
+                "take it out of [install] unmanaged, or stop asking for keys (--replace, --rotate-all)",
+            );
+        }
+        return Vec::new();
+    }
     if obs.moot_tracked {
         b.block(
             target,

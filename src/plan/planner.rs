@@ -14,6 +14,7 @@ use crate::observed::workspace::{FileState, LocalFiles, sha256_hex};
 use crate::plan::action::{Action, ActionKind, Blocked, Drift, Op, Plan, Target};
 use crate::plan::files::{
     drop_suggestion, plan_file, plan_gitignore, plan_leftovers, plan_settings,
+    plan_settings_without_hooks,
 };
 use crate::plan::keys::{KeyPlan, plan_keys, plan_secrets};
 use crate::plan::{diff, gitignore, graph};
@@ -214,8 +215,12 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
 
     // 4. settings.json: after the hook scripts it points at exist.
     let mut settings_node = None;
-    if !desired.settings_hooks.is_empty() && !desired.is_unmanaged(SETTINGS_PATH) {
-        settings_node = plan_settings(&mut b, desired, obs);
+    if !desired.is_unmanaged(SETTINGS_PATH) {
+        settings_node = if desired.settings_hooks.is_empty() {
+            plan_settings_without_hooks(&mut b, obs)
+        } else {
+            plan_settings(&mut b, desired, obs)
+        };
     }
     if let Some(s) = settings_node {
         for &h in &hook_nodes {

@@ -78,6 +78,57 @@ pub fn merge(existing: Option<&str>, entries: &[HookEntry]) -> Result<Option<Str
     Ok(Some(text))
 }
 
+/// The document without moot's hook entries (recognised by `commands`),
+/// or `None` when it has none. Used when `[install] hooks = false`: the
+/// scripts go, so the entries pointing at them must go too. A group left
+/// with no hook, and an event left with no group, are removed with them;
+/// everything else of the user's stays, in order.
+pub fn unmerge(existing: &str, commands: &[String]) -> Result<Option<String>, MergeError> {
+    if existing.trim().is_empty() {
+        return Ok(None);
+    }
+    let mut doc = serde_json::from_str::<Value>(existing).map_err(|e| MergeError::Syntax {
+        line: e.line(),
+        column: e.column(),
+        message: e
+            .to_string()
+            .split(" at line")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    })?;
+    let Some(hooks) = doc.get_mut("hooks").and_then(Value::as_object_mut) else {
+        return Ok(None);
+    };
+    let mut changed = false;
+    for list in hooks.values_mut().filter_map(Value::as_array_mut) {
+        for group in list.iter_mut() {
+            if let Some(inner) = group.get_mut("hooks").and_then(Value::as_array_mut) {
+                let before = inner.len();
+                inner.retain(|h| {
+                    !h.get("command")
+                        .and_then(Value::as_str)
+                        .is_some_and(|c| commands.iter().any(|m| m == c))
+                });
+                changed |= inner.len() != before;
+            }
+        }
+        list.retain(|g| {
+            g.get("hooks")
+                .and_then(Value::as_array)
+                .is_none_or(|h| !h.is_empty())
+        });
+    }
+    if !changed {
+        return Ok(None);
+    }
+    hooks.retain(|_, list| list.as_array().is_none_or(|l| !l.is_empty()));
+    let mut text =
+        serde_json::to_string_pretty(&doc).map_err(|e| MergeError::Shape(e.to_string()))?;
+    text.push('\n');
+    Ok(Some(text))
+}
+
 fn has_command(group: &Value, command: &str) -> bool {
     group
         .get("hooks")
@@ -128,6 +179,18 @@ mod tests {
         // The user changed our matcher: still recognised by command.
         let edited = all.replace("\"Bash\"", "\"Bash|Shell\"");
         assert_eq!(merge(Some(&edited), &ours()).unwrap(), None);
+    }
+
+    #[test]
+    fn unmerge_takes_out_only_our_entries() {
+        let user = r#"{"hooks": {"PreToolUse": [{"matcher": "Edit", "hooks": [{"type": "command", "command": "my-lint.sh"}]}]}}"#;
+        let merged = merge(Some(user), &ours()).unwrap().unwrap();
+        let commands: Vec<String> = ours().iter().map(|h| h.command.clone()).collect();
+        let back = unmerge(&merged, &commands).unwrap().unwrap();
+        let v: Value = serde_json::from_str(&back).unwrap();
+        let expected: Value = serde_json::from_str(user).unwrap();
+        assert_eq!(v, expected);
+        assert_eq!(unmerge(&back, &commands).unwrap(), None);
     }
 
     #[test]

@@ -758,3 +758,41 @@ fn a_held_key_that_no_longer_authenticates_is_not_held() {
     assert_eq!(plan.drift[0].target, Target::Agent("product".into()));
     assert_eq!(plan.drift[0].reason, "key not held here");
 }
+
+#[test]
+fn an_unmanaged_key_file_is_never_written_and_blocks_new_keys() {
+    let mut d = desired();
+    d.unmanaged.insert(".moot/actors.json".into());
+    let plan = build(&d, &obs_with(&[]), &online()).unwrap();
+    assert_eq!(plan.count(ActionKind::WriteSecrets), 0);
+    assert!(plan.blocked.iter().any(|b| b.reason.contains("unmanaged")));
+}
+
+#[test]
+fn hooks_off_takes_our_entries_out_of_settings() {
+    let mut d = desired();
+    let ours = d.settings_hooks.clone();
+    d.settings_hooks.clear();
+    let merged = crate::plan::settings_merge::merge(Some("{\"a\": 1}"), &ours)
+        .unwrap()
+        .unwrap();
+    let plan = build(
+        &d,
+        &obs_with(&[(".claude/settings.json", file(merged.as_bytes(), 0o644))]),
+        &online(),
+    )
+    .unwrap();
+    let a = plan
+        .actions
+        .iter()
+        .find(|a| a.target.to_string() == ".claude/settings.json")
+        .unwrap();
+    assert_eq!(a.kind, ActionKind::Merge);
+    let Op::Write { content, .. } = &a.op else {
+        panic!()
+    };
+    assert!(
+        !content.contains("git-guard") && content.contains("\"a\": 1"),
+        "{content}"
+    );
+}
