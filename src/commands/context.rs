@@ -235,6 +235,9 @@ fn verify_held_keys(
     file: &ActorsFile,
     held: &mut HeldKeys,
 ) -> Result<()> {
+    // A bounded number in flight: a team of hundreds must not open
+    // hundreds of connections at once.
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = tokio::task::JoinSet::new();
     for (role_key, h) in &held.roles {
         let matches = agents.iter().any(|a| {
@@ -247,8 +250,10 @@ fn verify_held_keys(
         };
         let client = online.client.with_token(entry.api_key.clone());
         let (role_key, actor_id) = (role_key.clone(), h.actor_id.clone());
+        let limit = limit.clone();
         tasks.spawn_on(
             async move {
+                let _permit = limit.acquire_owned().await;
                 let answer = client.me().await;
                 (role_key, actor_id, answer)
             },
