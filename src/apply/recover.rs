@@ -24,6 +24,16 @@ pub fn repair(root: &Path, printer: &Printer) -> Result<()> {
             return Ok(());
         }
     };
+    repair_locked(root, printer)
+}
+
+/// The repair itself, for a caller that already holds the workspace lock
+/// (apply, which must not start over the remains of an apply that died
+/// between this command's first look and its taking the lock).
+pub fn repair_locked(root: &Path, printer: &Printer) -> Result<()> {
+    if !root.join(txn::TXN_DIR).exists() {
+        return Ok(());
+    }
     match Journal::load(root)? {
         None => txn::cleanup(root),
         Some(j) if j.state == JournalState::Committed => {

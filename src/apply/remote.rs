@@ -134,7 +134,7 @@ pub async fn run(
     }
     errors.sort_by_key(|(i, _)| *i);
     if let Some((i, e)) = errors.into_iter().next() {
-        return Err(rotation_failed(&rotations[i].role, e, &outcome));
+        return Err(rotation_failed(&rotations[i].role, e, true, &outcome));
     }
 
     for a in &plan.actions {
@@ -143,12 +143,17 @@ pub async fn run(
         } = &a.op
         {
             crate::apply::faults::step("rename-agent").map_err(|e| {
-                rotation_failed(role, RotateFailure::Injected(e.to_string()), &outcome)
+                rotation_failed(
+                    role,
+                    RotateFailure::Injected(e.to_string()),
+                    false,
+                    &outcome,
+                )
             })?;
             client
                 .rename(actor_id, to)
                 .await
-                .map_err(|e| rotation_failed(role, RotateFailure::Api(e), &outcome))?;
+                .map_err(|e| rotation_failed(role, RotateFailure::Api(e), false, &outcome))?;
             outcome.renamed.push(role.clone());
         }
     }
@@ -203,22 +208,52 @@ fn absorb(
 
 /// The error for a failed remote phase: what failed, that nothing local
 /// changed, and which agents lost their key (with the command to fix it).
-fn rotation_failed(role: &str, e: RotateFailure, outcome: &RemoteOutcome) -> Error {
+fn rotation_failed(role: &str, e: RotateFailure, rotating: bool, outcome: &RemoteOutcome) -> Error {
+    use crate::observed::api::ApiError as E;
     let (what, inner_hint) = match &e {
         RotateFailure::Api(api) => (api.to_string(), api.hint()),
         RotateFailure::Injected(m) => (m.clone(), None),
     };
+    // A rotate-key request that reached the server and then failed in
+    // transit, or whose answer could not be used, may well have rotated the
+    // key (a 2xx with an unusable body certainly did): that agent counts
+    // among the keys to issue again.
+    let maybe_rotated = rotating
+        && matches!(
+            &e,
+            RotateFailure::Api(
+                E::Timeout { .. }
+                    | E::Network { .. }
+                    | E::Server { .. }
+                    | E::InvalidBody { .. }
+                    | E::BodyTooLarge { .. }
+                    | E::EmptyKey { .. }
+                    | E::TicketExpired { .. }
+                    | E::TicketUsed { .. }
+            )
+        );
     let mut message = format!(
         "apply failed at agent:{role}: {what}\nNo local file was created, changed or removed."
     );
+    if maybe_rotated {
+        message.push_str(&format!(
+            "\nThe request reached the server: agent:{role}'s key may have been rotated, and its \
+             old key may no longer work."
+        ));
+    }
     let mut hint = inner_hint.unwrap_or_default();
-    if !outcome.keys.is_empty() {
-        let roles: Vec<&str> = outcome.keys.iter().map(|k| k.role.as_str()).collect();
+    let mut roles: Vec<&str> = outcome.keys.iter().map(|k| k.role.as_str()).collect();
+    if !roles.is_empty() {
         message.push_str(&format!(
             "\nThese agents' keys were already rotated on the server and the new keys were discarded \
              (their old keys no longer work): {}",
             roles.join(", ")
         ));
+    }
+    if maybe_rotated {
+        roles.push(role);
+    }
+    if !roles.is_empty() {
         let replace: Vec<String> = roles.iter().map(|r| format!("--replace {r}")).collect();
         if !hint.is_empty() {
             hint.push_str("\n      ");

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use crate::plan::planner::SUGGESTED_DIR;
 use crate::plan::{ActionKind, Plan};
+use crate::printer::clean_line;
 
 pub const REPORT_PATH: &str = ".moot/apply-report.md";
 
@@ -20,7 +21,13 @@ pub fn render(plan: &Plan) -> String {
     if !done.is_empty() {
         out.push_str("## Done\n\n");
         for a in done {
-            let _ = writeln!(out, "- `{}` {}: {}", a.kind, a.target, a.reason);
+            let _ = writeln!(
+                out,
+                "- `{}` {}: {}",
+                a.kind,
+                a.target,
+                clean_line(&a.reason)
+            );
         }
         out.push('\n');
     }
@@ -42,7 +49,9 @@ pub fn render(plan: &Plan) -> String {
                 out,
                 "- `{original}`: your version was kept; moot's is at `{}` ({}).\n  \
                  Compare: `diff {original} {}`",
-                a.target, a.reason, a.target
+                a.target,
+                clean_line(&a.reason),
+                a.target
             );
         }
         // A drifted file already listed with its staged suggestion is not
@@ -61,7 +70,7 @@ pub fn render(plan: &Plan) -> String {
             .iter()
             .filter(|d| !staged_originals.contains(&d.target.to_string()))
         {
-            let _ = writeln!(out, "- `{}`: {}", d.target, d.reason);
+            let _ = writeln!(out, "- `{}`: {}", d.target, clean_line(&d.reason));
         }
         out.push_str(
             "\nTo accept moot's version of a managed file, run `moot apply --overwrite` \

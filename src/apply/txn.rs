@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::apply::faults;
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{create_dir_all_mode, sync_dir, write_atomic};
+use crate::observed::workspace::{FileState, inspect};
 
 pub const TXN_DIR: &str = ".moot/txn";
 pub const JOURNAL: &str = ".moot/txn/journal.json";
@@ -92,17 +93,56 @@ impl Journal {
 
     pub fn load(root: &Path) -> Result<Option<Journal>> {
         let path = root.join(JOURNAL);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        let journal = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice::<Journal>(&bytes).map_err(|e| {
                 Error::user(
                     format!("{}: unreadable transaction journal ({e})", path.display()),
                     "an interrupted apply left it; inspect .moot/txn/ (backups of your files are in \
                      .moot/txn/backup), restore what you need, then delete .moot/txn",
                 )
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io("reading", path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("reading", path, e)),
+        }?;
+        journal.check().map_err(|why| {
+            Error::user(
+                format!("{}: refusing to act on this journal: {why}", path.display()),
+                "moot did not write it; inspect .moot/txn/ and delete it once you are sure \
+                 nothing there is needed",
+            )
+        })?;
+        Ok(Some(journal))
+    }
+
+    /// A journal is an input like any other (anything that can write
+    /// `.moot/` can plant one): every path must stay in the workspace, and
+    /// staged copies and backups inside `.moot/txn/`.
+    fn check(&self) -> std::result::Result<(), String> {
+        use crate::observed::workspace::check_relative;
+        let in_txn = |p: &str| {
+            check_relative(p).is_ok()
+                && p.starts_with(&format!("{TXN_DIR}/"))
+                && !p.contains("/../")
+        };
+        for e in &self.entries {
+            check_relative(&e.target)?;
+            if e.target.starts_with(&format!("{TXN_DIR}/")) {
+                return Err(format!(
+                    "target `{}` is inside the journal's own area",
+                    e.target
+                ));
+            }
+            if !in_txn(&e.backup) || e.staged.as_deref().is_some_and(|s| !in_txn(s)) {
+                return Err(format!(
+                    "staged or backup path of `{}` outside .moot/txn/",
+                    e.target
+                ));
+            }
         }
+        for d in &self.created_dirs {
+            check_relative(d)?;
+        }
+        Ok(())
     }
 }
 
@@ -116,7 +156,15 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<()> {
         })?;
     }
     let txn = root.join(TXN_DIR);
+    if root.join(JOURNAL).exists() {
+        // Callers repair under the lock first; a journal here would be the
+        // only record of another apply's backups: never deleted.
+        return Err(Error::Internal(
+            "an interrupted apply's journal is still in .moot/txn/".into(),
+        ));
+    }
     if txn.exists() {
+        // Only staged copies of an apply that failed before journalling.
         std::fs::remove_dir_all(&txn).ctx("clearing", &txn)?;
     }
     create_dir_all_mode(&txn.join("staged"), 0o700)?;
@@ -130,6 +178,7 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<()> {
     };
     let prepared = (|| -> Result<()> {
         for (i, change) in changes.iter().enumerate() {
+            ensure_safe(root, change.path(), matches!(change, Change::Remove { .. }))?;
             let target = root.join(change.path());
             let meta = std::fs::symlink_metadata(&target).ok();
             let (kind, staged) = match change {
@@ -198,6 +247,23 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<()> {
     }
 }
 
+/// Refuses a target whose parents are not plain directories, or which is
+/// itself a symlink (a write would replace the link, a chmod follow it).
+/// `removing` allows a symlink target: removing a link touches only it.
+fn ensure_safe(root: &Path, rel: &str, removing: bool) -> Result<()> {
+    match inspect(root, rel)? {
+        FileState::Unsafe(why) => Err(Error::user(
+            format!("refusing to write {rel}: {why}"),
+            "make its parent directories plain directories, then run `moot apply` again",
+        )),
+        FileState::Symlink if !removing => Err(Error::user(
+            format!("refusing to write {rel}: it became a symlink during the apply"),
+            "replace the link with a regular file, then run `moot apply` again",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn write_staged(path: &Path, content: &[u8], mode: u32) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
@@ -224,6 +290,10 @@ fn commit(root: &Path, journal: &Journal, changes: &[Change]) -> Result<()> {
         create_dir_all_mode(&root.join(d), mode)?;
     }
     for (entry, change) in journal.entries.iter().zip(changes) {
+        // Again right before acting: the remote phase can take seconds, and
+        // a parent replaced by a symlink meanwhile must not be written
+        // through.
+        ensure_safe(root, &entry.target, entry.kind == EntryKind::Remove)?;
         let target = root.join(&entry.target);
         match change {
             Change::Write { .. } | Change::Remove { .. } => {
@@ -258,6 +328,12 @@ fn commit(root: &Path, journal: &Journal, changes: &[Change]) -> Result<()> {
 /// journal and whatever the filesystem shows was done.
 pub fn rollback(root: &Path, journal: &Journal) -> Result<()> {
     for entry in journal.entries.iter().rev() {
+        if let FileState::Unsafe(why) = inspect(root, &entry.target)? {
+            return Err(Error::user(
+                format!("cannot restore {}: {why}", entry.target),
+                "make the path a plain directory again; the next moot command retries the rollback",
+            ));
+        }
         let target = root.join(&entry.target);
         let backup = root.join(&entry.backup);
         match entry.kind {

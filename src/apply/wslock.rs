@@ -26,7 +26,20 @@ impl WorkspaceLock {
     /// Takes the lock or fails at once, naming the holder.
     pub fn acquire(root: &Path) -> Result<WorkspaceLock> {
         let moot_dir = root.join(MOOT_DIR);
-        let created_dir = !moot_dir.exists();
+        // Keys, the journal and backups live here: never through a link.
+        if let Ok(m) = std::fs::symlink_metadata(&moot_dir)
+            && !m.file_type().is_dir()
+        {
+            return Err(Error::user(
+                format!(
+                    "{} is not a directory (a symlink or a file); moot keeps agent keys there \
+                     and never writes through a link",
+                    moot_dir.display()
+                ),
+                "replace it with a plain directory (`mkdir -m 700 .moot`), then run moot again",
+            ));
+        }
+        let created_dir = std::fs::symlink_metadata(&moot_dir).is_err();
         if created_dir {
             crate::fsutil::create_dir_all_mode(&moot_dir, 0o700)?;
         }

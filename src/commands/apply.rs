@@ -22,6 +22,8 @@ use crate::printer::{Printer, human, json};
 pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Outcome> {
     let ws = Workspace::open(global.dir.as_deref(), printer)?;
     let lock = WorkspaceLock::acquire(&ws.root)?;
+    // Another apply may have died between our first repair and our lock.
+    crate::apply::recover::repair_locked(&ws.root, printer)?;
 
     let (session, plan, from_file) = match &args.planfile {
         Some(path) => {
@@ -192,6 +194,40 @@ pub fn execute(
         RemoteOutcome::default()
     };
 
+    local_phase(session, plan, &outcome).map_err(|e| {
+        let mut message = format!("{e}\nEvery file was restored as it was before this apply.");
+        if !outcome.keys.is_empty() {
+            let roles: Vec<&str> = outcome.keys.iter().map(|k| k.role.as_str()).collect();
+            message.push_str(&format!(
+                "\nThese agents' keys were rotated on the server and the new keys were discarded: {}",
+                roles.join(", ")
+            ));
+        }
+        Error::User {
+            message,
+            hint: Some(match outcome.keys.is_empty() {
+                true => e
+                    .hint()
+                    .unwrap_or_else(|| "fix the cause and run `moot apply` again".into()),
+                false => format!(
+                    "fix the cause, then run `moot apply {}`",
+                    outcome
+                        .keys
+                        .iter()
+                        .map(|k| format!("--replace {}", k.role))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            }),
+        }
+    })?;
+    Ok(outcome)
+}
+
+/// The local transaction: every file change of the plan, the report, then
+/// moot.lock. Any error here (composing the key file included) comes after
+/// the rotations, so the caller names the keys it discarded.
+fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Result<()> {
     let mut changes = Vec::with_capacity(plan.actions.len() + 1);
     let mut lock_change = None;
     for a in &plan.actions {
@@ -213,7 +249,7 @@ pub fn execute(
             Op::Remove { path } => Change::Remove { path: path.clone() },
             Op::WriteSecrets(spec) => Change::Write {
                 path: ACTORS_PATH.into(),
-                content: compose_secrets(session, spec, &outcome)?.into_bytes(),
+                content: compose_secrets(session, spec, outcome)?.into_bytes(),
                 mode: 0o600,
             },
         };
@@ -231,32 +267,7 @@ pub fn execute(
     });
     // moot.lock is written last.
     changes.extend(lock_change);
-    txn::run(&session.ws.root, &changes).map_err(|e| {
-        let mut message = format!("{e}\nEvery file was restored as it was before this apply.");
-        if !outcome.keys.is_empty() {
-            let roles: Vec<&str> = outcome.keys.iter().map(|k| k.role.as_str()).collect();
-            message.push_str(&format!(
-                "\nThese agents' keys were rotated on the server and the new keys were discarded: {}",
-                roles.join(", ")
-            ));
-        }
-        Error::User {
-            message,
-            hint: Some(match outcome.keys.is_empty() {
-                true => e.hint().unwrap_or_else(|| "fix the cause and run `moot apply` again".into()),
-                false => format!(
-                    "fix the cause, then run `moot apply {}`",
-                    outcome
-                        .keys
-                        .iter()
-                        .map(|k| format!("--replace {}", k.role))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-            }),
-        }
-    })?;
-    Ok(outcome)
+    txn::run(&session.ws.root, &changes)
 }
 
 /// The key file's new content: the keys issued now, and the held keys of

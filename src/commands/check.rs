@@ -9,7 +9,7 @@ use crate::commands::context::{Workspace, observe};
 use crate::error::Result;
 use crate::plan::planner::PlanOptions;
 use crate::plan::{ActionKind, Plan};
-use crate::printer::{Printer, Styles};
+use crate::printer::{Printer, Styles, clean_line};
 
 pub fn run(global: &GlobalArgs, printer: &Printer) -> Result<Outcome> {
     let ws = Workspace::open(global.dir.as_deref(), printer)?;
@@ -42,9 +42,9 @@ pub fn report(plan: &Plan, s: &Styles) -> String {
             out,
             "  {} {}: {} ({}) -> {fix}",
             s.change.apply_to("~"),
-            s.bold.apply_to(a.target.to_string()),
+            s.bold.apply_to(clean_line(&a.target.to_string())),
             a.kind,
-            a.reason
+            clean_line(&a.reason)
         );
     }
     let marked = [("!", &s.warn, &plan.drift), ("x", &s.remove, &plan.blocked)];
@@ -54,9 +54,9 @@ pub fn report(plan: &Plan, s: &Styles) -> String {
                 out,
                 "  {} {}: {} -> {}",
                 style.apply_to(marker),
-                s.bold.apply_to(f.target.to_string()),
-                f.reason,
-                f.hint.as_deref().unwrap_or("see `moot plan`")
+                s.bold.apply_to(clean_line(&f.target.to_string())),
+                clean_line(&f.reason),
+                clean_line(f.hint.as_deref().unwrap_or("see `moot plan`"))
             );
         }
     }

@@ -176,12 +176,22 @@ pub fn observe(
     let mut paths: Vec<String> = desired.files.iter().map(|f| f.path.clone()).collect();
     if is_online {
         paths.extend(desired.files.iter().map(|f| suggested_path(&f.path)));
+        paths.push(".moot".into());
     }
     paths.extend([SETTINGS_PATH, GITIGNORE_PATH, LOCK_PATH].map(String::from));
     if let Some(l) = &lock {
         paths.extend(l.files.iter().map(|f| f.path.clone()));
     }
-    let files = LocalFiles::scan(&ws.root, paths.iter().map(String::as_str))?;
+    let mut files = LocalFiles::scan(&ws.root, paths.iter().map(String::as_str))?;
+    let lock_made_moot_dir = ws_lock.is_some_and(|l| l.created_moot_dir());
+    if lock_made_moot_dir {
+        // Created by apply's lock a moment ago: not part of the observed
+        // state (a saved plan being checked saw no such directory).
+        files.files.insert(
+            ".moot".into(),
+            crate::observed::workspace::FileState::Absent,
+        );
+    }
 
     let (held, actors_file_mode) = match (&online, &remote) {
         (Some(on), Some(r)) => match read_actors(&ws.root)? {
@@ -199,9 +209,7 @@ pub fn observe(
         lock,
         held,
         actors_file_mode,
-        // A `.moot/` that apply's lock created just now is not part of the
-        // observed state: the saved plan being checked saw none.
-        moot_dir_mode: if is_online && !ws_lock.is_some_and(|l| l.created_moot_dir()) {
+        moot_dir_mode: if is_online && !lock_made_moot_dir {
             dir_mode(&ws.root.join(".moot"))
         } else {
             None

@@ -387,6 +387,18 @@ pub fn moot_toml(team: &TeamFile, facts: &RemoteFacts) -> String {
     out
 }
 
+/// Whether `path` is one moot renders for some team.toml. moot.lock is
+/// committed, so anyone can edit it: an entry outside this set can never
+/// make moot remove a file (team.toml, say).
+pub fn could_render(path: &str) -> bool {
+    let depth = path.matches('/').count();
+    path == MOOT_TOML_PATH
+        || path == CLAUDE_MD_PATH
+        || (path.starts_with(".claude/skills/") && path.ends_with("/SKILL.md") && depth == 3)
+        || (path.starts_with(".claude/hooks/") && path.ends_with(".sh") && depth == 2)
+        || (path.starts_with(".devcontainer/") && depth == 1)
+}
+
 /// A TOML key: bare when TOML allows it, else quoted (a display name like
 /// "Product (EU)" or "Q.A" gives a role key that needs quotes).
 fn toml_key(key: &str) -> String {

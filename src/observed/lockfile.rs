@@ -95,6 +95,10 @@ impl Lock {
         for f in &lock.files {
             if crate::observed::workspace::check_relative(&f.path).is_err()
                 || f.path.starts_with(".moot/")
+                || f.path == ".git"
+                || f.path.starts_with(".git/")
+                || f.path == LOCK_PATH
+                || f.path == crate::workspace::TEAM_FILE
             {
                 return Err(Error::user(
                     format!("{}: invalid path `{}` in lock file", path.display(), f.path),

@@ -284,6 +284,12 @@ pub(super) fn plan_leftovers(b: &mut Builder, desired: &DesiredState, obs: &Obse
             // Seed, merged and lines files are the user's: never removed.
             continue;
         }
+        if !crate::desired::render::could_render(p) {
+            b.plan.notes.push(format!(
+                "moot.lock lists {p}, which moot never writes; it is left alone and dropped from moot.lock"
+            ));
+            continue;
+        }
         match obs.files.get(p) {
             FileState::Absent => {}
             FileState::File { sha256, .. } if *sha256 == entry.sha256 => {

@@ -7,6 +7,7 @@ use crate::desired::DesiredState;
 use crate::desired::render::ACTORS_PATH;
 use crate::observed::api::Actor;
 use crate::observed::lockfile::{LockRole, mode_string};
+use crate::observed::workspace::FileState;
 use crate::plan::action::{ActionKind, KeySource, Op, SecretRole, SecretsSpec, Target};
 use crate::plan::planner::{Builder, Observed, PlanOptions, RemoteState};
 
@@ -215,6 +216,17 @@ pub(super) fn plan_secrets(
                 "take it out of [install] unmanaged, or stop asking for keys (--replace, --rotate-all)",
             );
         }
+        return Vec::new();
+    }
+    if matches!(
+        obs.files.get(".moot"),
+        FileState::Symlink | FileState::File { .. } | FileState::Unsafe(_)
+    ) {
+        b.block(
+            target,
+            ".moot is not a plain directory (a symlink or a file): keys would be written elsewhere",
+            "replace it with a plain directory (`mkdir -m 700 .moot`), then run moot again",
+        );
         return Vec::new();
     }
     if obs.moot_tracked {

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::plan::action::Finding;
 use crate::plan::{Action, ActionKind, Plan};
-use crate::printer::Styles;
+use crate::printer::{Styles, clean_line};
 
 /// The symbol for an action kind.
 pub fn symbol(kind: ActionKind) -> &'static str {
@@ -56,15 +56,20 @@ pub fn render_plan(plan: &Plan, s: &Styles, verbose: bool) -> String {
                 "  {} {:<width$} {}",
                 st.apply_to(format!("{:>3}", symbol(a.kind))),
                 a.kind.as_str(),
-                s.bold.apply_to(a.target.to_string()),
+                s.bold.apply_to(clean_line(&a.target.to_string())),
             );
             if a.destructive {
                 let _ = write!(line, " {}", s.remove.apply_to("(destructive)"));
             }
-            let _ = write!(line, "  {}", s.dim.apply_to(format!("# {}", a.reason)));
+            let _ = write!(
+                line,
+                "  {}",
+                s.dim.apply_to(format!("# {}", clean_line(&a.reason)))
+            );
             let _ = writeln!(out, "{line}");
             if show_diff(a, verbose) {
                 for l in a.diff.as_deref().unwrap_or("").lines() {
+                    let l = &*clean_line(l);
                     let styled = if l.starts_with("+++") || l.starts_with("---") {
                         s.dim.apply_to(l)
                     } else if l.starts_with('+') {
@@ -98,7 +103,7 @@ pub fn render_plan(plan: &Plan, s: &Styles, verbose: bool) -> String {
     );
     if !plan.notes.is_empty() {
         for n in &plan.notes {
-            let _ = writeln!(out, "{} {n}", s.dim.apply_to("note:"));
+            let _ = writeln!(out, "{} {}", s.dim.apply_to("note:"), clean_line(n));
         }
         out.push('\n');
     }
@@ -123,11 +128,11 @@ fn findings(
         let _ = writeln!(
             out,
             "  {marker} {}: {}",
-            s.bold.apply_to(f.target.to_string()),
-            f.reason
+            s.bold.apply_to(clean_line(&f.target.to_string())),
+            clean_line(&f.reason)
         );
         if let Some(h) = &f.hint {
-            let _ = writeln!(out, "    {} {h}", s.hint.apply_to("hint:"));
+            let _ = writeln!(out, "    {} {}", s.hint.apply_to("hint:"), clean_line(h));
         }
     }
     out.push('\n');

@@ -136,9 +136,56 @@ impl Printer {
 
 /// `error: <message>` then, after a blank line, `hint: <hint>`.
 pub fn render_error(err: &Error, styles: &Styles) -> String {
-    let mut text = format!("{} {err}", styles.remove.apply_to("error:"));
+    let mut text = format!(
+        "{} {}",
+        styles.remove.apply_to("error:"),
+        clean_text(&err.to_string())
+    );
     if let Some(hint) = err.hint() {
-        text.push_str(&format!("\n\n{} {hint}", styles.hint.apply_to("hint:")));
+        text.push_str(&format!(
+            "\n\n{} {}",
+            styles.hint.apply_to("hint:"),
+            clean_text(&hint)
+        ));
     }
     text
+}
+
+/// Text from outside moot (an agent's display name from the server, a
+/// file's content in a diff) made safe for a terminal: control characters
+/// (escape sequences that could clear the screen or retitle the window,
+/// carriage returns that could hide a line) are shown escaped. Newlines
+/// and tabs stay.
+pub fn clean_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// One line of text from outside moot: as [`clean_text`], and a newline
+/// too is shown escaped, so a name cannot forge a second line.
+pub fn clean_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .flat_map(|c| {
+                if c.is_control() {
+                    c.escape_default().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect(),
+    )
 }
