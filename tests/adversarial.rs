@@ -1,0 +1,677 @@
+//! Attacks on the transaction and key-safety guarantees (symlinks, planted
+//! journals, hostile lock entries and server answers, races with the remote
+//! phase, crashes during an update apply): each must hold.
+
+mod common;
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use moot::sandbox::{Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+use support::{moot, text, tree, tree_diff};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
+
+// ---------------------------------------------------------------------------
+// Against the in-process sandbox.
+
+struct Env {
+    sandbox: Sandbox,
+    home: tempfile::TempDir,
+    ws: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let env = Env {
+            sandbox: Sandbox::start(SandboxConfig::with_agents(LOOP4)),
+            home: tempfile::tempdir().unwrap(),
+            ws: tempfile::tempdir().unwrap(),
+        };
+        let out = env.moot(&["init"]);
+        assert!(out.status.success(), "{}", text(&out));
+        env
+    }
+
+    fn root(&self) -> PathBuf {
+        std::fs::canonicalize(self.ws.path()).unwrap()
+    }
+
+    fn moot(&self, args: &[&str]) -> Output {
+        moot(
+            self.ws.path(),
+            self.home.path(),
+            Some((self.sandbox.token(), self.sandbox.url())),
+        )
+        .args(args)
+        .output()
+        .unwrap()
+    }
+
+    fn moot_offline(&self, args: &[&str]) -> Output {
+        moot(self.ws.path(), self.home.path(), None)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            out.push(p.strip_prefix(root).unwrap().display().to_string());
+            if std::fs::symlink_metadata(&p).unwrap().is_dir() {
+                walk(root, &p, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Guarantee 4: a symlinked `.moot` must not redirect any write, least of
+/// all the key file. Today apply writes `.moot/actors.json` (the agent
+/// keys), the journal, the staging area and the report into the link's
+/// target, outside the workspace.
+#[test]
+fn symlinked_moot_dir_does_not_receive_the_keys() {
+    let env = Env::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), env.root().join(".moot")).unwrap();
+
+    let out = env.moot(&["apply", "--yes"]);
+
+    let written = listing(outside.path());
+    assert!(
+        written.is_empty(),
+        "moot wrote through the symlinked .moot into {}: {written:?}\n(exit {:?})\n{}",
+        outside.path().display(),
+        out.status.code(),
+        text(&out)
+    );
+}
+
+/// Guarantees 2 and 4: the journal is an input like any other (anything
+/// that can write `.moot/` can plant one, and `moot check` runs repair on
+/// a CI checkout). Its paths are never checked: `moot check`, a read-only
+/// command, deletes a file outside the workspace and moves another one in.
+#[test]
+fn a_planted_journal_cannot_make_repair_touch_files_outside_the_workspace() {
+    let env = Env::new();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, "not yours").unwrap();
+    let rel_secret = format!(
+        "../{}/secret.txt",
+        outside.path().file_name().unwrap().to_string_lossy()
+    );
+
+    let root = env.root();
+    std::fs::create_dir_all(root.join(".moot/txn")).unwrap();
+    let journal = json!({
+        "state": "prepared",
+        "pid": 1,
+        "entries": [
+            // "created by the apply": rollback deletes the target.
+            {"kind": "write", "target": victim.display().to_string(), "staged": null,
+             "backup": ".moot/txn/backup/0", "had_original": false, "old_mode": null},
+            // "moved aside": rollback renames the backup onto the target.
+            {"kind": "remove", "target": "stolen.txt", "staged": null,
+             "backup": rel_secret, "had_original": true, "old_mode": 420},
+        ],
+        "created_dirs": [],
+    });
+    std::fs::write(
+        root.join(".moot/txn/journal.json"),
+        serde_json::to_vec(&journal).unwrap(),
+    )
+    .unwrap();
+
+    let out = env.moot_offline(&["check"]);
+
+    assert!(
+        victim.exists(),
+        "`moot check` deleted {} outside the workspace\n{}",
+        victim.display(),
+        text(&out)
+    );
+    assert!(
+        secret.exists() && !root.join("stolen.txt").exists(),
+        "`moot check` moved {} into the workspace\n{}",
+        secret.display(),
+        text(&out)
+    );
+}
+
+/// Guarantee 4 (and the files table: team.toml is "never written by
+/// plan/apply"): moot.lock is committed, so it comes from whoever wrote the
+/// last commit. A lock entry naming team.toml (or any other workspace file
+/// whose content is known, e.g. anything in git) as a managed file makes
+/// `moot apply` delete it.
+#[test]
+fn a_lock_entry_cannot_make_apply_delete_team_toml() {
+    let env = Env::new();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let root = env.root();
+    let team = std::fs::read(root.join("team.toml")).unwrap();
+    let mut lock = std::fs::read_to_string(root.join("moot.lock")).unwrap();
+    lock.push_str(&format!(
+        "\n[[files]]\npath = \"team.toml\"\npolicy = \"managed\"\nsha256 = \"{}\"\nmode = \"0644\"\n",
+        support::digest(&team)
+    ));
+    // `.moot/` paths are refused by Lock::parse, but not `./.moot/`.
+    let report = std::fs::read(root.join(".moot/apply-report.md")).unwrap();
+    lock.push_str(&format!(
+        "\n[[files]]\npath = \"./.moot/apply-report.md\"\npolicy = \"managed\"\nsha256 = \"{}\"\nmode = \"0600\"\n",
+        support::digest(&report)
+    ));
+    std::fs::write(root.join("moot.lock"), lock).unwrap();
+
+    let out = env.moot(&["apply", "--offline", "--yes"]);
+
+    assert!(
+        root.join("team.toml").exists(),
+        "apply deleted team.toml because moot.lock listed it\n{}",
+        text(&out)
+    );
+    assert!(
+        root.join(".moot/apply-report.md").exists(),
+        "apply deleted a file under .moot/ named `./.moot/...` in moot.lock\n{}",
+        text(&out)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Against wiremock, with a hook that runs while a rotation is in flight:
+// the window between observing the workspace and the local transaction.
+
+type Hook = Box<dyn FnOnce() + Send>;
+
+#[derive(Clone, Default)]
+struct RotateHook {
+    hook: Arc<Mutex<Option<Hook>>>,
+    count: Arc<AtomicUsize>,
+}
+
+impl RotateHook {
+    fn arm(&self, f: impl FnOnce() + Send + 'static) {
+        *self.hook.lock().unwrap() = Some(Box::new(f));
+    }
+}
+
+impl Respond for RotateHook {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let n = self.count.fetch_add(1, Ordering::SeqCst);
+        if let Some(f) = self.hook.lock().unwrap().take() {
+            f();
+        }
+        let id = req.url.path().split('/').nth(3).unwrap_or_default();
+        ResponseTemplate::new(200).set_body_json(json!({
+            "actor_id": id,
+            "api_key": format!("convo_key_REVIEW_{n:04}_0123456789abcdef"),
+            "api_key_prefix": "convo_ke",
+        }))
+    }
+}
+
+fn agent(id: &str, name: &str) -> Value {
+    let mut a = common::actor_json(id, name, "agent");
+    a["api_key_prefix"] = Value::Null; // keyless: every apply issues keys
+    a
+}
+
+struct Mocked {
+    rt: tokio::runtime::Runtime,
+    server: MockServer,
+    rotate: RotateHook,
+    home: tempfile::TempDir,
+    ws: tempfile::TempDir,
+}
+
+impl Mocked {
+    fn new(agents: Value) -> Mocked {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = rt.block_on(MockServer::start());
+        let rotate = RotateHook::default();
+        rt.block_on(async {
+            Mock::given(method("GET"))
+                .and(path("/api/actors/me"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(common::actor_json(
+                    "usr_owner",
+                    "Ada",
+                    "human",
+                )))
+                .with_priority(10)
+                .mount(&server)
+                .await;
+            Mock::given(method("GET"))
+                .and(path("/api/actors/me/agents"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(agents))
+                .with_priority(10)
+                .mount(&server)
+                .await;
+            Mock::given(method("POST"))
+                .and(path_regex("^/api/actors/[^/]+/rotate-key$"))
+                .respond_with(rotate.clone())
+                .mount(&server)
+                .await;
+        });
+        let m = Mocked {
+            rt,
+            server,
+            rotate,
+            home: tempfile::tempdir().unwrap(),
+            ws: tempfile::tempdir().unwrap(),
+        };
+        let out = m.moot(&["init"]);
+        assert!(out.status.success(), "{}", text(&out));
+        m
+    }
+
+    fn loop4() -> Mocked {
+        Mocked::new(json!([
+            agent("agt_1", "Product"),
+            agent("agt_2", "Spec"),
+            agent("agt_3", "Implementation"),
+            agent("agt_4", "QA"),
+        ]))
+    }
+
+    fn root(&self) -> PathBuf {
+        std::fs::canonicalize(self.ws.path()).unwrap()
+    }
+
+    fn moot(&self, args: &[&str]) -> Output {
+        let uri = self.server.uri();
+        moot(
+            self.ws.path(),
+            self.home.path(),
+            Some((common::TOKEN, uri.as_str())),
+        )
+        .args(args)
+        .output()
+        .unwrap()
+    }
+
+    /// Serves a new agent list (higher priority than the first).
+    fn set_agents(&self, agents: Value) {
+        self.rt.block_on(
+            Mock::given(method("GET"))
+                .and(path("/api/actors/me/agents"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(agents))
+                .with_priority(1)
+                .mount(&self.server),
+        );
+    }
+}
+
+/// Guarantee 4 ("a target replaced by a symlink between plan and apply"):
+/// the symlink checks are done once, when the workspace is observed; the
+/// local transaction writes by path much later (after every rotation, which
+/// can take seconds). A `.claude` that becomes a symlink in that window
+/// receives every `.claude/` file.
+#[test]
+fn a_parent_that_becomes_a_symlink_during_the_remote_phase_is_not_written_through() {
+    let m = Mocked::loop4();
+    let outside = tempfile::tempdir().unwrap();
+    let link = m.root().join(".claude");
+    let target = outside.path().to_path_buf();
+    m.rotate.arm(move || {
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+    });
+
+    let out = m.moot(&["apply", "--yes", "--concurrency", "1"]);
+
+    let written = listing(outside.path());
+    assert!(
+        written.is_empty(),
+        "apply wrote through a .claude symlink made after it observed the workspace: {written:?}\n(exit {:?})\n{}",
+        out.status.code(),
+        text(&out)
+    );
+}
+
+/// Same window, for a chmod: `set_permissions` follows a symlink, so a hook
+/// replaced by a link during the remote phase gets the link target chmodded
+/// (here an outside file made world-executable and -readable).
+#[test]
+fn a_chmod_target_that_becomes_a_symlink_is_not_followed() {
+    let m = Mocked::loop4();
+    let out = m.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let root = m.root();
+    let hook = std::fs::read_dir(root.join(".claude/hooks"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "sh"))
+        .expect("a hook script");
+    // The hook lost its run bit: the plan chmods it back.
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let private = outside.path().join("private");
+    std::fs::write(&private, "private").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (h, p) = (hook.clone(), private.clone());
+    m.rotate.arm(move || {
+        std::fs::remove_file(&h).unwrap();
+        std::os::unix::fs::symlink(&p, &h).unwrap();
+    });
+
+    let out = m.moot(&["apply", "--yes", "--concurrency", "1"]);
+
+    let mode = std::fs::metadata(&private).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(
+        mode,
+        0o600,
+        "apply chmodded a file outside the workspace through a symlink\n{}",
+        text(&out)
+    );
+}
+
+/// Guarantee 1: when apply fails after keys were rotated, the message names
+/// the agents whose keys were rotated (their old keys no longer work). The
+/// key file is composed after the remote phase, and an error there (here:
+/// the key file changed under the apply and no longer parses) is returned
+/// bare: four keys burnt, and not a word about it.
+#[test]
+fn a_failure_composing_the_key_file_after_rotations_names_the_rotated_agents() {
+    let m = Mocked::loop4();
+    let out = m.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let root = m.root();
+    let before = tree(&root);
+    let actors = root.join(".moot/actors.json");
+    m.rotate.arm(move || {
+        std::fs::write(&actors, b"{ half-written").unwrap();
+    });
+    let rotations_before = m.rotate.count.load(Ordering::SeqCst);
+
+    let out = m.moot(&["apply", "--yes", "--concurrency", "1"]);
+
+    let rotated = m.rotate.count.load(Ordering::SeqCst) - rotations_before;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(rotated, 4, "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for role in ["product", "spec", "implementation", "qa"] {
+        assert!(
+            stderr.contains(&format!("--replace {role}")),
+            "{rotated} keys were rotated but the error does not name {role}:\n{stderr}"
+        );
+    }
+    // (Nothing else was persisted; only the file the hook broke differs.)
+    let diff = tree_diff(&before, &tree(&root));
+    assert_eq!(diff.len(), 1, "{diff:?}");
+}
+
+/// Guarantee 4 (output): names that come from the server reach the
+/// terminal verbatim. An agent bound by moot.lock whose display name holds
+/// ANSI escapes (clear screen, set window title) and a newline is printed
+/// raw by `moot plan`, and written raw into .moot/apply-report.md.
+#[test]
+fn server_display_names_cannot_inject_terminal_escapes() {
+    let m = Mocked::loop4();
+    let out = m.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let hostile = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[1;1HProduct\nPlan: 0 to add";
+    m.set_agents(json!([
+        agent("agt_1", hostile),
+        agent("agt_2", "Spec"),
+        agent("agt_3", "Implementation"),
+        agent("agt_4", "QA"),
+    ]));
+
+    let out = m.moot(&["plan"]);
+    let all = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
+    assert!(
+        !all.contains(&0x1b) && !all.contains(&0x07),
+        "a control character from the server reached the terminal:\n{:?}",
+        String::from_utf8_lossy(&all)
+    );
+
+    let _ = m.moot(&["apply", "--yes"]);
+    let report = std::fs::read(m.root().join(".moot/apply-report.md")).unwrap_or_default();
+    assert!(
+        !report.contains(&0x1b),
+        "a control character from the server was written into the apply report"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Crash consistency on a second apply (updates, a chmod, removals, an
+// overwritten key file), which the existing fault test (fresh workspace
+// only) does not reach.
+
+#[test]
+fn every_injected_fault_in_an_update_apply_is_all_or_nothing() {
+    for mode in ["error", "kill"] {
+        let mut k = 1;
+        loop {
+            let env = Env::new();
+            let out = env.moot(&["apply", "--yes"]);
+            assert!(out.status.success(), "{}", text(&out));
+            let root = env.root();
+            let team = std::fs::read_to_string(root.join("team.toml")).unwrap();
+            // product gets another model (moot.toml changes); a skill an
+            // older bundle wrote is no longer desired (removed); a hook
+            // loses its run bit (chmod); --rotate-all rewrites the key file.
+            let team = team.replacen("model = \"opus\"", "model = \"sonnet\"", 1);
+            std::fs::write(root.join("team.toml"), team).unwrap();
+            std::fs::create_dir_all(root.join(".claude/skills/old")).unwrap();
+            std::fs::write(root.join(".claude/skills/old/SKILL.md"), "old\n").unwrap();
+            let mut lock = std::fs::read_to_string(root.join("moot.lock")).unwrap();
+            lock.push_str(&format!(
+                "\n[[files]]\npath = \".claude/skills/old/SKILL.md\"\npolicy = \"managed\"\nsha256 = \"{}\"\nmode = \"0644\"\n",
+                support::digest(b"old\n")
+            ));
+            std::fs::write(root.join("moot.lock"), lock).unwrap();
+            std::fs::set_permissions(
+                root.join(".claude/hooks/git-guard.sh"),
+                std::fs::Permissions::from_mode(0o644),
+            )
+            .unwrap();
+            let before = tree(&root);
+            let out = moot(
+                env.ws.path(),
+                env.home.path(),
+                Some((env.sandbox.token(), env.sandbox.url())),
+            )
+            .args(["apply", "--yes", "--rotate-all", "--concurrency", "1"])
+            .env("MOOT_FAULT_AT", k.to_string())
+            .env("MOOT_FAULT_MODE", mode)
+            .output()
+            .unwrap();
+            if out.status.success() {
+                assert!(k > 10, "the fault never fired: {}", text(&out));
+                eprintln!("{mode}: converged at k={k}");
+                break;
+            }
+            assert!(
+                text(&out).contains("injected"),
+                "k={k}: failed without the fault: {}",
+                text(&out)
+            );
+            if mode == "error" {
+                assert_eq!(out.status.code(), Some(1), "k={k}: {}", text(&out));
+                let d = tree_diff(&before, &tree(&root));
+                assert!(d.is_empty(), "k={k} ({mode}): {d:?}\n{}", text(&out));
+            } else {
+                let plan = env.moot_offline(&["plan", "--offline"]);
+                assert!(plan.status.success(), "k={k}: {}", text(&plan));
+                let after = tree(&root);
+                if after != before {
+                    let check = env.moot(&["plan", "--detailed-exitcode"]);
+                    assert_eq!(
+                        check.status.code(),
+                        Some(0),
+                        "k={k}: a mix: {:?}\n{}",
+                        tree_diff(&before, &after),
+                        text(&check)
+                    );
+                }
+                assert!(!root.join(".moot/txn").exists(), "k={k}: litter");
+            }
+            k += 1;
+        }
+    }
+}
+
+/// Guarantee 2 ("a crash at any point is rolled back by the next moot
+/// command, never a mix"): apply repairs before it takes the workspace
+/// lock. When another apply holds the lock at that moment, repair is
+/// skipped; if that apply then dies (SIGKILL releases its flock), this
+/// apply takes the lock and `txn::run` deletes `.moot/txn`, journal and
+/// backups included: the dead apply's half-applied state stays for good
+/// and the user's originals are gone. The test holds the lock itself (as
+/// the other apply) and uses a FIFO for team.toml to hold the second apply
+/// in the window between its repair and its lock.
+#[test]
+fn an_apply_never_discards_the_journal_of_an_apply_that_died_meanwhile() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let env = Env::new();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let root = env.root();
+
+    // The state a SIGKILLed apply leaves: moot.toml already replaced, its
+    // original moved to the backup, a prepared journal.
+    let original = std::fs::read(root.join("moot.toml")).unwrap();
+    std::fs::create_dir_all(root.join(".moot/txn/backup")).unwrap();
+    std::fs::rename(root.join("moot.toml"), root.join(".moot/txn/backup/0")).unwrap();
+    std::fs::write(root.join("moot.toml"), "# half-applied\n").unwrap();
+    let journal = json!({
+        "state": "prepared", "pid": 999_999,
+        "entries": [{"kind": "write", "target": "moot.toml", "staged": ".moot/txn/staged/0",
+                     "backup": ".moot/txn/backup/0", "had_original": true, "old_mode": 420}],
+        "created_dirs": [],
+    });
+    std::fs::write(
+        root.join(".moot/txn/journal.json"),
+        serde_json::to_vec(&journal).unwrap(),
+    )
+    .unwrap();
+    // Something for the second apply to do.
+    std::fs::remove_file(root.join(".claude/skills/verify/SKILL.md")).unwrap();
+
+    // The dying apply holds the lock.
+    let held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(root.join(".moot/lock"))
+        .unwrap();
+    held.try_lock().unwrap();
+
+    let team = std::fs::read(root.join("team.toml")).unwrap();
+    std::fs::remove_file(root.join("team.toml")).unwrap();
+    let st = std::process::Command::new("mkfifo")
+        .arg(root.join("team.toml"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("moot"))
+        .arg("-C")
+        .arg(&root)
+        .args(["apply", "--offline", "--yes"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.home.path())
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    assert!(first.contains("in progress"), "{first}");
+    // The other apply dies now: its flock goes with it.
+    held.unlock().unwrap();
+    drop(held);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(root.join("team.toml"))
+        .unwrap()
+        .write_all(&team)
+        .unwrap();
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    std::fs::remove_file(root.join("team.toml")).unwrap();
+    std::fs::write(root.join("team.toml"), &team).unwrap();
+
+    // The next command, as promised, repairs what is left.
+    let next = env.moot_offline(&["plan", "--offline"]);
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(root.join("moot.toml")).unwrap()),
+        String::from_utf8_lossy(&original),
+        "the crashed apply's change to moot.toml was never rolled back and its backup is gone \
+         (second apply: {status}; {first}{rest})\nnext: {}",
+        text(&next)
+    );
+}
+
+/// Guarantee 1: a rotation whose answer never arrives (timeout, reset) may
+/// well have rotated the key on the server: the request was sent. Like a
+/// 5xx on POST (whose hint says "the key may or may not have been
+/// rotated"), the message must say that this agent's key may be gone and
+/// how to reissue it. Today it says only that the server is slow.
+#[test]
+fn a_rotation_that_times_out_is_named_as_possibly_rotated() {
+    struct Slow(Arc<AtomicUsize>);
+    impl Respond for Slow {
+        fn respond(&self, req: &Request) -> ResponseTemplate {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            let id = req.url.path().split('/').nth(3).unwrap_or_default();
+            ResponseTemplate::new(200)
+                .set_body_json(
+                    json!({"actor_id": id, "api_key": "convo_key_SLOW_0123456789abcdef"}),
+                )
+                .set_delay(std::time::Duration::from_secs(3))
+        }
+    }
+    let m = Mocked::loop4();
+    let slow = Arc::new(AtomicUsize::new(0));
+    m.rt.block_on(
+        Mock::given(method("POST"))
+            .and(path("/api/actors/agt_1/rotate-key"))
+            .respond_with(Slow(slow.clone()))
+            .with_priority(1)
+            .mount(&m.server),
+    );
+    let uri = m.server.uri();
+    let out = moot(
+        m.ws.path(),
+        m.home.path(),
+        Some((common::TOKEN, uri.as_str())),
+    )
+    .args(["apply", "--yes", "--concurrency", "1"])
+    .env("MOOT_HTTP_TIMEOUT", "1")
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // Holds: sent exactly once, never retried.
+    assert_eq!(slow.load(Ordering::SeqCst), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--replace product"),
+        "the timed-out rotation may have burnt product's key, and the message does not say so:\n{stderr}"
+    );
+}
