@@ -18,6 +18,9 @@ use crate::observed::workspace::{FileState, inspect};
 pub const TXN_DIR: &str = ".moot/txn";
 pub const JOURNAL: &str = ".moot/txn/journal.json";
 
+/// In the message of an error whose rollback failed as well.
+pub const ROLLBACK_FAILED: &str = "rolling back failed too";
+
 /// One change to one path.
 #[derive(Debug, Clone)]
 pub enum Change {
@@ -240,7 +243,7 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<()> {
         Err(e) => match rollback(root, &journal) {
             Ok(()) => Err(e),
             Err(r) => Err(Error::user(
-                format!("{e}; and rolling back failed too: {r}"),
+                format!("{e}; and {ROLLBACK_FAILED}: {r}"),
                 "the journal in .moot/txn/ is kept; the next moot command retries the rollback",
             )),
         },
@@ -338,7 +341,9 @@ pub fn rollback(root: &Path, journal: &Journal) -> Result<()> {
         let backup = root.join(&entry.backup);
         match entry.kind {
             EntryKind::Write | EntryKind::Remove => {
-                if backup.exists() {
+                // lstat, not exists(): a backed-up symlink whose target is
+                // gone must come back too.
+                if std::fs::symlink_metadata(&backup).is_ok() {
                     std::fs::rename(&backup, &target).ctx("restoring", &target)?;
                 } else if !entry.had_original && entry.kind == EntryKind::Write {
                     match std::fs::remove_file(&target) {

@@ -195,7 +195,12 @@ pub fn execute(
     };
 
     local_phase(session, plan, &outcome).map_err(|e| {
-        let mut message = format!("{e}\nEvery file was restored as it was before this apply.");
+        let restored = !e.to_string().contains(txn::ROLLBACK_FAILED);
+        let mut message = if restored {
+            format!("{e}\nEvery file was restored as it was before this apply.")
+        } else {
+            format!("{e}\nThe journal in .moot/txn/ is kept; the next moot command retries the rollback.")
+        };
         if !outcome.keys.is_empty() {
             let roles: Vec<&str> = outcome.keys.iter().map(|k| k.role.as_str()).collect();
             message.push_str(&format!(

@@ -94,6 +94,7 @@ impl Lock {
         }
         for f in &lock.files {
             if crate::observed::workspace::check_relative(&f.path).is_err()
+                || f.path.split('/').any(|c| c.is_empty() || c == ".")
                 || f.path.starts_with(".moot/")
                 || f.path == ".git"
                 || f.path.starts_with(".git/")
