@@ -25,16 +25,7 @@ pub fn merge(existing: Option<&str>, entries: &[HookEntry]) -> Result<Option<Str
     let mut doc = match existing {
         None => Value::Object(Map::new()),
         Some(text) if text.trim().is_empty() => Value::Object(Map::new()),
-        Some(text) => serde_json::from_str::<Value>(text).map_err(|e| MergeError::Syntax {
-            line: e.line(),
-            column: e.column(),
-            message: e
-                .to_string()
-                .split(" at line")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        })?,
+        Some(text) => parse(text)?,
     };
     let root = doc
         .as_object_mut()
@@ -87,16 +78,7 @@ pub fn unmerge(existing: &str, commands: &[String]) -> Result<Option<String>, Me
     if existing.trim().is_empty() {
         return Ok(None);
     }
-    let mut doc = serde_json::from_str::<Value>(existing).map_err(|e| MergeError::Syntax {
-        line: e.line(),
-        column: e.column(),
-        message: e
-            .to_string()
-            .split(" at line")
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-    })?;
+    let mut doc = parse(existing)?;
     let Some(hooks) = doc.get_mut("hooks").and_then(Value::as_object_mut) else {
         return Ok(None);
     };
@@ -127,6 +109,20 @@ pub fn unmerge(existing: &str, commands: &[String]) -> Result<Option<String>, Me
         serde_json::to_string_pretty(&doc).map_err(|e| MergeError::Shape(e.to_string()))?;
     text.push('\n');
     Ok(Some(text))
+}
+
+/// The file's JSON, or where it stops being JSON.
+fn parse(text: &str) -> Result<Value, MergeError> {
+    serde_json::from_str::<Value>(text).map_err(|e| MergeError::Syntax {
+        line: e.line(),
+        column: e.column(),
+        message: e
+            .to_string()
+            .split(" at line")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    })
 }
 
 fn has_command(group: &Value, command: &str) -> bool {
