@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::apply::faults;
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{create_dir_all_mode, sync_dir, write_atomic};
-use crate::observed::workspace::{FileState, inspect};
+use crate::observed::workspace::{PathKind, classify};
 
 pub const TXN_DIR: &str = ".moot/txn";
 pub const JOURNAL: &str = ".moot/txn/journal.json";
@@ -254,12 +254,12 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<()> {
 /// itself a symlink (a write would replace the link, a chmod follow it).
 /// `removing` allows a symlink target: removing a link touches only it.
 fn ensure_safe(root: &Path, rel: &str, removing: bool) -> Result<()> {
-    match inspect(root, rel)? {
-        FileState::Unsafe(why) => Err(Error::user(
+    match classify(root, rel)? {
+        PathKind::Unsafe(why) => Err(Error::user(
             format!("refusing to write {rel}: {why}"),
             "make its parent directories plain directories, then run `moot apply` again",
         )),
-        FileState::Symlink if !removing => Err(Error::user(
+        PathKind::Symlink if !removing => Err(Error::user(
             format!("refusing to write {rel}: it became a symlink during the apply"),
             "replace the link with a regular file, then run `moot apply` again",
         )),
@@ -331,7 +331,7 @@ fn commit(root: &Path, journal: &Journal, changes: &[Change]) -> Result<()> {
 /// journal and whatever the filesystem shows was done.
 pub fn rollback(root: &Path, journal: &Journal) -> Result<()> {
     for entry in journal.entries.iter().rev() {
-        if let FileState::Unsafe(why) = inspect(root, &entry.target)? {
+        if let PathKind::Unsafe(why) = classify(root, &entry.target)? {
             return Err(Error::user(
                 format!("cannot restore {}: {why}", entry.target),
                 "make the path a plain directory again; the next moot command retries the rollback",

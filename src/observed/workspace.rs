@@ -90,11 +90,26 @@ pub fn check_relative(rel: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// Reads the state of `rel` under `root`. Each parent directory is checked
-/// with lstat, so a symlinked `.claude` cannot redirect a write elsewhere.
-pub fn inspect(root: &Path, rel: &str) -> Result<FileState> {
+/// What a path is, from lstat alone (nothing is read): for the checks the
+/// transaction repeats right before it acts, where content does not matter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathKind {
+    Absent,
+    File {
+        mode: u32,
+    },
+    Dir,
+    Symlink,
+    /// The path escapes the workspace or passes through a symlink or a
+    /// non-directory.
+    Unsafe(String),
+}
+
+/// Classifies `rel` under `root`. Each parent directory is checked with
+/// lstat, so a symlinked `.claude` cannot redirect a write elsewhere.
+pub fn classify(root: &Path, rel: &str) -> Result<PathKind> {
     if let Err(reason) = check_relative(rel) {
-        return Ok(FileState::Unsafe(reason));
+        return Ok(PathKind::Unsafe(reason));
     }
     let mut cur = root.to_path_buf();
     let parts: Vec<&str> = rel
@@ -106,9 +121,9 @@ pub fn inspect(root: &Path, rel: &str) -> Result<FileState> {
         let last = i + 1 == parts.len();
         let meta = match std::fs::symlink_metadata(&cur) {
             Ok(m) => m,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(FileState::Absent),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(PathKind::Absent),
             Err(e) if e.kind() == ErrorKind::NotADirectory => {
-                return Ok(FileState::Unsafe(format!(
+                return Ok(PathKind::Unsafe(format!(
                     "a parent of `{rel}` is not a directory"
                 )));
             }
@@ -117,9 +132,9 @@ pub fn inspect(root: &Path, rel: &str) -> Result<FileState> {
         let ft = meta.file_type();
         if ft.is_symlink() {
             return Ok(if last {
-                FileState::Symlink
+                PathKind::Symlink
             } else {
-                FileState::Unsafe(format!(
+                PathKind::Unsafe(format!(
                     "`{}` is a symlink; moot does not write through links",
                     parts[..=i].join("/")
                 ))
@@ -127,7 +142,7 @@ pub fn inspect(root: &Path, rel: &str) -> Result<FileState> {
         }
         if !last {
             if !ft.is_dir() {
-                return Ok(FileState::Unsafe(format!(
+                return Ok(PathKind::Unsafe(format!(
                     "`{}` is not a directory",
                     parts[..=i].join("/")
                 )));
@@ -135,21 +150,38 @@ pub fn inspect(root: &Path, rel: &str) -> Result<FileState> {
             continue;
         }
         if ft.is_dir() {
-            return Ok(FileState::Dir);
+            return Ok(PathKind::Dir);
         }
         if !ft.is_file() {
-            return Ok(FileState::Unsafe(format!("`{rel}` is not a regular file")));
+            return Ok(PathKind::Unsafe(format!("`{rel}` is not a regular file")));
         }
-        let content = std::fs::read(&cur).ctx("reading", &cur)?;
-        return Ok(FileState::File {
-            sha256: sha256_hex(&content),
+        return Ok(PathKind::File {
             mode: meta.permissions().mode() & 0o7777,
-            content,
         });
     }
-    Ok(FileState::Unsafe(format!(
+    Ok(PathKind::Unsafe(format!(
         "`{rel}` names the workspace itself"
     )))
+}
+
+/// Reads the state of `rel` under `root`: [`classify`], and for a regular
+/// file its content and sha256.
+pub fn inspect(root: &Path, rel: &str) -> Result<FileState> {
+    Ok(match classify(root, rel)? {
+        PathKind::Absent => FileState::Absent,
+        PathKind::Dir => FileState::Dir,
+        PathKind::Symlink => FileState::Symlink,
+        PathKind::Unsafe(why) => FileState::Unsafe(why),
+        PathKind::File { mode } => {
+            let path = root.join(rel);
+            let content = std::fs::read(&path).ctx("reading", &path)?;
+            FileState::File {
+                sha256: sha256_hex(&content),
+                mode,
+                content,
+            }
+        }
+    })
 }
 
 /// The mode of a directory, if it exists and is a real directory.
