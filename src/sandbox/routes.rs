@@ -17,6 +17,10 @@ use super::state::{Issued, Refusal, Shared};
 
 type Answer = (StatusCode, axum::Json<Value>);
 
+/// A handler's answer where any step may refuse (`?` on a `Refusal` mapped
+/// with `refuse`): the refusal is the response.
+type Handled = Result<Answer, Answer>;
+
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/health", get(health))
@@ -101,23 +105,18 @@ async fn not_found() -> Answer {
     refuse((404, "Not Found"))
 }
 
-async fn me(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Answer {
+async fn me(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Handled {
     let state = shared.lock();
-    match state.caller(bearer(&headers)) {
-        Ok(i) => ok(actor_json(&state.actors[i].actor)),
-        Err(r) => refuse(r),
-    }
+    let caller = state.caller(bearer(&headers)).map_err(refuse)?;
+    Ok(ok(actor_json(&state.actors[caller].actor)))
 }
 
-async fn my_agents(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Answer {
+async fn my_agents(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Handled {
     let state = shared.lock();
-    let caller = match state.caller(bearer(&headers)) {
-        Ok(i) => i,
-        Err(r) => return refuse(r),
-    };
+    let caller = state.caller(bearer(&headers)).map_err(refuse)?;
     let me = &state.actors[caller].actor;
     if !me.is_human() {
-        return refuse((403, "Only human users can list their agents"));
+        return Err(refuse((403, "Only human users can list their agents")));
     }
     let agents: Vec<Value> = state
         .actors
@@ -125,43 +124,33 @@ async fn my_agents(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Ans
         .filter(|r| r.actor.is_agent() && r.actor.sponsor_id.as_deref() == Some(&me.actor_id))
         .map(|r| actor_json(&r.actor))
         .collect();
-    ok(Value::Array(agents))
+    Ok(ok(Value::Array(agents)))
 }
 
 async fn rotate_key(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Answer {
+) -> Handled {
     let force = headers
         .get("x-force-rotate")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     let mut state = shared.lock();
-    let caller = match state.caller(bearer(&headers)) {
-        Ok(i) => i,
-        Err(r) => return refuse(r),
-    };
-    match state.rotate(caller, &id, force) {
-        Ok(issued) => ok(issued_json(&state.actors, issued)),
-        Err(r) => refuse(r),
-    }
+    let caller = state.caller(bearer(&headers)).map_err(refuse)?;
+    let issued = state.rotate(caller, &id, force).map_err(refuse)?;
+    Ok(ok(issued_json(&state.actors, issued)))
 }
 
 async fn first_key(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Answer {
+) -> Handled {
     let mut state = shared.lock();
-    let caller = match state.caller(bearer(&headers)) {
-        Ok(i) => i,
-        Err(r) => return refuse(r),
-    };
-    match state.first_key(caller, &id) {
-        Ok(issued) => ok(issued_json(&state.actors, issued)),
-        Err(r) => refuse(r),
-    }
+    let caller = state.caller(bearer(&headers)).map_err(refuse)?;
+    let issued = state.first_key(caller, &id).map_err(refuse)?;
+    Ok(ok(issued_json(&state.actors, issued)))
 }
 
 /// The Actor plus `api_key`, or plus `registration_ticket_id` in ticket mode.
@@ -197,22 +186,16 @@ async fn patch_actor(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Answer {
+) -> Handled {
     let Ok(Value::Object(changes)) = serde_json::from_slice::<Value>(&body) else {
-        return refuse((422, "the body must be a JSON object"));
+        return Err(refuse((422, "the body must be a JSON object")));
     };
     let mut state = shared.lock();
-    let caller = match state.caller(bearer(&headers)) {
-        Ok(i) => i,
-        Err(r) => return refuse(r),
-    };
+    let caller = state.caller(bearer(&headers)).map_err(refuse)?;
     let target = if state.actors[caller].actor.actor_id == id {
         caller
     } else {
-        match state.sponsored(caller, &id) {
-            Ok(i) => i,
-            Err(r) => return refuse(r),
-        }
+        state.sponsored(caller, &id).map_err(refuse)?
     };
     // Check everything before changing anything.
     let display_name = match changes.get("display_name") {
@@ -220,18 +203,18 @@ async fn patch_actor(
         Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 100 => {
             Some(s.trim().to_string())
         }
-        Some(_) => return refuse((422, "display_name must be a non-empty string")),
+        Some(_) => return Err(refuse((422, "display_name must be a non-empty string"))),
     };
     let metadata = match changes.get("metadata") {
         None => None,
         Some(v @ (Value::Object(_) | Value::Null)) => Some(v.clone()),
-        Some(_) => return refuse((422, "metadata must be an object or null")),
+        Some(_) => return Err(refuse((422, "metadata must be an object or null"))),
     };
     let focus = match changes.get("focus_space_id") {
         None => None,
         Some(Value::Null) => Some(None),
         Some(Value::String(s)) => Some(Some(s.clone())),
-        Some(_) => return refuse((422, "focus_space_id must be a string or null")),
+        Some(_) => return Err(refuse((422, "focus_space_id must be a string or null"))),
     };
     let actor = &mut state.actors[target].actor;
     if let Some(name) = display_name {
@@ -244,24 +227,17 @@ async fn patch_actor(
         actor.focus_space_id = focus;
     }
     actor.updated_at = super::state::now_iso();
-    ok(actor_json(actor))
+    Ok(ok(actor_json(actor)))
 }
 
 async fn release(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Answer {
+) -> Handled {
     let mut state = shared.lock();
-    let caller = match state.caller(bearer(&headers)) {
-        Ok(i) => i,
-        Err(r) => return refuse(r),
-    };
-    match state.sponsored(caller, &id) {
-        Ok(i) => {
-            state.actors[i].actor.is_connected = Some(false);
-            ok(json!({ "status": "released", "actor_id": id }))
-        }
-        Err(r) => refuse(r),
-    }
+    let caller = state.caller(bearer(&headers)).map_err(refuse)?;
+    let i = state.sponsored(caller, &id).map_err(refuse)?;
+    state.actors[i].actor.is_connected = Some(false);
+    Ok(ok(json!({ "status": "released", "actor_id": id })))
 }
