@@ -3,6 +3,8 @@
 //! all-or-nothing property at every injected fault, locking, conflicts,
 //! saved plans, and that no key ever leaks into an output or artefact.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -10,6 +12,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use moot::sandbox::{Sandbox, SandboxConfig};
+use support::text;
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 
@@ -43,17 +46,13 @@ impl Env {
         self.ws.path()
     }
 
+    fn creds(&self) -> Option<(&str, &str)> {
+        Some((self.sandbox.token(), self.sandbox.url()))
+    }
+
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::cargo_bin("moot").unwrap();
-        c.arg("-C")
-            .arg(self.ws.path())
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home.path())
-            .env("MOOT_TOKEN", self.sandbox.token())
-            .env("MOOT_API_URL", self.sandbox.url())
-            .env("NO_COLOR", "1");
+        let mut c = support::moot(self.ws.path(), self.home.path(), self.creds());
+        c.args(args);
         c
     }
 
@@ -82,14 +81,6 @@ impl Env {
             .filter_map(|n| self.sandbox.live_key(n))
             .collect()
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// path -> (content hash or "dir", mode, mtime). `.moot/lock` is the
@@ -378,11 +369,8 @@ fn a_second_concurrent_apply_fails_at_once_naming_the_lock() {
     let mut cfg = SandboxConfig::with_agents(LOOP4);
     cfg.latency = std::time::Duration::from_millis(400);
     let env = Env::with(cfg);
-    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("moot"));
-    first_args(&env, &mut first);
-    let mut first = first
+    let mut first = apply_process(&env)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     // Wait until the first holds the lock.
@@ -545,18 +533,13 @@ fn key_not_held_here_is_drift_until_replaced() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no role named"));
 }
 
-fn first_args(env: &Env, c: &mut std::process::Command) {
-    c.arg("-C")
-        .arg(env.ws.path())
-        .args(["apply", "--yes", "--concurrency", "1"])
+/// `moot apply --yes --concurrency 1`, to spawn and leave running.
+fn apply_process(env: &Env) -> std::process::Command {
+    let mut c = support::moot_std(env.ws.path(), env.home.path(), env.creds());
+    c.args(["apply", "--yes", "--concurrency", "1"])
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.home.path())
-        .env("MOOT_TOKEN", env.sandbox.token())
-        .env("MOOT_API_URL", env.sandbox.url())
-        .env("NO_COLOR", "1");
+        .stderr(std::process::Stdio::piped());
+    c
 }
 
 #[test]
@@ -565,11 +548,7 @@ fn of_four_concurrent_applies_exactly_one_proceeds() {
     cfg.latency = std::time::Duration::from_millis(150);
     let env = Env::with(cfg);
     let children: Vec<std::process::Child> = (0..4)
-        .map(|_| {
-            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("moot"));
-            first_args(&env, &mut c);
-            c.spawn().unwrap()
-        })
+        .map(|_| apply_process(&env).spawn().unwrap())
         .collect();
     let outputs: Vec<Output> = children
         .into_iter()
@@ -879,14 +858,9 @@ fn a_clone_elsewhere_checks_clean() {
         .unwrap();
     assert!(out.status.success());
     std::fs::remove_dir_all(clone.join(".moot")).unwrap();
-    let out = Command::cargo_bin("moot")
-        .unwrap()
-        .arg("-C")
-        .arg(&clone)
+    // No credentials at all, as on a CI checkout.
+    let out = support::moot(&clone, env.home.path(), None)
         .arg("check")
-        .env_clear()
-        .env("HOME", env.home.path())
-        .env("NO_COLOR", "1")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

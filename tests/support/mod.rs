@@ -1,4 +1,4 @@
-//! Helpers shared by the bad-input and kill-and-recover suites: running the
+//! Helpers shared by the end-to-end suites: running the
 //! binary with a cleared environment, hashing a workspace, and scanning
 //! outputs and artefacts for leaked secrets.
 #![allow(dead_code)]
@@ -10,10 +10,17 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
-/// The binary with the environment cleared, as `tests/e2e.rs` runs it:
-/// `-C ws`, a private HOME, NO_COLOR, and (when given) the credentials.
+/// The binary with the environment cleared, as the end-to-end suites run
+/// it: `-C ws`, a private HOME, NO_COLOR, and (when given) the credentials
+/// (token, API URL).
 pub fn moot(ws: &Path, home: &Path, creds: Option<(&str, &str)>) -> Command {
-    let mut c = Command::cargo_bin("moot").unwrap();
+    Command::from_std(moot_std(ws, home, creds))
+}
+
+/// The same as a `std::process::Command`, for tests that spawn it and
+/// keep it running (concurrent applies, kills).
+pub fn moot_std(ws: &Path, home: &Path, creds: Option<(&str, &str)>) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("moot"));
     c.arg("-C")
         .arg(ws)
         .env_clear()
