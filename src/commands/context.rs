@@ -43,7 +43,8 @@ impl Workspace {
                 Error::io("reading", &team_path, e)
             }
         })?;
-        let text = String::from_utf8(src.clone()).map_err(|_| {
+        let team_sha = sha256_hex(&src);
+        let text = String::from_utf8(src).map_err(|_| {
             Error::user(
                 format!("{}: not UTF-8 text", team_path.display()),
                 "save team.toml as UTF-8",
@@ -53,7 +54,7 @@ impl Workspace {
         Ok(Workspace {
             root,
             team,
-            team_sha: sha256_hex(&src),
+            team_sha,
         })
     }
 

@@ -52,12 +52,6 @@ pub struct LockFile {
     pub mode: String,
 }
 
-impl LockFile {
-    pub fn mode_bits(&self) -> Option<u32> {
-        u32::from_str_radix(&self.mode, 8).ok()
-    }
-}
-
 pub fn mode_string(mode: u32) -> String {
     format!("{mode:04o}")
 }

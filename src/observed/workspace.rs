@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use sha2::{Digest, Sha256};
 
@@ -230,10 +230,6 @@ pub fn moot_dir_tracked(root: &Path) -> bool {
         .output()
         .map(|o| o.status.success() && !o.stdout.is_empty())
         .unwrap_or(false)
-}
-
-pub fn abs(root: &Path, rel: &str) -> PathBuf {
-    root.join(rel)
 }
 
 #[cfg(test)]
