@@ -1,7 +1,7 @@
 //! schemas/plan.schema.json (hand-written) describes `moot plan --json` and
 //! `moot apply --json`; schemas/lock.schema.json is generated from
 //! `moot::observed::lockfile::Lock` and kept in step here:
-//! `MOOT_UPDATE_SCHEMAS=1 cargo test --test schemas` rewrites it.
+//! `MOOT_UPDATE_SCHEMAS=1 cargo test --test it schemas` rewrites it.
 
 use std::path::Path;
 
@@ -55,7 +55,7 @@ fn lock_schema_is_up_to_date() {
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         have == want,
-        "{} is out of date; run `MOOT_UPDATE_SCHEMAS=1 cargo test --test schemas` and commit it",
+        "{} is out of date; run `MOOT_UPDATE_SCHEMAS=1 cargo test --test it schemas` and commit it",
         path.display()
     );
 }

@@ -3,7 +3,7 @@
 //! all-or-nothing property at every injected fault, locking, conflicts,
 //! saved plans, and that no key ever leaks into an output or artefact.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -1,5 +1,5 @@
 //! schemas/team.schema.json is generated from the Rust model; this keeps
-//! the committed file in step. `MOOT_UPDATE_SCHEMAS=1 cargo test --test
+//! the committed file in step. `MOOT_UPDATE_SCHEMAS=1 cargo test --test it
 //! schemas` rewrites it.
 
 use std::path::Path;
@@ -25,7 +25,7 @@ fn team_schema_is_up_to_date() {
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         have == want,
-        "{} is out of date; run `MOOT_UPDATE_SCHEMAS=1 cargo test --test schemas` and commit it",
+        "{} is out of date; run `MOOT_UPDATE_SCHEMAS=1 cargo test --test it schemas` and commit it",
         path.display()
     );
 }

@@ -1,7 +1,6 @@
 //! Helpers shared by the end-to-end suites: running the
 //! binary with a cleared environment, hashing a workspace, and scanning
 //! outputs and artefacts for leaked secrets.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;

@@ -4,8 +4,8 @@
 //! Every case must exit 1 with `error:` and a `hint:` line, never panic,
 //! change no file in the workspace, and leak no token or key.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -2,8 +2,8 @@
 //! journals, hostile lock entries and server answers, races with the remote
 //! phase, crashes during an update apply): each must hold.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

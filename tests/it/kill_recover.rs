@@ -5,7 +5,7 @@
 //! before the apply or converged, never a mix, with no staging litter, and
 //! no token or key outside `.moot/actors.json`.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,6 +1,6 @@
 //! The API client against wiremock: every call and every error class.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,0 +1,22 @@
+//! The integration suite, one test binary (linking the crate once instead of
+//! once per file keeps cold builds short). One module per area; `common`
+//! holds API fixtures, `support` runs the binary in a cleared environment.
+#![allow(dead_code)]
+
+mod common;
+mod support;
+
+mod adversarial;
+mod api_client;
+mod bad_input;
+mod credentials;
+mod e2e;
+mod hooks;
+mod init;
+mod kill_recover;
+mod login;
+mod properties;
+mod render;
+mod sandbox;
+mod schemas;
+mod team_corpus;
