@@ -4,53 +4,72 @@
 //! moot.lock write is one of the staged writes and renames) fail, or with
 //! `MOOT_FAULT_MODE=kill` (or `abort`) SIGKILL the process on the spot, as a
 //! crash would. Unset, a step costs one relaxed atomic increment.
+//!
+//! Compiled only with the `fault-injection` cargo feature, which the test
+//! suite turns on (moot is its own dev-dependency with that feature): a
+//! release or `cargo install` build has no such switch, so no environment
+//! variable can make a user's apply fail or die on purpose.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(feature = "fault-injection")]
+pub use enabled::step;
 
-use crate::error::{Error, Result};
-
-static STEP: AtomicUsize = AtomicUsize::new(0);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Error,
-    Abort,
+/// Without the feature a step is nothing at all.
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn step(_what: &str) -> crate::error::Result<()> {
+    Ok(())
 }
 
-fn config() -> Option<(usize, Mode)> {
-    static CONFIG: OnceLock<Option<(usize, Mode)>> = OnceLock::new();
-    *CONFIG.get_or_init(|| {
-        let at = std::env::var("MOOT_FAULT_AT").ok()?.trim().parse().ok()?;
-        let mode = match std::env::var("MOOT_FAULT_MODE").as_deref() {
-            Ok("abort") | Ok("kill") => Mode::Abort,
-            _ => Mode::Error,
-        };
-        Some((at, mode))
-    })
-}
+#[cfg(feature = "fault-injection")]
+mod enabled {
 
-/// Marks one effectful step named `what`; fails or aborts when it is the
-/// configured one.
-pub fn step(what: &str) -> Result<()> {
-    let n = STEP.fetch_add(1, Ordering::Relaxed) + 1;
-    match config() {
-        Some((at, mode)) if at == n => match mode {
-            Mode::Error => Err(Error::User {
-                message: format!("injected fault at step {n} ({what})"),
-                hint: None,
-            }),
-            Mode::Abort => {
-                eprintln!("moot: injected crash at step {n} ({what})");
-                // SIGKILL, as a crash or `kill -9` would: no destructor,
-                // no cleanup, no unwinding.
-                // SAFETY: kill(2) on our own pid has no memory effects.
-                unsafe {
-                    libc::kill(libc::getpid(), libc::SIGKILL);
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::error::{Error, Result};
+
+    static STEP: AtomicUsize = AtomicUsize::new(0);
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Mode {
+        Error,
+        Abort,
+    }
+
+    fn config() -> Option<(usize, Mode)> {
+        static CONFIG: OnceLock<Option<(usize, Mode)>> = OnceLock::new();
+        *CONFIG.get_or_init(|| {
+            let at = std::env::var("MOOT_FAULT_AT").ok()?.trim().parse().ok()?;
+            let mode = match std::env::var("MOOT_FAULT_MODE").as_deref() {
+                Ok("abort") | Ok("kill") => Mode::Abort,
+                _ => Mode::Error,
+            };
+            Some((at, mode))
+        })
+    }
+
+    /// Marks one effectful step named `what`; fails or aborts when it is the
+    /// configured one.
+    pub fn step(what: &str) -> Result<()> {
+        let n = STEP.fetch_add(1, Ordering::Relaxed) + 1;
+        match config() {
+            Some((at, mode)) if at == n => match mode {
+                Mode::Error => Err(Error::User {
+                    message: format!("injected fault at step {n} ({what})"),
+                    hint: None,
+                }),
+                Mode::Abort => {
+                    eprintln!("moot: injected crash at step {n} ({what})");
+                    // SIGKILL, as a crash or `kill -9` would: no destructor,
+                    // no cleanup, no unwinding.
+                    // SAFETY: kill(2) on our own pid has no memory effects.
+                    unsafe {
+                        libc::kill(libc::getpid(), libc::SIGKILL);
+                    }
+                    std::process::abort()
                 }
-                std::process::abort()
-            }
-        },
-        _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
     }
 }
