@@ -43,7 +43,7 @@ log "cargo build --release --locked --bins"
 cargo build --release --locked --bins
 MOOT=$CARGO_TARGET_DIR/release/moot
 SANDBOX=$CARGO_TARGET_DIR/release/moot-sandbox
-TOKEN=mootup_pat_sandbox # moot::sandbox::DEFAULT_TOKEN
+TOKEN=mootup_pat_sandbox # moot_sandbox::DEFAULT_TOKEN
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/moot-bench.XXXXXX")
 PIDFILE=$WORK/sandbox.pid

@@ -44,6 +44,7 @@ run() {
 }
 
 step "Building moot and moot-sandbox (release)"
+# Both packages are default members of the workspace, so --bins builds both.
 cargo build --release --locked --bins
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac

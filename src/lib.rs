@@ -16,7 +16,6 @@ pub mod fsutil;
 pub mod observed;
 pub mod plan;
 pub mod printer;
-pub mod sandbox;
 pub mod secret;
 pub mod workspace;
 

@@ -11,7 +11,7 @@ use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use moot::sandbox::{Sandbox, SandboxConfig};
+use moot_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use support::{moot, text, tree, tree_diff};
 use wiremock::matchers::{method, path, path_regex};

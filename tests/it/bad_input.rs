@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use moot::sandbox::{Sandbox, SandboxConfig};
+use moot_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use support::{Secrets, moot, text, tree, tree_diff};
 use wiremock::matchers::{method, path, path_regex};

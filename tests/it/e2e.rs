@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use moot::sandbox::{Sandbox, SandboxConfig};
+use moot_sandbox::{Sandbox, SandboxConfig};
 use support::text;
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use moot::sandbox::{Sandbox, SandboxConfig};
+use moot_sandbox::{Sandbox, SandboxConfig};
 use support::{Secrets, Tree, moot, staging_litter, text, tree, tree_diff};
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];

@@ -4,7 +4,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use assert_cmd::Command;
-use moot::sandbox::{AgentSeed, Sandbox, SandboxConfig};
+use moot_sandbox::{AgentSeed, Sandbox, SandboxConfig};
 
 const AGENT_KEY: &str = "convo_key_agentsecret0001";
 

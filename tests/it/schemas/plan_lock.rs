@@ -12,7 +12,7 @@ use moot::plan::action::{
     Action, ActionKind, Blocked, Drift, KeySource, Op, Plan, SecretRole, SecretsSpec, Target,
 };
 use moot::printer::json::plan_value;
-use moot::sandbox::{Sandbox, SandboxConfig};
+use moot_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
 fn manifest(rel: &str) -> std::path::PathBuf {

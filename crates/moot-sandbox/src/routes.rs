@@ -13,7 +13,7 @@ use axum::response::Response;
 use axum::routing::{get, patch, post};
 use serde_json::{Value, json};
 
-use super::state::{Issued, Refusal, Shared};
+use crate::state::{Issued, Refusal, Shared};
 
 type Answer = (StatusCode, axum::Json<Value>);
 
@@ -93,7 +93,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn actor_json(actor: &crate::observed::api::Actor) -> Value {
+fn actor_json(actor: &crate::Actor) -> Value {
     serde_json::to_value(actor).expect("an Actor serializes")
 }
 
@@ -154,7 +154,7 @@ async fn first_key(
 }
 
 /// The Actor plus `api_key`, or plus `registration_ticket_id` in ticket mode.
-fn issued_json(actors: &[super::state::Record], issued: Issued) -> Value {
+fn issued_json(actors: &[crate::state::Record], issued: Issued) -> Value {
     let (i, field, value) = match issued {
         Issued::Key(i, key) => (i, "api_key", key),
         Issued::Ticket(i, ticket) => (i, "registration_ticket_id", ticket),
@@ -226,7 +226,7 @@ async fn patch_actor(
     if let Some(focus) = focus {
         actor.focus_space_id = focus;
     }
-    actor.updated_at = super::state::now_iso();
+    actor.updated_at = crate::state::now_iso();
     Ok(ok(actor_json(actor)))
 }
 

@@ -14,6 +14,7 @@
 //! to every request, and ticket mode (rotate-key answers with a
 //! `registration_ticket_id` instead of the key).
 
+mod actor;
 mod routes;
 mod state;
 
@@ -24,7 +25,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::observed::api::Actor;
+pub use crate::actor::Actor;
 
 use state::Shared;
 

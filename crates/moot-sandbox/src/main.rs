@@ -1,4 +1,4 @@
-//! moot-sandbox: a local stand-in for the Moot API (see `moot::sandbox`).
+//! moot-sandbox: a local stand-in for the Moot API (see the `moot_sandbox` library).
 //! A test and demo tool, not a production server.
 
 use std::io::Write;
@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use moot::sandbox::{self, SandboxConfig};
+use moot_sandbox::{self as sandbox, SandboxConfig};
 
 const ABOUT: &str = "A local stand-in for the Moot API, for demos and end-to-end tests \
                      (NOT a production server: in-memory state, no TLS)";

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::{AgentSeed, SandboxConfig};
-use crate::observed::api::Actor;
+use crate::actor::Actor;
+use crate::{AgentSeed, SandboxConfig};
 
 /// The state behind a lock, plus the switches that never change.
 pub struct Shared {
@@ -104,6 +104,8 @@ impl State {
                 last_seen_at: None,
                 created_at: now.clone(),
                 updated_at: now.clone(),
+                oauth_scopes: None,
+                oauth_client_id: None,
             };
             if state
                 .actors
@@ -175,6 +177,8 @@ impl State {
             last_seen_at: None,
             created_at: now.clone(),
             updated_at: now,
+            oauth_scopes: None,
+            oauth_client_id: None,
         };
         self.next_agent += 1;
         let i = self.actors.len();
