@@ -109,7 +109,13 @@ pub fn plan_options(flags: &PlanFlags) -> PlanOptions {
         offline: flags.offline,
         replace: flags.replace.clone(),
         rotate_all: flags.rotate_all,
-        overwrite: flags.overwrite,
+        overwrite: flags.overwrite.as_ref().is_some_and(Vec::is_empty),
+        overwrite_paths: flags
+            .overwrite
+            .iter()
+            .flatten()
+            .map(|p| p.trim().trim_start_matches("./").to_string())
+            .collect(),
     }
 }
 
@@ -172,6 +178,7 @@ pub fn observe(
         )
     };
     let desired = crate::desired::render(&ws.team, &facts, ws.project_name())?;
+    check_overwrite_paths(&desired, &options.overwrite_paths)?;
 
     let is_online = remote.is_some();
     let mut paths: Vec<String> = desired.files.iter().map(|f| f.path.clone()).collect();
@@ -310,4 +317,37 @@ pub fn read_actors(root: &Path) -> Result<Option<(ActorsFile, u32)>> {
     let bytes = std::fs::read(&path).ctx("reading", &path)?;
     let file = ActorsFile::parse(&bytes, Path::new(ACTORS_PATH))?;
     Ok(Some((file, meta.mode() & 0o7777)))
+}
+
+/// `--overwrite PATH...`: each path must be a file moot manages in this
+/// plan; a seed or merged file is the user's, and anything else is a typo.
+fn check_overwrite_paths(desired: &DesiredState, paths: &[String]) -> Result<()> {
+    use crate::desired::Policy;
+    for path in paths {
+        let policy = desired
+            .files
+            .iter()
+            .find(|f| &f.path == path)
+            .map(|f| f.policy);
+        let why = match policy {
+            Some(Policy::Managed) if desired.is_unmanaged(path) => {
+                "it is listed under [install] unmanaged, so moot never writes it"
+            }
+            Some(Policy::Managed) => continue,
+            Some(Policy::Seed) => {
+                "it is a seed file: yours once created, never written over; take what you \
+                 want from the suggestion by hand (`moot diff` shows it)"
+            }
+            Some(Policy::Merged | Policy::Lines) => {
+                "moot only adds its own entries to it and keeps yours; there is nothing to overwrite"
+            }
+            Some(Policy::Secret) => "it holds the agent keys; moot writes it from the platform",
+            None => "moot renders no such file for this team.toml",
+        };
+        return Err(Error::user(
+            format!("--overwrite {path}: {why}"),
+            crate::commands::diff::managed_list_hint(desired),
+        ));
+    }
+    Ok(())
 }

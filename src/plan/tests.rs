@@ -277,6 +277,32 @@ fn user_edit_is_staged_not_overwritten_and_is_drift() {
 }
 
 #[test]
+fn overwrite_with_paths_takes_moots_version_of_those_only() {
+    let d = desired();
+    let mut obs = obs_with(&[
+        (HOOK, file(b"mine", 0o755)),
+        ("moot.toml", file(b"mine", 0o644)),
+    ]);
+    obs.lock = Some(lock_with(&[(HOOK, b"old", 0o755)]));
+    let opts = PlanOptions {
+        overwrite_paths: vec![HOOK.into()],
+        ..online()
+    };
+    let plan = build(&d, &obs, &opts).unwrap();
+    assert_eq!(kinds_for(&plan, HOOK), [ActionKind::Update]);
+    // The other edited file stays the user's, staged and drift, and the
+    // hint names the one path that accepts it.
+    assert!(kinds_for(&plan, "moot.toml").is_empty());
+    assert_eq!(
+        kinds_for(&plan, &suggested_path("moot.toml")),
+        [ActionKind::Stage]
+    );
+    assert_eq!(plan.drift.len(), 1);
+    let hint = plan.drift[0].hint.as_deref().unwrap();
+    assert!(hint.contains("moot apply --overwrite moot.toml"), "{hint}");
+}
+
+#[test]
 fn file_predating_moot_is_staged() {
     let plan = build(
         &desired(),
