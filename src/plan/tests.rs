@@ -767,6 +767,41 @@ fn renaming_a_role_keeps_its_held_key_under_the_new_runtime_key() {
 }
 
 #[test]
+fn a_key_file_another_client_wrote_binds_its_agents_without_moot_lock() {
+    // No moot.lock (moot never ran here); the agent was renamed on the
+    // platform since the other client wrote .moot/actors.json, so only the
+    // key file's actor_id ties the role to it.
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![
+        actor("agt_p", "Product", Some("convo_ab")),
+        actor("agt_q", "QA Bot", Some("convo_cd")),
+    ]);
+    let mut h = held("product", "agt_p", "convo_ab");
+    h.roles.insert(
+        "qa".into(),
+        HeldKey {
+            actor_id: "agt_q".into(),
+            display_name: "QA".into(),
+            prefix: "convo_cd".into(),
+            live: Some(true),
+        },
+    );
+    obs.held = Some(h);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(
+        plan.drift.is_empty() && plan.blocked.is_empty(),
+        "{plan:#?}"
+    );
+    assert_eq!(kinds_for(&plan, "agent:qa"), [ActionKind::RenameAgent]);
+    let lock = plan.actions.last().unwrap();
+    let Op::Write { content, .. } = &lock.op else {
+        panic!()
+    };
+    assert!(content.contains("agt_q"), "{content}");
+}
+
+#[test]
 fn a_held_key_that_no_longer_authenticates_is_not_held() {
     let d = desired();
     let mut obs = obs_with(&[]);
