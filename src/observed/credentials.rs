@@ -81,7 +81,7 @@ pub fn resolve(profile: Option<&str>) -> Result<Option<Credentials>, Error> {
     let Some(path) = credentials_path() else {
         return Ok(None);
     };
-    let table = read_table(&path)?.filter(|t| !t.is_empty());
+    let table = read_table(&path, Use::Token)?.filter(|t| !t.is_empty());
     let Some(entry) = table.as_ref().and_then(|t| t.get(&profile)) else {
         // Not in moot's own file: the TypeScript client's login, if any.
         if let Some(found) = mootup::resolve(&profile, env_url)? {
@@ -142,7 +142,7 @@ pub fn resolve(profile: Option<&str>) -> Result<Option<Credentials>, Error> {
 
 /// The `api_url` a profile of the credentials file names, if it can be read.
 pub fn stored_api_url(profile: &str) -> Option<String> {
-    let table = read_table(&credentials_path()?).ok()??;
+    let table = read_table(&credentials_path()?, Use::Rewrite).ok()??;
     let url = table.get(profile)?.get("api_url")?.as_str()?.trim();
     (!url.is_empty()).then(|| url.to_string())
 }
@@ -173,7 +173,7 @@ pub fn store(
     })?;
     let dir = path.parent().expect("credentials path has a parent");
     create_private_dir(dir)?;
-    let mut table = read_table(&path)?.unwrap_or_default();
+    let mut table = read_table(&path, Use::Rewrite)?.unwrap_or_default();
     let entry = table
         .entry(profile.to_string())
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -207,7 +207,7 @@ pub fn remove(profile: &str) -> Result<Option<PathBuf>, Error> {
     let Some(path) = credentials_path() else {
         return Ok(None);
     };
-    let Some(mut table) = read_table(&path)? else {
+    let Some(mut table) = read_table(&path, Use::Rewrite)? else {
         return Ok(None);
     };
     if table.remove(profile).is_none() {
@@ -222,7 +222,7 @@ pub fn remove(profile: &str) -> Result<Option<PathBuf>, Error> {
 /// The names of the profiles in `~/.moot/credentials` (for messages).
 pub fn profile_names() -> Vec<String> {
     credentials_path()
-        .and_then(|p| read_table(&p).ok().flatten())
+        .and_then(|p| read_table(&p, Use::Rewrite).ok().flatten())
         .map(|t| t.keys().cloned().collect())
         .unwrap_or_default()
 }
@@ -230,9 +230,18 @@ pub fn profile_names() -> Vec<String> {
 /// Far above any real credentials file.
 const CREDENTIALS_CAP: u64 = 1 << 20;
 
+/// Whether a credentials file is read to use its token (then it must be
+/// private) or to rewrite it at 0600 (`login`, `logout`: the rewrite fixes
+/// a loose mode, so it is not refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Token,
+    Rewrite,
+}
+
 /// A credentials file's bytes, read as untrusted (see the module's doc):
 /// None when it does not exist.
-fn read_private(path: &Path, what: &str) -> Result<Option<Vec<u8>>, Error> {
+fn read_private(path: &Path, what: &str, purpose: Use) -> Result<Option<Vec<u8>>, Error> {
     let hint = format!(
         "replace it with a regular file owned by you (`chmod 600 {}`), or move it aside and run `moot login`",
         path.display()
@@ -240,6 +249,9 @@ fn read_private(path: &Path, what: &str) -> Result<Option<Vec<u8>>, Error> {
     let Some(file) = crate::observed::untrusted::read(path, CREDENTIALS_CAP, what, &hint)? else {
         return Ok(None);
     };
+    if purpose == Use::Rewrite {
+        return Ok(Some(file.bytes));
+    }
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     if file.uid != me {
@@ -270,8 +282,8 @@ fn read_private(path: &Path, what: &str) -> Result<Option<Vec<u8>>, Error> {
 
 /// The parsed file, None when it does not exist. A syntax error names
 /// file:line:col and never quotes the line (it may hold a token).
-fn read_table(path: &Path) -> Result<Option<toml::Table>, Error> {
-    let Some(bytes) = read_private(path, "moot's credentials")? else {
+fn read_table(path: &Path, purpose: Use) -> Result<Option<toml::Table>, Error> {
+    let Some(bytes) = read_private(path, "moot's credentials", purpose)? else {
         return Ok(None);
     };
     let text = String::from_utf8(bytes).map_err(|_| {
@@ -361,7 +373,8 @@ pub mod mootup {
     /// The profile's credential, None when the file or the profile is absent.
     pub fn resolve(profile: &str, env_url: Option<String>) -> Result<Option<Credentials>, Error> {
         let Some(path) = path() else { return Ok(None) };
-        let Some(bytes) = super::read_private(&path, "moot-cli's credentials")? else {
+        let Some(bytes) = super::read_private(&path, "moot-cli's credentials", super::Use::Token)?
+        else {
             return Ok(None);
         };
         let Some((api_url, token)) = parse(&bytes, profile, &path)? else {

@@ -468,3 +468,38 @@ fn logout_removes_one_profile_and_keeps_the_rest() {
     let left: toml::Table = toml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert!(left.is_empty());
 }
+
+#[test]
+fn moots_own_credentials_file_must_be_private_and_not_a_link() {
+    let env = Env::new("moot-cli-js");
+    ok(&env.moot(&["import"]));
+    let file = env.home.path().join(".moot/credentials");
+    let body = format!(
+        "[default]\napi_url = \"{}\"\ntoken = \"{}\"\n",
+        env.sandbox.url(),
+        env.sandbox.token()
+    );
+    write_private(&file, &body, 0o600);
+    ok(&without_env_token(&env, &["plan"]));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = without_env_token(&env, &["plan"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("readable or writable by others (mode 0644)"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("hint: run `chmod 600"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains(env.sandbox.token()));
+    let real = env.home.path().join("elsewhere");
+    std::fs::rename(&file, &real).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::symlink(&real, &file).unwrap();
+    let out = without_env_token(&env, &["plan"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("symbolic link"), "{}", text(&out));
+}
