@@ -181,4 +181,41 @@ mod tests {
         // `%` first, so an escape already in the input is not undone.
         assert_eq!(escape_data("%0A"), "%250A");
     }
+
+    fn finding(target: Target, reason: &str, hint: &str) -> crate::plan::action::Finding {
+        crate::plan::action::Finding {
+            target,
+            reason: reason.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    #[test]
+    fn github_annotations_one_per_target() {
+        let plan = Plan {
+            drift: vec![
+                finding(
+                    Target::Path("a,b:c.sh".into()),
+                    "edited since moot wrote it",
+                    "line one\nline two with 100%",
+                ),
+                finding(
+                    Target::Agent("qa".into()),
+                    "key not held here",
+                    "run `moot apply --replace qa`",
+                ),
+            ],
+            blocked: vec![finding(
+                Target::Path("a,b:c.sh".into()),
+                "blocked too",
+                "fix it",
+            )],
+            ..Plan::default()
+        };
+        insta::assert_snapshot!(github(&plan));
+        assert_eq!(
+            github(&Plan::default()),
+            "moot check: the workspace matches team.toml.\n"
+        );
+    }
 }

@@ -728,6 +728,13 @@ mod tests {
     }
 
     #[test]
+    fn report_says_where_each_value_came_from() {
+        let got = import(Some(MOOTUP), None, "dir").unwrap();
+        insta::assert_snapshot!(report(&got, Path::new("team.toml"), false));
+        insta::assert_snapshot!("mootup_team_toml", render(&got));
+    }
+
+    #[test]
     fn values_team_toml_cannot_hold_are_reported() {
         let src = "[convo]\ntemplate = \"custom\"\nextra = 1\n\n[agents.lead]\ndisplay_name = \"Lead\"\n\
                    profile = \"host\"\nmodel = \"gpt-9\"\neffort = \"huge\"\nharness = \"vim\"\n\n\
