@@ -17,6 +17,20 @@ use crate::plan::planner::{Observed, PlanOptions, RemoteState, suggested_path};
 use crate::plan::saved::{Fingerprint, fingerprint};
 use crate::printer::Printer;
 
+/// What to run when there is no team.toml: `moot import` where another
+/// client left its files, else `moot init`.
+fn no_team_hint(root: &Path) -> &'static str {
+    let other_client = ["moot.toml", ".moot/actors.json"]
+        .iter()
+        .any(|p| std::fs::symlink_metadata(root.join(p)).is_ok());
+    if other_client {
+        "this workspace was set up by another client (mootup or moot-cli): run `moot import` \
+         to write team.toml from its moot.toml and .moot/actors.json"
+    } else {
+        "run `moot init` to write one from an archetype"
+    }
+}
+
 /// The workspace and its parsed team.toml.
 #[derive(Debug)]
 pub struct Workspace {
@@ -37,7 +51,7 @@ impl Workspace {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::user(
                     format!("no team.toml in {}", root.display()),
-                    "run `moot init` to write one from an archetype",
+                    no_team_hint(&root),
                 )
             } else {
                 Error::io("reading", &team_path, e)

@@ -519,6 +519,18 @@ fn human_interface(out: &mut Imported, chosen: Option<(String, String)>) {
 /// those moot.toml lacks (so their keys stay in the key file).
 fn add_from_actors(out: &mut Imported, actors: &ActorsFile, have_toml: bool) {
     for (key, entry) in &actors.actors {
+        if entry.api_key.expose().trim().is_empty() {
+            // Both earlier clients stored "" when the platform answered a
+            // rotation with a ticket instead of a key.
+            out.notes.push(Note {
+                at: format!("{ACTORS_JSON}: actors.{} api_key = \"\"", clean_line(key)),
+                why: format!(
+                    "no key is held for this agent; `moot plan` reports it as `key not held here` \
+                     and `moot apply --replace {}` issues one",
+                    role_name(key)
+                ),
+            });
+        }
         let display = entry.display_name.trim();
         let known = out.roles.iter().find(|r| {
             r.name == *key || role_key(&r.display_name) == *key || r.display_name == display
@@ -829,5 +841,18 @@ mod tests {
         assert_eq!(got.roles[1].name, "odd_key");
         assert_eq!(got.roles[1].display_name, "Odd Key");
         assert!(got.notes.iter().any(|n| n.why.contains("does not list")));
+        assert!(!got.notes.iter().any(|n| n.why.contains("no key is held")));
+        let bytes =
+            br#"{"actors": {"qa": {"actor_id": "agt_1", "api_key": "", "display_name": "QA"}}}"#;
+        let actors = ActorsFile::parse(bytes, Path::new(ACTORS_JSON)).unwrap();
+        let got = import(None, Some(&actors), "d").unwrap();
+        assert!(
+            got.notes
+                .iter()
+                .any(|n| n.at.contains("actors.qa api_key")
+                    && n.why.contains("moot apply --replace qa")),
+            "{:?}",
+            got.notes
+        );
     }
 }

@@ -51,11 +51,14 @@ pub(super) fn plan_keys(
             .and_then(|lr| agents.iter().find(|a| a.actor_id == lr.actor_id).copied());
         // Without moot.lock (a workspace another client set up), the key
         // file's entry for the role names its agent: an agent renamed on the
-        // platform since is still that role's, not "missing".
+        // platform since is still that role's, not "missing". The entry is
+        // under the runtime key, or under the role's name (`moot import`
+        // names roles after the key file's entries, which another client
+        // derived from a display name moot would key differently).
         let by_key_file = || {
             obs.held
                 .as_ref()
-                .and_then(|h| h.roles.get(&role.key))
+                .and_then(|h| h.roles.get(&role.key).or_else(|| h.roles.get(&role.name)))
                 .and_then(|k| agents.iter().find(|a| a.actor_id == k.actor_id).copied())
         };
         let agent = match by_lock.or_else(by_key_file) {

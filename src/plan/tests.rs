@@ -799,6 +799,18 @@ fn a_key_file_another_client_wrote_binds_its_agents_without_moot_lock() {
         panic!()
     };
     assert!(content.contains("agt_q"), "{content}");
+
+    // The entry may be under the role's name rather than moot's runtime
+    // key (the other client keyed a display name moot trims: " QA ").
+    let mut d = desired();
+    d.roles[1].name = "_qa_".into();
+    let mut h = obs.held.clone().unwrap();
+    let entry = h.roles.shift_remove("qa").unwrap();
+    h.roles.insert("_qa_".into(), entry);
+    obs.held = Some(h);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(plan.blocked.is_empty(), "{plan:#?}");
+    assert_eq!(kinds_for(&plan, "agent:_qa_"), [ActionKind::RenameAgent]);
 }
 
 #[test]

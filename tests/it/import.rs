@@ -102,6 +102,14 @@ fn ok(out: &Output) {
 fn adopt(env: &Env, roles: &[&str]) {
     let before = env.held();
     let secrets = env.secrets();
+    // Before the import, plan points at it.
+    let out = env.moot(&["plan"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("hint: this workspace was set up by another client"),
+        "{}",
+        text(&out)
+    );
     let out = env.moot(&["import"]);
     ok(&out);
     secrets.assert_output_clean("import", &out);
