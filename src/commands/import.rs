@@ -40,6 +40,8 @@ pub struct ImportedRole {
     pub effort: Option<Effort>,
     pub theme: Option<String>,
     pub startup_prompt: String,
+    /// Where the role was defined (`moot.toml:6:9`), for messages.
+    pub defined_at: String,
 }
 
 /// Where one value of team.toml came from.
@@ -93,15 +95,10 @@ pub fn run(args: &ImportArgs, global: &GlobalArgs, printer: &Printer) -> Result<
     let fallback_name = dir_team_name(&dir);
     let imported = import(toml_src.as_deref(), actors.as_ref(), &fallback_name)?;
     let text = render(&imported);
-    // Everything written was checked on the way in; a team.toml moot itself
-    // cannot read back would be a bug here, or two roles whose display names
-    // collide in moot.toml (which the runtime would not accept either).
-    parse_team(&text, Path::new(TEAM_FILE)).map_err(|e| {
-        Error::user(
-            format!("the imported team is not a valid team.toml: {e}"),
-            "fix moot.toml (or .moot/actors.json) so that every agent has its own display name, then run `moot import` again",
-        )
-    })?;
+    // Every value was checked on the way in (names, keys, harness, model,
+    // effort): a team.toml moot cannot read back is a bug in import.
+    parse_team(&text, Path::new(TEAM_FILE))
+        .map_err(|e| Error::Internal(format!("moot import wrote an invalid team.toml: {e}")))?;
     crate::fsutil::write_atomic(&target, text.as_bytes(), 0o644)?;
     printer.data(&report(&imported, &target, existed));
     Ok(Outcome::Success)
@@ -176,6 +173,7 @@ pub fn import(
             "add the team's agents to moot.toml, or start from an archetype with `moot init`",
         ));
     }
+    check_unique(&out.roles)?;
     if out.team_name.is_empty() {
         out.team_name = fallback_name.to_string();
         out.origins.push(Origin {
@@ -185,6 +183,35 @@ pub fn import(
         });
     }
     Ok(out)
+}
+
+/// Two roles may share neither a name nor a runtime key (the lower-cased
+/// display name): the runtime could not tell their agents apart.
+fn check_unique(roles: &[ImportedRole]) -> Result<()> {
+    for (i, a) in roles.iter().enumerate() {
+        for b in &roles[..i] {
+            let clash = if a.name == b.name {
+                format!("both become role `{}`", clean_line(&a.name))
+            } else if role_key(&a.display_name) == role_key(&b.display_name) {
+                format!(
+                    "their display names (\"{}\", \"{}\") are the same to the runtime",
+                    clean_line(&b.display_name),
+                    clean_line(&a.display_name)
+                )
+            } else {
+                continue;
+            };
+            return Err(Error::user(
+                format!(
+                    "{} and {}: two agents that {clash}",
+                    clean_line(&b.defined_at),
+                    clean_line(&a.defined_at)
+                ),
+                "give each agent its own key and display_name in moot.toml, then run `moot import` again",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The typed view of a spanned value, or an error at its position.
@@ -363,6 +390,7 @@ fn agent(
     }
     let mut role = ImportedRole {
         name: name.clone(),
+        defined_at: at_key.clone(),
         ..ImportedRole::default()
     };
     let value_of = |field: &str| -> Result<Option<(String, String)>> {
@@ -579,6 +607,7 @@ fn add_from_actors(out: &mut Imported, actors: &ActorsFile, have_toml: bool) {
         out.roles.push(ImportedRole {
             name,
             display_name,
+            defined_at: from,
             ..ImportedRole::default()
         });
     }
@@ -797,6 +826,15 @@ mod tests {
         assert!(err.hint().is_some());
         let err = import(Some("[convo]\n"), None, "d").unwrap_err();
         assert!(err.to_string().contains("nothing to import"), "{err}");
+        let two = "[agents.a]\ndisplay_name = \"Lead\"\n[agents.b]\ndisplay_name = \"lead\"\n";
+        let err = import(Some(two), None, "d").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("moot.toml:1:9 and moot.toml:3:9: two agents"),
+            "{err}"
+        );
+        let err = import(Some("[agents.\"A b\"]\n[agents.a_b]\n"), None, "d").unwrap_err();
+        assert!(err.to_string().contains("both become role `a_b`"), "{err}");
     }
 
     #[test]
