@@ -11,7 +11,10 @@ Examples:
   moot plan                      show what apply would change
   moot apply                     converge the workspace (asks first)
   moot plan --out team.plan      save a plan, then: moot apply team.plan
-  moot check                     CI: exit 2 when the workspace drifted";
+  moot check                     CI: exit 2 when the workspace drifted
+  moot import                    team.toml from a team mootup or moot-cli set up
+  moot diff moot.toml            your file against moot's suggestion for it
+  moot apply --overwrite PATH    accept moot's version of one edited file";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -71,7 +74,13 @@ pub enum Command {
     /// Compute the plan (or load PLANFILE), confirm, and execute it
     Apply(ApplyArgs),
     /// CI gate: offline plan; exit 2 when the workspace drifted
-    Check,
+    Check(CheckArgs),
+    /// Write team.toml from the moot.toml and .moot/actors.json another client wrote
+    Import(ImportArgs),
+    /// Remove a stored login from ~/.moot/credentials
+    Logout(LogoutArgs),
+    /// Show your file against moot's staged (or would-be) version of it
+    Diff(DiffArgs),
     /// Print shell completions or the man page
     #[command(subcommand)]
     Generate(GenerateTarget),
@@ -85,6 +94,53 @@ pub struct InitArgs {
     /// Replace an existing team.toml
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Replace an existing team.toml
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The profile to remove
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "MOOT_PROFILE",
+        default_value = "default"
+    )]
+    pub profile: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// A managed file of the workspace (as `moot plan` names it)
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// Credentials profile, to render what moot would write (default: MOOT_PROFILE or `default`)
+    #[arg(long, value_name = "NAME", env = "MOOT_PROFILE")]
+    pub profile: Option<String>,
+}
+
+/// How `moot check` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// A short report for people
+    Human,
+    /// The plan JSON's drift and actions (schemas/check.schema.json)
+    Json,
+    /// One GitHub Actions annotation per drifted file
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Output format [default: github under GITHUB_ACTIONS=true, else human]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<CheckFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -120,9 +176,10 @@ pub struct PlanFlags {
     /// Rotate every role's key
     #[arg(long, conflicts_with = "offline")]
     pub rotate_all: bool,
-    /// Write managed files over the user's edits instead of staging them
-    #[arg(long)]
-    pub overwrite: bool,
+    /// Write managed files over the user's edits instead of staging them;
+    /// with paths, only those files
+    #[arg(long, value_name = "PATH", num_args = 0..)]
+    pub overwrite: Option<Vec<String>>,
     /// Credentials profile (default: MOOT_PROFILE or `default`)
     #[arg(long, value_name = "NAME", env = "MOOT_PROFILE")]
     pub profile: Option<String>,

@@ -30,7 +30,8 @@ pub fn find_workspace_from(start: &Path) -> Result<PathBuf> {
         .ok_or_else(|| {
             Error::user(
                 format!("no {TEAM_FILE} found in {} or any parent", start.display()),
-                "run `moot init` to write one, or pass `-C DIR` to name the workspace",
+                "run `moot init` to write one (or `moot import`, in a workspace mootup or \
+                 moot-cli set up), or pass `-C DIR` to name the workspace",
             )
         })
 }

@@ -73,8 +73,9 @@ pub fn render(plan: &Plan) -> String {
             let _ = writeln!(out, "- `{}`: {}", d.target, clean_line(&d.reason));
         }
         out.push_str(
-            "\nTo accept moot's version of a managed file, run `moot apply --overwrite` \
-             (or copy the suggested file over yours). To keep yours for good, list the path \
+            "\nTo accept moot's version of a managed file, run `moot apply --overwrite PATH` \
+             after reviewing it with `moot diff PATH` (`--overwrite` alone accepts them all). \
+             To keep yours for good, list the path \
              under `[install] unmanaged` in team.toml. CLAUDE.md is yours: merge what you like \
              from the suggestion by hand.\n",
         );

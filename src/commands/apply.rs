@@ -28,7 +28,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
     let (session, plan, from_file) = match &args.planfile {
         Some(path) => {
             let f = &args.flags;
-            if f.offline || f.overwrite || f.rotate_all || !f.replace.is_empty() {
+            if f.offline || f.overwrite.is_some() || f.rotate_all || !f.replace.is_empty() {
                 return Err(Error::user(
                     "a saved plan carries the options it was made with; \
                      --offline, --overwrite, --replace and --rotate-all cannot be given with PLANFILE",

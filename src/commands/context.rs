@@ -17,6 +17,20 @@ use crate::plan::planner::{Observed, PlanOptions, RemoteState, suggested_path};
 use crate::plan::saved::{Fingerprint, fingerprint};
 use crate::printer::Printer;
 
+/// What to run when there is no team.toml: `moot import` where another
+/// client left its files, else `moot init`.
+fn no_team_hint(root: &Path) -> &'static str {
+    let other_client = ["moot.toml", ".moot/actors.json"]
+        .iter()
+        .any(|p| std::fs::symlink_metadata(root.join(p)).is_ok());
+    if other_client {
+        "this workspace was set up by another client (mootup or moot-cli): run `moot import` \
+         to write team.toml from its moot.toml and .moot/actors.json"
+    } else {
+        "run `moot init` to write one from an archetype"
+    }
+}
+
 /// The workspace and its parsed team.toml.
 #[derive(Debug)]
 pub struct Workspace {
@@ -37,7 +51,7 @@ impl Workspace {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::user(
                     format!("no team.toml in {}", root.display()),
-                    "run `moot init` to write one from an archetype",
+                    no_team_hint(&root),
                 )
             } else {
                 Error::io("reading", &team_path, e)
@@ -109,7 +123,13 @@ pub fn plan_options(flags: &PlanFlags) -> PlanOptions {
         offline: flags.offline,
         replace: flags.replace.clone(),
         rotate_all: flags.rotate_all,
-        overwrite: flags.overwrite,
+        overwrite: flags.overwrite.as_ref().is_some_and(Vec::is_empty),
+        overwrite_paths: flags
+            .overwrite
+            .iter()
+            .flatten()
+            .map(|p| p.trim().trim_start_matches("./").to_string())
+            .collect(),
     }
 }
 
@@ -172,6 +192,7 @@ pub fn observe(
         )
     };
     let desired = crate::desired::render(&ws.team, &facts, ws.project_name())?;
+    check_overwrite_paths(&desired, &options.overwrite_paths)?;
 
     let is_online = remote.is_some();
     let mut paths: Vec<String> = desired.files.iter().map(|f| f.path.clone()).collect();
@@ -310,4 +331,37 @@ pub fn read_actors(root: &Path) -> Result<Option<(ActorsFile, u32)>> {
     let bytes = std::fs::read(&path).ctx("reading", &path)?;
     let file = ActorsFile::parse(&bytes, Path::new(ACTORS_PATH))?;
     Ok(Some((file, meta.mode() & 0o7777)))
+}
+
+/// `--overwrite PATH...`: each path must be a file moot manages in this
+/// plan; a seed or merged file is the user's, and anything else is a typo.
+fn check_overwrite_paths(desired: &DesiredState, paths: &[String]) -> Result<()> {
+    use crate::desired::Policy;
+    for path in paths {
+        let policy = desired
+            .files
+            .iter()
+            .find(|f| &f.path == path)
+            .map(|f| f.policy);
+        let why = match policy {
+            Some(Policy::Managed) if desired.is_unmanaged(path) => {
+                "it is listed under [install] unmanaged, so moot never writes it"
+            }
+            Some(Policy::Managed) => continue,
+            Some(Policy::Seed) => {
+                "it is a seed file: yours once created, never written over; take what you \
+                 want from the suggestion by hand (`moot diff` shows it)"
+            }
+            Some(Policy::Merged | Policy::Lines) => {
+                "moot only adds its own entries to it and keeps yours; there is nothing to overwrite"
+            }
+            Some(Policy::Secret) => "it holds the agent keys; moot writes it from the platform",
+            None => "moot renders no such file for this team.toml",
+        };
+        return Err(Error::user(
+            format!("--overwrite {path}: {why}"),
+            crate::commands::diff::managed_list_hint(desired),
+        ));
+    }
+    Ok(())
 }

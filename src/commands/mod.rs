@@ -4,9 +4,12 @@
 pub mod apply;
 pub mod check;
 pub mod context;
+pub mod diff;
 pub mod generate;
+pub mod import;
 pub mod init;
 pub mod login;
+pub mod logout;
 pub mod plan;
 pub mod templates;
 
@@ -62,7 +65,10 @@ fn dispatch(cli: Cli, printer: &Printer) -> Result<Outcome> {
     match cli.command {
         Command::Login(args) => login::run(args, printer),
         Command::Plan(args) => plan::run(&cli.global, args, printer),
-        Command::Check => check::run(&cli.global, printer),
+        Command::Check(args) => check::run(&cli.global, &args, printer),
+        Command::Import(args) => import::run(&args, &cli.global, printer),
+        Command::Logout(args) => logout::run(&args, printer),
+        Command::Diff(args) => diff::run(&cli.global, &args, printer),
         Command::Apply(args) => apply::run(&cli.global, args, printer),
         Command::Init(args) => init::run(&args, &cli.global, printer),
         Command::Templates => templates::run(printer),

@@ -6,4 +6,5 @@ pub mod actors_file;
 pub mod api;
 pub mod credentials;
 pub mod lockfile;
+pub mod untrusted;
 pub mod workspace;

@@ -168,7 +168,7 @@ pub(super) fn plan_file(
             }
             false
         }
-        _ if untouched || opts.overwrite => {
+        _ if untouched || opts.overwrites(&f.path) => {
             b.record(&f.path, f.policy, &f.content, f.mode);
             let (reason, destructive) = if untouched {
                 ("team.toml or the bundle changed".to_string(), false)
@@ -197,8 +197,10 @@ pub(super) fn plan_file(
                 why,
                 format!(
                     "moot keeps your version and stages its own at {}; accept it with \
-                     `moot apply --overwrite`, or list `{}` under [install] unmanaged in team.toml",
+                     `moot apply --overwrite {}` (review it with `moot diff {}`), or list the \
+                     path under [install] unmanaged in team.toml",
                     suggested_path(&f.path),
+                    f.path,
                     f.path
                 ),
             );

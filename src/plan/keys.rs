@@ -22,8 +22,9 @@ pub(super) struct KeyPlan {
     pub remote_nodes: Vec<usize>,
 }
 
-/// Matches each role to an agent (moot.lock's actor_id, else the display
-/// name, case-insensitively) and applies cli.md's key table.
+/// Matches each role to an agent (moot.lock's actor_id, else the actor_id
+/// `.moot/actors.json` holds for the role's key, else the display name,
+/// case-insensitively) and applies cli.md's key table.
 pub(super) fn plan_keys(
     b: &mut Builder,
     desired: &DesiredState,
@@ -48,7 +49,19 @@ pub(super) fn plan_keys(
             .as_ref()
             .and_then(|l| l.roles.get(&role.name))
             .and_then(|lr| agents.iter().find(|a| a.actor_id == lr.actor_id).copied());
-        let agent = match by_lock {
+        // Without moot.lock (a workspace another client set up), the key
+        // file's entry for the role names its agent: an agent renamed on the
+        // platform since is still that role's, not "missing". The entry is
+        // under the runtime key, or under the role's name (`moot import`
+        // names roles after the key file's entries, which another client
+        // derived from a display name moot would key differently).
+        let by_key_file = || {
+            obs.held
+                .as_ref()
+                .and_then(|h| h.roles.get(&role.key).or_else(|| h.roles.get(&role.name)))
+                .and_then(|k| agents.iter().find(|a| a.actor_id == k.actor_id).copied())
+        };
+        let agent = match by_lock.or_else(by_key_file) {
             Some(a) => a,
             None => {
                 let named: Vec<&Actor> = agents

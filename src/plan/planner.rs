@@ -55,7 +55,17 @@ pub struct PlanOptions {
     pub offline: bool,
     pub replace: Vec<String>,
     pub rotate_all: bool,
+    /// `--overwrite` alone: every managed file the user edited.
     pub overwrite: bool,
+    /// `--overwrite PATH...`: only these managed files.
+    pub overwrite_paths: Vec<String>,
+}
+
+impl PlanOptions {
+    /// Whether moot's version replaces the user's edits of `path`.
+    pub fn overwrites(&self, path: &str) -> bool {
+        self.overwrite || self.overwrite_paths.iter().any(|p| p == path)
+    }
 }
 
 /// The plan under construction: nodes in insertion order and the

@@ -29,6 +29,9 @@ pub struct Fingerprint {
 pub struct SavedOptions {
     pub offline: bool,
     pub overwrite: bool,
+    /// `--overwrite PATH...`; absent in plans saved without paths.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overwrite_paths: Vec<String>,
     pub rotate_all: bool,
     pub replace: Vec<String>,
 }
@@ -38,6 +41,7 @@ impl From<&PlanOptions> for SavedOptions {
         SavedOptions {
             offline: o.offline,
             overwrite: o.overwrite,
+            overwrite_paths: o.overwrite_paths.clone(),
             rotate_all: o.rotate_all,
             replace: o.replace.clone(),
         }
@@ -49,6 +53,7 @@ impl From<&SavedOptions> for PlanOptions {
         PlanOptions {
             offline: o.offline,
             overwrite: o.overwrite,
+            overwrite_paths: o.overwrite_paths.clone(),
             rotate_all: o.rotate_all,
             replace: o.replace.clone(),
         }

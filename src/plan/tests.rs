@@ -277,6 +277,32 @@ fn user_edit_is_staged_not_overwritten_and_is_drift() {
 }
 
 #[test]
+fn overwrite_with_paths_takes_moots_version_of_those_only() {
+    let d = desired();
+    let mut obs = obs_with(&[
+        (HOOK, file(b"mine", 0o755)),
+        ("moot.toml", file(b"mine", 0o644)),
+    ]);
+    obs.lock = Some(lock_with(&[(HOOK, b"old", 0o755)]));
+    let opts = PlanOptions {
+        overwrite_paths: vec![HOOK.into()],
+        ..online()
+    };
+    let plan = build(&d, &obs, &opts).unwrap();
+    assert_eq!(kinds_for(&plan, HOOK), [ActionKind::Update]);
+    // The other edited file stays the user's, staged and drift, and the
+    // hint names the one path that accepts it.
+    assert!(kinds_for(&plan, "moot.toml").is_empty());
+    assert_eq!(
+        kinds_for(&plan, &suggested_path("moot.toml")),
+        [ActionKind::Stage]
+    );
+    assert_eq!(plan.drift.len(), 1);
+    let hint = plan.drift[0].hint.as_deref().unwrap();
+    assert!(hint.contains("moot apply --overwrite moot.toml"), "{hint}");
+}
+
+#[test]
 fn file_predating_moot_is_staged() {
     let plan = build(
         &desired(),
@@ -738,6 +764,53 @@ fn renaming_a_role_keeps_its_held_key_under_the_new_runtime_key() {
     };
     let qa = spec.roles.iter().find(|r| r.role == "qa").unwrap();
     assert_eq!((qa.key.as_str(), qa.source), ("quality", KeySource::Held));
+}
+
+#[test]
+fn a_key_file_another_client_wrote_binds_its_agents_without_moot_lock() {
+    // No moot.lock (moot never ran here); the agent was renamed on the
+    // platform since the other client wrote .moot/actors.json, so only the
+    // key file's actor_id ties the role to it.
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![
+        actor("agt_p", "Product", Some("convo_ab")),
+        actor("agt_q", "QA Bot", Some("convo_cd")),
+    ]);
+    let mut h = held("product", "agt_p", "convo_ab");
+    h.roles.insert(
+        "qa".into(),
+        HeldKey {
+            actor_id: "agt_q".into(),
+            display_name: "QA".into(),
+            prefix: "convo_cd".into(),
+            live: Some(true),
+        },
+    );
+    obs.held = Some(h);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(
+        plan.drift.is_empty() && plan.blocked.is_empty(),
+        "{plan:#?}"
+    );
+    assert_eq!(kinds_for(&plan, "agent:qa"), [ActionKind::RenameAgent]);
+    let lock = plan.actions.last().unwrap();
+    let Op::Write { content, .. } = &lock.op else {
+        panic!()
+    };
+    assert!(content.contains("agt_q"), "{content}");
+
+    // The entry may be under the role's name rather than moot's runtime
+    // key (the other client keyed a display name moot trims: " QA ").
+    let mut d = desired();
+    d.roles[1].name = "_qa_".into();
+    let mut h = obs.held.clone().unwrap();
+    let entry = h.roles.shift_remove("qa").unwrap();
+    h.roles.insert("_qa_".into(), entry);
+    obs.held = Some(h);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(plan.blocked.is_empty(), "{plan:#?}");
+    assert_eq!(kinds_for(&plan, "agent:_qa_"), [ActionKind::RenameAgent]);
 }
 
 #[test]

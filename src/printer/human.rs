@@ -68,19 +68,7 @@ pub fn render_plan(plan: &Plan, s: &Styles, verbose: bool) -> String {
             );
             let _ = writeln!(out, "{line}");
             if show_diff(a, verbose) {
-                for l in a.diff.as_deref().unwrap_or("").lines() {
-                    let l = &*clean_line(l);
-                    let styled = if l.starts_with("+++") || l.starts_with("---") {
-                        s.dim.apply_to(l)
-                    } else if l.starts_with('+') {
-                        s.add.apply_to(l)
-                    } else if l.starts_with('-') {
-                        s.remove.apply_to(l)
-                    } else {
-                        s.dim.apply_to(l)
-                    };
-                    let _ = writeln!(out, "        {styled}");
-                }
+                out.push_str(&styled_diff(a.diff.as_deref().unwrap_or(""), s, "        "));
             }
         }
         out.push('\n');
@@ -221,4 +209,24 @@ pub fn summary_in(plan: &Plan, tense: Tense) -> String {
     }
     text.push('.');
     text
+}
+
+/// A unified diff coloured as the plan shows it (added green, removed red,
+/// headers and context dim), each line indented and made terminal-safe.
+pub fn styled_diff(diff: &str, s: &Styles, indent: &str) -> String {
+    let mut out = String::new();
+    for l in diff.lines() {
+        let l = &*clean_line(l);
+        let styled = if l.starts_with("+++") || l.starts_with("---") {
+            s.dim.apply_to(l)
+        } else if l.starts_with('+') {
+            s.add.apply_to(l)
+        } else if l.starts_with('-') {
+            s.remove.apply_to(l)
+        } else {
+            s.dim.apply_to(l)
+        };
+        let _ = writeln!(out, "{indent}{styled}");
+    }
+    out
 }

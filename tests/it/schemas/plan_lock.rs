@@ -1,5 +1,6 @@
 //! schemas/plan.schema.json (hand-written) describes `moot plan --json` and
-//! `moot apply --json`; schemas/lock.schema.json is generated from
+//! `moot apply --json`, schemas/check.schema.json `moot check --format
+//! json` (with the plan's definitions); schemas/lock.schema.json is generated from
 //! `moot::observed::lockfile::Lock` and kept in step here:
 //! `MOOT_UPDATE_SCHEMAS=1 cargo test --test it schemas` rewrites it.
 
@@ -525,4 +526,34 @@ fn sb_keys(sb: &Sandbox) -> Vec<String> {
         .iter()
         .filter_map(|n| sb.live_key(n))
         .collect()
+}
+
+// ---------------------------------------------------------------- check
+
+/// schemas/check.schema.json refers to plan.schema.json's definitions: the
+/// `moot check --format json` object of a plan with every kind validates,
+/// and the same shapes the plan schema refuses are refused here.
+#[test]
+fn check_value_of_every_kind_validates() {
+    let check = load("schemas/check.schema.json");
+    jsonschema::meta::validate(&check).expect("a valid draft 2020-12 schema");
+    let v = jsonschema::options()
+        .with_resource(
+            "https://mootup.io/schemas/moot/plan.schema.json",
+            jsonschema::Resource::from_contents(load("schemas/plan.schema.json")),
+        )
+        .build(&check)
+        .unwrap();
+    let value = moot::commands::check::check_value(&every_kind_plan());
+    assert_valid(&v, &value);
+    assert_eq!(value["changes"], json!(true));
+    let mut bad = value.clone();
+    bad["actions"][0]["kind"] = json!("teleport");
+    assert!(!v.is_valid(&bad));
+    let mut bad = value.clone();
+    bad.as_object_mut().unwrap().remove("drift");
+    assert!(!v.is_valid(&bad));
+    let mut bad = value;
+    bad["drift"][0]["api_key"] = json!("convo_key_x");
+    assert!(!v.is_valid(&bad));
 }
