@@ -75,7 +75,7 @@ impl HookSpec {
 /// Devcontainer files; `.j2` ones are rendered, the rest copied.
 pub const DEVCONTAINER_FILES: [&str; 5] = [
     "devcontainer.json.j2",
-    "post-create.sh",
+    "post-create.sh.j2",
     "run-moot-mcp.sh",
     "run-moot-channel.sh",
     "run-moot-notify.sh",
