@@ -375,6 +375,14 @@ fn context(
         },
         human_interface => team.human_interface(),
         harnesses => used,
+        // The runtime starts each agent in .worktrees/<key>; keys that are
+        // not plain names are never valid roles for the run-moot wrappers.
+        worktree_keys => team
+            .roles
+            .iter()
+            .map(|r| r.key())
+            .filter(|k| crate::desired::validate::is_safe_role_name(k))
+            .collect::<Vec<_>>(),
         harness_names => Harness::ALL
             .iter()
             .filter(|h| team.uses(**h))
