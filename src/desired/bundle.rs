@@ -10,9 +10,10 @@ use sha2::{Digest, Sha256};
 static BUNDLE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 /// Built-in archetypes, in the order `moot templates` lists them.
-pub const ARCHETYPES: [&str; 6] = [
+pub const ARCHETYPES: [&str; 7] = [
     "loop-3",
     "loop-4",
+    "loop-4-codex",
     "loop-4-observer",
     "loop-4-parallel",
     "loop-4-split-leader",
