@@ -253,6 +253,10 @@ fn runtime_key_hint(name: &str, shape: &Table) -> Option<&'static str> {
         "model" | "effort" | "model_reasoning_effort" if harness => Some(
             "set `model` and `effort` on each role ([[roles]]): team.toml has no team-wide default",
         ),
+        // Not the top-level [harness] table: a role's harness is one key.
+        "harness" if !role => {
+            Some("a role's harness goes in its [[roles]] table: `harness = \"codex\"`")
+        }
         _ => None,
     }
 }
