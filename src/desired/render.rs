@@ -206,21 +206,7 @@ pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Resul
         mode: 0o644,
         content: moot_toml(team, facts).into_bytes(),
     }];
-    // CLAUDE.md and AGENTS.md: one text, for whichever harness reads it.
-    let instructions = [
-        (used.claude && team.install.claude_md, CLAUDE_MD_PATH),
-        (used.agents() && team.install.agents_md, AGENTS_MD_PATH),
-    ];
-    for (wanted, path) in instructions {
-        if wanted {
-            files.push(DesiredFile {
-                path: path.into(),
-                policy: Policy::Seed,
-                mode: 0o644,
-                content: render_tpl("claude/CLAUDE.md.j2")?,
-            });
-        }
-    }
+    instructions(team, used, &render_tpl, &mut files)?;
     for dir in skill_dirs(used) {
         for skill in selected_skills(team) {
             files.push(DesiredFile {
@@ -231,18 +217,7 @@ pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Resul
             });
         }
     }
-    let mut settings_hooks = Vec::new();
-    if used.claude && team.install.hooks {
-        for hook in &bundle::HOOKS {
-            files.push(DesiredFile {
-                path: format!(".claude/hooks/{}", hook.script),
-                policy: Policy::Managed,
-                mode: 0o755,
-                content: bundle::text(&format!("hooks/{}", hook.script))?.into(),
-            });
-            settings_hooks.push(HookEntry::from(hook));
-        }
-    }
+    let settings_hooks = claude_hooks(team, used, &mut files)?;
     if team.install.devcontainer {
         devcontainer(&render_tpl, &mut files)?;
     }
@@ -279,6 +254,53 @@ pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Resul
         bundle_version: bundle::version().to_string(),
         unmanaged,
     })
+}
+
+/// CLAUDE.md and AGENTS.md: one text, seeded for whichever harness reads it.
+fn instructions(
+    team: &TeamFile,
+    used: Harnesses,
+    render_tpl: &dyn Fn(&str) -> Result<Vec<u8>>,
+    files: &mut Vec<DesiredFile>,
+) -> Result<()> {
+    let wanted = [
+        (used.claude && team.install.claude_md, CLAUDE_MD_PATH),
+        (used.agents() && team.install.agents_md, AGENTS_MD_PATH),
+    ];
+    for (wanted, path) in wanted {
+        if wanted {
+            files.push(DesiredFile {
+                path: path.into(),
+                policy: Policy::Seed,
+                mode: 0o644,
+                content: render_tpl("claude/CLAUDE.md.j2")?,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Claude Code's hook scripts and their settings.json entries, when a role
+/// runs in Claude Code: no other harness runs them.
+fn claude_hooks(
+    team: &TeamFile,
+    used: Harnesses,
+    files: &mut Vec<DesiredFile>,
+) -> Result<Vec<HookEntry>> {
+    let mut entries = Vec::new();
+    if !(used.claude && team.install.hooks) {
+        return Ok(entries);
+    }
+    for hook in &bundle::HOOKS {
+        files.push(DesiredFile {
+            path: format!(".claude/hooks/{}", hook.script),
+            policy: Policy::Managed,
+            mode: 0o755,
+            content: bundle::text(&format!("hooks/{}", hook.script))?.into(),
+        });
+        entries.push(HookEntry::from(hook));
+    }
+    Ok(entries)
 }
 
 /// Where the harnesses in use discover skills: Claude Code in
