@@ -109,14 +109,6 @@ impl Harness {
         }
     }
 
-    /// The instructions file the harness reads at the repository root.
-    pub fn instructions_file(self) -> &'static str {
-        match self {
-            Harness::ClaudeCode => "CLAUDE.md",
-            Harness::Codex | Harness::Cursor => "AGENTS.md",
-        }
-    }
-
     /// The reasoning efforts the harness accepts; `None`: it has no such
     /// setting. Codex's `model_reasoning_effort` has no `max`.
     pub fn efforts(self) -> Option<&'static [Effort]> {
@@ -219,8 +211,8 @@ pub struct Role {
     pub harness: Harness,
     /// The model. claude-code: an alias (opus, sonnet, haiku, best,
     /// default, opusplan, sonnet[1m], opus[1m]) or a full id starting with
-    /// `claude-`. codex and cursor: the harness's own model name, e.g.
-    /// `gpt-5-codex`.
+    /// `claude-` (any model name when `env` sets ANTHROPIC_BASE_URL).
+    /// codex and cursor: the harness's own model name, e.g. `gpt-5-codex`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("examples" = ["opus", "sonnet", "claude-opus-4-1", "gpt-5-codex"]))]
     pub model: Option<String>,
@@ -261,9 +253,9 @@ impl Role {
     /// role's harness reads (AGENTS.md for codex and cursor, CLAUDE.md for
     /// claude-code), so switching a role's harness needs no prompt edit.
     pub fn launch_prompt(&self) -> String {
-        let (from, to) = match self.harness.instructions_file() {
-            "AGENTS.md" => ("CLAUDE.md", "AGENTS.md"),
-            _ => ("AGENTS.md", "CLAUDE.md"),
+        let (from, to) = match self.harness {
+            Harness::ClaudeCode => ("AGENTS.md", "CLAUDE.md"),
+            Harness::Codex | Harness::Cursor => ("CLAUDE.md", "AGENTS.md"),
         };
         self.startup_prompt
             .split_whitespace()

@@ -212,7 +212,7 @@ fn role_key_collision(
 fn role_values(role: &DeTable<'_>, found: &mut Found<'_>) {
     let harness = role_harness(role, found);
     if let Some((m, span)) = get_str(role, "model") {
-        role_model(harness, m, span, found);
+        role_model(harness, m, span, routes_elsewhere(role), found);
     }
     if let Some((e, span)) = get_str(role, "effort") {
         role_effort(harness, e, span, found);
@@ -250,13 +250,32 @@ fn role_harness(role: &DeTable<'_>, found: &mut Found<'_>) -> Option<Harness> {
     None
 }
 
-fn role_model(harness: Option<Harness>, m: &str, span: Range<usize>, found: &mut Found<'_>) {
+/// Whether a role's `[roles.env]` points Claude Code at another endpoint
+/// (`ANTHROPIC_BASE_URL`, a proxy or another provider), which then decides
+/// which model names exist.
+fn routes_elsewhere(role: &DeTable<'_>) -> bool {
+    get_table(role, "env").is_some_and(|env| get(env, "ANTHROPIC_BASE_URL").is_some())
+}
+
+fn role_model(
+    harness: Option<Harness>,
+    m: &str,
+    span: Range<usize>,
+    routed: bool,
+    found: &mut Found<'_>,
+) {
     match harness {
-        Some(Harness::ClaudeCode) if !is_valid_model(m) => found.push(
+        Some(Harness::ClaudeCode) if routed && !is_model_token(m) => found.push(
+            span,
+            format!("model `{m}` is not a single model name"),
+            "a model name has only letters, digits and `_ . : + / [ ] -` (no spaces)",
+        ),
+        Some(Harness::ClaudeCode) if !routed && !is_valid_model(m) => found.push(
             span,
             format!("unknown model `{m}`{}", did_you_mean(m, MODEL_ALIASES)),
             format!(
-                "use an alias ({}) or a full model id starting with `claude-`, e.g. `claude-opus-4-1`",
+                "use an alias ({}) or a full model id starting with `claude-`, e.g. `claude-opus-4-1`; \
+                 another provider's model needs `ANTHROPIC_BASE_URL` in the role's [roles.env]",
                 MODEL_ALIASES.join(", ")
             ),
         ),

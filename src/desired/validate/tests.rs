@@ -449,6 +449,11 @@ fn model_and_effort_follow_the_harness() {
     );
     let d = one(&format!("{MINIMAL}model = \"gpt-5-codex\"\n"));
     assert_at(&d, 6, 9, "unknown model `gpt-5-codex`");
+    // Claude Code routed to another endpoint takes that endpoint's names.
+    parse(&format!(
+        "{MINIMAL}model = \"deepseek-v4-pro\"\n[roles.env]\nANTHROPIC_BASE_URL = \"http://127.0.0.1:8090\"\n"
+    ))
+    .unwrap();
     // The runtime's own name for a codex effort points at `effort`.
     let d = one(&format!("{MINIMAL}model_reasoning_effort = \"high\"\n"));
     assert_at(
