@@ -555,3 +555,29 @@ fn human_interface_must_log_in_to_claude_code_when_the_team_has_claude_roles() {
     let d = one(&format!("[harness]\nhuman_interface = \"product\"\n{two}"));
     assert_at(&d, 2, 19, "the human-interface role `product` uses codex");
 }
+
+#[test]
+fn runtime_key_names_point_at_team_toml_s() {
+    let d = one(&format!("[harness]\nlaunch_stager_seconds = 1\n{MINIMAL}"));
+    assert_at(
+        &d,
+        2,
+        1,
+        "unknown key `launch_stager_seconds` in [harness]; did you mean `launch_stagger_seconds`?",
+    );
+    let d = one(&format!("[harness]\ntype = \"codex\"\n{MINIMAL}"));
+    assert_at(&d, 2, 1, "unknown key `type` in [harness]");
+    assert!(d.hint.contains("[[roles]]"), "{}", d.hint);
+    let d = one(&format!(
+        "[harness]\npermissions = \"dangerously-skip\"\n{MINIMAL}"
+    ));
+    assert!(d.hint.contains("permission_mode"), "{}", d.hint);
+    let d = one("[team]\nname = \"t\"\nharness = \"codex\"\n[[roles]]\nname = \"p\"\n");
+    assert_at(&d, 3, 1, "unknown key `harness` in [team]");
+    assert!(
+        d.hint
+            .starts_with("a role's harness goes in its [[roles]] table"),
+        "{}",
+        d.hint
+    );
+}
