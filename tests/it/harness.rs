@@ -540,3 +540,46 @@ fn the_published_runtime_loads_each_moot_toml() {
     );
     assert_eq!(agent("mixed", "librarian", "harness"), "cursor");
 }
+
+#[test]
+fn every_combination_of_harnesses_renders_valid_files() {
+    let all = ["claude-code", "codex", "cursor"];
+    for mask in 1..8u8 {
+        let used: Vec<&str> = (0..3)
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| all[i])
+            .collect();
+        // The first role is the human interface: claude-code when present.
+        let mut src = String::from("[team]\nname = \"combo\"\n");
+        for (i, h) in used.iter().enumerate() {
+            src.push_str(&format!("[[roles]]\nname = \"r{i}\"\nharness = \"{h}\"\n"));
+        }
+        let state = rendered(&src);
+        let dc: serde_json::Value =
+            serde_json::from_str(text(&state, ".devcontainer/devcontainer.json"))
+                .unwrap_or_else(|e| panic!("{used:?}: devcontainer.json: {e}"));
+        assert_eq!(
+            dc["mounts"].as_array().map(Vec::len),
+            Some(used.len()),
+            "{used:?}: one volume per harness"
+        );
+        let script = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(script.path(), text(&state, ".devcontainer/post-create.sh")).unwrap();
+        let out = std::process::Command::new("bash")
+            .arg("-n")
+            .arg(script.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{used:?}: {}", support::text(&out));
+        let claude = used.contains(&"claude-code");
+        let agents = used.contains(&"codex") || used.contains(&"cursor");
+        assert_eq!(state.file("CLAUDE.md").is_some(), claude, "{used:?}");
+        assert_eq!(state.file("AGENTS.md").is_some(), agents, "{used:?}");
+        assert_eq!(
+            state.file(".agents/skills/handoff/SKILL.md").is_some(),
+            agents,
+            "{used:?}"
+        );
+        assert_eq!(!state.settings_hooks.is_empty(), claude, "{used:?}");
+    }
+}
