@@ -583,3 +583,144 @@ fn every_combination_of_harnesses_renders_valid_files() {
         assert_eq!(!state.settings_hooks.is_empty(), claude, "{used:?}");
     }
 }
+
+// ---- the devcontainer's post-create, run with stand-ins for the network ----
+
+/// A directory of stand-in commands: package managers, installers and the
+/// harness CLIs, each logging its arguments to `$HOME/calls.log`.
+fn stand_ins(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let log = r#"printf '%s %s\n' "$(basename "$0")" "$*" >>"$HOME/calls.log""#;
+    let scripts = [
+        ("sudo", format!("#!/bin/sh\n{log}\nexec \"$@\"\n")),
+        ("apt-get", format!("#!/bin/sh\n{log}\n")),
+        ("tmux", format!("#!/bin/sh\n{log}\n")),
+        ("npm", format!("#!/bin/sh\n{log}\n")),
+        ("claude", format!("#!/bin/sh\n{log}\n")),
+        // The installer's script, piped to bash.
+        (
+            "curl",
+            format!("#!/bin/sh\n{log}\necho 'echo cursor installer ran'\n"),
+        ),
+        // `python3 -m venv DIR` makes DIR/bin/python, itself a stand-in.
+        (
+            "python3",
+            format!(
+                "#!/bin/sh\n{log}\nif [ \"$1 $2\" = '-m venv' ]; then mkdir -p \"$3/bin\"; \
+                 printf '#!/bin/sh\\n{log}\\n' >\"$3/bin/python\"; chmod +x \"$3/bin/python\"; fi\n"
+            ),
+        ),
+    ];
+    for (name, body) in scripts {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+#[test]
+fn post_create_registers_every_harness_once_and_keeps_other_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, ws, bin) = (
+        tmp.path().join("home"),
+        tmp.path().join("ws"),
+        tmp.path().join("bin"),
+    );
+    for d in [&home, &ws, &bin] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    stand_ins(&bin);
+    let state = rendered(MIXED);
+    for f in state
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with(".devcontainer/"))
+    {
+        let p = ws.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &f.content).unwrap();
+    }
+    // Someone's own servers, there before the container was rebuilt.
+    std::fs::create_dir_all(home.join(".cursor")).unwrap();
+    std::fs::write(
+        home.join(".cursor/mcp.json"),
+        r#"{"mcpServers": {"mine": {"command": "my-server"}}}"#,
+    )
+    .unwrap();
+    let run = || {
+        let out = std::process::Command::new("bash")
+            .arg(ws.join(".devcontainer/post-create.sh"))
+            .current_dir(&ws)
+            .env_clear()
+            .env(
+                "PATH",
+                format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+            )
+            .env("HOME", &home)
+            .env("MOOT_WORKSPACE", &ws)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", support::text(&out));
+    };
+    run();
+    run(); // a second creation (volumes kept) adds nothing twice
+
+    let codex: toml::Table =
+        toml::from_str(&std::fs::read_to_string(home.join(".codex/config.toml")).unwrap()).unwrap();
+    let dc = ws.join(".devcontainer");
+    assert_eq!(
+        codex["mcp_servers"]["convo"]["command"].as_str(),
+        Some(dc.join("run-moot-mcp.sh").to_str().unwrap())
+    );
+    assert_eq!(
+        codex["mcp_servers"]["convo-channel"]["command"].as_str(),
+        Some(dc.join("run-moot-channel.sh").to_str().unwrap())
+    );
+    let projects = codex["projects"].as_table().unwrap();
+    for key in ["", "/.worktrees/product", "/.worktrees/implementation"] {
+        let dir = format!("{}{key}", ws.display());
+        assert_eq!(
+            projects[&dir]["trust_level"].as_str(),
+            Some("trusted"),
+            "{dir}"
+        );
+    }
+    let cursor: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(home.join(".cursor/mcp.json")).unwrap())
+            .unwrap();
+    assert_eq!(cursor["mcpServers"]["mine"]["command"], "my-server");
+    assert_eq!(
+        cursor["mcpServers"]["convo"]["command"],
+        dc.join("run-moot-mcp.sh").to_str().unwrap()
+    );
+    let calls = std::fs::read_to_string(home.join("calls.log")).unwrap();
+    let adds: Vec<&str> = calls
+        .lines()
+        .filter(|l| l.starts_with("claude mcp add"))
+        .collect();
+    let once = [
+        format!(
+            "claude mcp add --scope user convo -- {}/run-moot-mcp.sh",
+            dc.display()
+        ),
+        format!(
+            "claude mcp add --scope user convo-channel -- {}/run-moot-channel.sh",
+            dc.display()
+        ),
+    ];
+    let twice: Vec<&str> = once.iter().chain(once.iter()).map(String::as_str).collect();
+    assert_eq!(adds, twice, "{calls}");
+    assert!(
+        calls.contains("npm install --global --silent @openai/codex"),
+        "{calls}"
+    );
+    assert!(
+        calls.contains("curl -fsS https://cursor.com/install"),
+        "{calls}"
+    );
+    use std::os::unix::fs::MetadataExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o777;
+    assert_eq!(mode(&home.join(".secrets")), 0o700);
+    assert_eq!(mode(&home.join(".codex/config.toml")), 0o600);
+    assert_eq!(mode(&home.join(".cursor/mcp.json")), 0o600);
+}
