@@ -10,9 +10,10 @@ use sha2::{Digest, Sha256};
 static BUNDLE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 /// Built-in archetypes, in the order `moot templates` lists them.
-pub const ARCHETYPES: [&str; 6] = [
+pub const ARCHETYPES: [&str; 7] = [
     "loop-3",
     "loop-4",
+    "loop-4-codex",
     "loop-4-observer",
     "loop-4-parallel",
     "loop-4-split-leader",
@@ -75,7 +76,7 @@ impl HookSpec {
 /// Devcontainer files; `.j2` ones are rendered, the rest copied.
 pub const DEVCONTAINER_FILES: [&str; 5] = [
     "devcontainer.json.j2",
-    "post-create.sh",
+    "post-create.sh.j2",
     "run-moot-mcp.sh",
     "run-moot-channel.sh",
     "run-moot-notify.sh",

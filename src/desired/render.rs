@@ -7,7 +7,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::desired::bundle::{self, HookSpec};
-use crate::desired::team::TeamFile;
+use crate::desired::team::{Harness, Role, TeamFile};
 use crate::error::{Error, Result};
 
 /// How moot treats a path (cli.md, "Files in a workspace").
@@ -109,6 +109,9 @@ pub const GITIGNORE_PATH: &str = ".gitignore";
 pub const ACTORS_PATH: &str = ".moot/actors.json";
 pub const MOOT_TOML_PATH: &str = "moot.toml";
 pub const CLAUDE_MD_PATH: &str = "CLAUDE.md";
+pub const AGENTS_MD_PATH: &str = "AGENTS.md";
+/// Where Codex (and Cursor) discover a repository's skills.
+pub const AGENTS_SKILLS_DIR: &str = ".agents/skills";
 
 /// Everything moot wants in the workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,56 +161,35 @@ struct Pair<'a> {
     value: &'a str,
 }
 
+/// Which harnesses the team's roles use: each decides a set of files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Harnesses {
+    pub claude: bool,
+    pub codex: bool,
+    pub cursor: bool,
+}
+
+impl Harnesses {
+    pub fn of(team: &TeamFile) -> Harnesses {
+        Harnesses {
+            claude: team.uses(Harness::ClaudeCode),
+            codex: team.uses(Harness::Codex),
+            cursor: team.uses(Harness::Cursor),
+        }
+    }
+
+    /// Codex and Cursor both read AGENTS.md and `.agents/skills/`.
+    pub fn agents(self) -> bool {
+        self.codex || self.cursor
+    }
+}
+
 /// Renders the desired state. `project_name` (CLAUDE.md and the
 /// devcontainer mention it) is team.toml's `[team] name` for the CLI: it
 /// must not depend on where the workspace is checked out.
 pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Result<DesiredState> {
-    let roles: Vec<RoleCtx> = team
-        .roles
-        .iter()
-        .map(|r| RoleCtx {
-            name: &r.name,
-            key: r.key(),
-            display_name: r.display_name(),
-            harness: r.harness.as_str(),
-            model: r.model.as_deref(),
-            effort: r.effort.map(|e| e.as_str()),
-            theme: r.theme.as_deref(),
-            responsibilities: r.responsibilities.trim(),
-            startup_prompt: r.startup_prompt.trim(),
-        })
-        .collect();
-    let pairs = |m: &'_ indexmap::IndexMap<String, String>| -> Vec<(String, String)> {
-        m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-    };
-    let ctx = minijinja::context! {
-        project_name => project_name,
-        project_slug => slug(project_name),
-        team => &team.team,
-        archetype => &team.archetype,
-        roles => &roles,
-        pipeline => &team.workflow.pipeline,
-        workflow_description => team.workflow.description.trim(),
-        threads => pairs(&team.workflow.threads).iter().map(|(k, v)| Pair { key: k, value: v }).collect::<Vec<_>>(),
-        handoff => &team.workflow.handoff,
-        git => minijinja::context! {
-            description => team.git.description.trim(),
-            strategy => &team.git.strategy,
-            feature_branch => &team.git.feature_branch,
-            agent_branch => &team.git.agent_branch,
-            merge_to_main => &team.git.merge_to_main,
-            ownership => pairs(&team.git.ownership).iter().map(|(k, v)| Pair { key: k, value: v }).collect::<Vec<_>>(),
-        },
-        resources => minijinja::context! {
-            description => team.resources.description.trim(),
-            owners => pairs(&team.resources.owners).iter().map(|(k, v)| Pair { key: k, value: v }).collect::<Vec<_>>(),
-        },
-        human_interface => team.human_interface(),
-        space_id => &facts.space_id,
-        space_name => &facts.space_name,
-        api_url => &facts.api_url,
-    };
-
+    let used = Harnesses::of(team);
+    let ctx = context(team, facts, project_name, used);
     let mut env = Environment::new();
     env.set_keep_trailing_newline(true);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
@@ -218,60 +200,26 @@ pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Resul
             .map_err(|e| Error::Internal(format!("rendering bundle file {path}: {e}")))
     };
 
-    let mut files = Vec::new();
-    files.push(DesiredFile {
+    let mut files = vec![DesiredFile {
         path: MOOT_TOML_PATH.into(),
         policy: Policy::Managed,
         mode: 0o644,
         content: moot_toml(team, facts).into_bytes(),
-    });
-    if team.install.claude_md {
-        files.push(DesiredFile {
-            path: CLAUDE_MD_PATH.into(),
-            policy: Policy::Seed,
-            mode: 0o644,
-            content: render_tpl("claude/CLAUDE.md.j2")?,
-        });
-    }
-    for skill in selected_skills(team) {
-        files.push(DesiredFile {
-            path: format!(".claude/skills/{skill}/SKILL.md"),
-            policy: Policy::Managed,
-            mode: 0o644,
-            content: bundle::text(&format!("skills/{skill}/SKILL.md"))?.into(),
-        });
-    }
-    let mut settings_hooks = Vec::new();
-    if team.install.hooks {
-        for hook in &bundle::HOOKS {
+    }];
+    instructions(team, used, &render_tpl, &mut files)?;
+    for dir in skill_dirs(used) {
+        for skill in selected_skills(team) {
             files.push(DesiredFile {
-                path: format!(".claude/hooks/{}", hook.script),
+                path: format!("{dir}/{skill}/SKILL.md"),
                 policy: Policy::Managed,
-                mode: 0o755,
-                content: bundle::text(&format!("hooks/{}", hook.script))?.into(),
+                mode: 0o644,
+                content: bundle::text(&format!("skills/{skill}/SKILL.md"))?.into(),
             });
-            settings_hooks.push(HookEntry::from(hook));
         }
     }
+    let settings_hooks = claude_hooks(team, used, &mut files)?;
     if team.install.devcontainer {
-        for name in bundle::DEVCONTAINER_FILES {
-            let src = format!("devcontainer/{name}");
-            let (target, content) = match name.strip_suffix(".j2") {
-                Some(stem) => (stem, render_tpl(&src)?),
-                None => (name, bundle::text(&src)?.as_bytes().to_vec()),
-            };
-            let mode = if target.ends_with(".sh") {
-                0o755
-            } else {
-                0o644
-            };
-            files.push(DesiredFile {
-                path: format!(".devcontainer/{target}"),
-                policy: Policy::Managed,
-                mode,
-                content,
-            });
-        }
+        devcontainer(&render_tpl, &mut files)?;
     }
     let unmanaged: BTreeSet<String> = team
         .install
@@ -285,7 +233,9 @@ pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Resul
     if team.git.strategy == "worktree" {
         gitignore_lines.push(".worktrees/".into());
     }
-    gitignore_lines.push(".claude/settings.local.json".into());
+    if used.claude {
+        gitignore_lines.push(".claude/settings.local.json".into());
+    }
 
     Ok(DesiredState {
         files,
@@ -304,6 +254,188 @@ pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Resul
         bundle_version: bundle::version().to_string(),
         unmanaged,
     })
+}
+
+/// CLAUDE.md and AGENTS.md: one text, seeded for whichever harness reads it.
+fn instructions(
+    team: &TeamFile,
+    used: Harnesses,
+    render_tpl: &dyn Fn(&str) -> Result<Vec<u8>>,
+    files: &mut Vec<DesiredFile>,
+) -> Result<()> {
+    let wanted = [
+        (used.claude && team.install.claude_md, CLAUDE_MD_PATH),
+        (used.agents() && team.install.agents_md, AGENTS_MD_PATH),
+    ];
+    for (wanted, path) in wanted {
+        if wanted {
+            files.push(DesiredFile {
+                path: path.into(),
+                policy: Policy::Seed,
+                mode: 0o644,
+                content: render_tpl("claude/CLAUDE.md.j2")?,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Claude Code's hook scripts and their settings.json entries, when a role
+/// runs in Claude Code: no other harness runs them.
+fn claude_hooks(
+    team: &TeamFile,
+    used: Harnesses,
+    files: &mut Vec<DesiredFile>,
+) -> Result<Vec<HookEntry>> {
+    let mut entries = Vec::new();
+    if !(used.claude && team.install.hooks) {
+        return Ok(entries);
+    }
+    for hook in &bundle::HOOKS {
+        files.push(DesiredFile {
+            path: format!(".claude/hooks/{}", hook.script),
+            policy: Policy::Managed,
+            mode: 0o755,
+            content: bundle::text(&format!("hooks/{}", hook.script))?.into(),
+        });
+        entries.push(HookEntry::from(hook));
+    }
+    Ok(entries)
+}
+
+/// Where the harnesses in use discover skills: Claude Code in
+/// `.claude/skills/`, Codex and Cursor in `.agents/skills/`. Copies, not
+/// links: moot never writes through a link, and a copy is a plain managed
+/// file that `moot check` can verify byte for byte.
+fn skill_dirs(used: Harnesses) -> Vec<&'static str> {
+    let mut dirs = Vec::new();
+    if used.claude {
+        dirs.push(".claude/skills");
+    }
+    if used.agents() {
+        dirs.push(AGENTS_SKILLS_DIR);
+    }
+    dirs
+}
+
+/// The devcontainer: one for the whole team, installing and registering
+/// every harness the roles use (the template reads `harnesses`).
+fn devcontainer(
+    render_tpl: &dyn Fn(&str) -> Result<Vec<u8>>,
+    files: &mut Vec<DesiredFile>,
+) -> Result<()> {
+    for name in bundle::DEVCONTAINER_FILES {
+        let src = format!("devcontainer/{name}");
+        let (target, content) = match name.strip_suffix(".j2") {
+            Some(stem) => (stem, render_tpl(&src)?),
+            None => (name, bundle::text(&src)?.as_bytes().to_vec()),
+        };
+        let mode = if target.ends_with(".sh") {
+            0o755
+        } else {
+            0o644
+        };
+        files.push(DesiredFile {
+            path: format!(".devcontainer/{target}"),
+            policy: Policy::Managed,
+            mode,
+            content,
+        });
+    }
+    Ok(())
+}
+
+/// The template context: team.toml's tables, the remote facts, and which
+/// harnesses are in use.
+fn context(
+    team: &TeamFile,
+    facts: &RemoteFacts,
+    project_name: &str,
+    used: Harnesses,
+) -> minijinja::Value {
+    let roles: Vec<RoleCtx> = team
+        .roles
+        .iter()
+        .map(|r| RoleCtx {
+            name: &r.name,
+            key: r.key(),
+            display_name: r.display_name(),
+            harness: r.harness.as_str(),
+            model: r.model.as_deref(),
+            effort: r.effort.map(|e| e.as_str()),
+            theme: r.theme.as_deref(),
+            responsibilities: r.responsibilities.trim(),
+            startup_prompt: r.startup_prompt.trim(),
+        })
+        .collect();
+    let pairs = |m: &indexmap::IndexMap<String, String>| -> Vec<minijinja::Value> {
+        m.iter()
+            .map(|(k, v)| minijinja::Value::from_serialize(Pair { key: k, value: v }))
+            .collect()
+    };
+    minijinja::context! {
+        project_name => project_name,
+        project_slug => slug(project_name),
+        team => &team.team,
+        archetype => &team.archetype,
+        roles => &roles,
+        pipeline => &team.workflow.pipeline,
+        workflow_description => team.workflow.description.trim(),
+        threads => pairs(&team.workflow.threads),
+        handoff => &team.workflow.handoff,
+        git => minijinja::context! {
+            description => team.git.description.trim(),
+            strategy => &team.git.strategy,
+            feature_branch => &team.git.feature_branch,
+            agent_branch => &team.git.agent_branch,
+            merge_to_main => &team.git.merge_to_main,
+            ownership => pairs(&team.git.ownership),
+        },
+        resources => minijinja::context! {
+            description => team.resources.description.trim(),
+            owners => pairs(&team.resources.owners),
+        },
+        human_interface => team.human_interface(),
+        harnesses => used,
+        // The runtime starts each agent in .worktrees/<key>; keys that are
+        // not plain names are never valid roles for the run-moot wrappers.
+        worktree_keys => team
+            .roles
+            .iter()
+            .map(|r| r.key())
+            .filter(|k| crate::desired::validate::is_safe_role_name(k))
+            .collect::<Vec<_>>(),
+        harness_names => Harness::ALL
+            .iter()
+            .filter(|h| team.uses(**h))
+            .map(|h| h.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        generated => generated_paths(team, used),
+        space_id => &facts.space_id,
+        space_name => &facts.space_name,
+        api_url => &facts.api_url,
+    }
+}
+
+/// "`moot.toml`, `.claude/skills/` or `.claude/hooks/`": what the
+/// instructions tell agents not to edit, for the harnesses in use.
+fn generated_paths(team: &TeamFile, used: Harnesses) -> String {
+    let mut paths = vec!["`moot.toml`"];
+    if used.claude {
+        paths.push("`.claude/skills/`");
+        if team.install.hooks {
+            paths.push("`.claude/hooks/`");
+        }
+    }
+    if used.agents() {
+        paths.push("`.agents/skills/`");
+    }
+    match paths.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// Skills to install: `[install] skills` when given, else those that fit the
@@ -354,37 +486,59 @@ pub fn moot_toml(team: &TeamFile, facts: &RemoteFacts) -> String {
     out.push_str(&format!("template = {}\n", q(template)));
     out.push_str(&format!("space_id = {}\n", q(&facts.space_id)));
     for r in &team.roles {
-        out.push_str(&format!("\n[agents.{}]\n", toml_key(&r.key())));
-        out.push_str(&format!("display_name = {}\n", q(&r.display_name())));
-        out.push_str("profile = \"devcontainer\"\n");
-        let prompt = r
-            .startup_prompt
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        out.push_str(&format!("startup_prompt = {}\n", q(&prompt)));
-        if r.harness != crate::desired::team::Harness::ClaudeCode {
-            out.push_str(&format!("harness = {}\n", q(r.harness.as_str())));
-        }
-        if let Some(m) = &r.model {
-            out.push_str(&format!("model = {}\n", q(m)));
-        }
-        if let Some(e) = r.effort {
-            out.push_str(&format!("effort = {}\n", q(e.as_str())));
-        }
-        if let Some(t) = &r.theme {
-            out.push_str(&format!("theme = {}\n", q(t)));
-        }
+        agent_table(&mut out, r);
     }
     out.push_str("\n[harness]\n");
     out.push_str("type = \"claude-code\"\n");
     out.push_str("permissions = \"dangerously-skip\"\n");
+    if let Some(mode) = team.harness.permission_mode {
+        out.push_str(&format!("permission_mode = {}\n", q(mode.as_str())));
+    }
+    if let Some(seconds) = team.harness.launch_stagger_seconds {
+        out.push_str(&format!(
+            "launch_stagger_seconds = {}\n",
+            toml::Value::Float(seconds)
+        ));
+    }
     let human = team
         .role(team.human_interface())
         .map(|r| r.key())
         .unwrap_or_default();
     out.push_str(&format!("human_interface = {}\n", q(&human)));
     out
+}
+
+/// One `[agents.<key>]` table. A role's effort goes where its harness's
+/// launcher reads it: `effort` (claude --effort) for Claude Code,
+/// `model_reasoning_effort` (codex -c model_reasoning_effort=...) for Codex.
+fn agent_table(out: &mut String, r: &Role) {
+    let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+    out.push_str(&format!("\n[agents.{}]\n", toml_key(&r.key())));
+    out.push_str(&format!("display_name = {}\n", q(&r.display_name())));
+    out.push_str("profile = \"devcontainer\"\n");
+    out.push_str(&format!("startup_prompt = {}\n", q(&r.launch_prompt())));
+    if r.harness != Harness::ClaudeCode {
+        out.push_str(&format!("harness = {}\n", q(r.harness.as_str())));
+    }
+    if let Some(m) = &r.model {
+        out.push_str(&format!("model = {}\n", q(m)));
+    }
+    if let Some(e) = r.effort {
+        let key = match r.harness {
+            Harness::Codex => "model_reasoning_effort",
+            Harness::ClaudeCode | Harness::Cursor => "effort",
+        };
+        out.push_str(&format!("{key} = {}\n", q(e.as_str())));
+    }
+    if let Some(t) = &r.theme {
+        out.push_str(&format!("theme = {}\n", q(t)));
+    }
+    if !r.env.is_empty() {
+        out.push_str(&format!("\n[agents.{}.env]\n", toml_key(&r.key())));
+        for (k, v) in &r.env {
+            out.push_str(&format!("{} = {}\n", toml_key(k), q(v)));
+        }
+    }
 }
 
 /// Whether `path` is one moot renders for some team.toml. moot.lock is
@@ -394,7 +548,9 @@ pub fn could_render(path: &str) -> bool {
     let depth = path.matches('/').count();
     path == MOOT_TOML_PATH
         || path == CLAUDE_MD_PATH
+        || path == AGENTS_MD_PATH
         || (path.starts_with(".claude/skills/") && path.ends_with("/SKILL.md") && depth == 3)
+        || (path.starts_with(".agents/skills/") && path.ends_with("/SKILL.md") && depth == 3)
         || (path.starts_with(".claude/hooks/") && path.ends_with(".sh") && depth == 2)
         || (path.starts_with(".devcontainer/") && depth == 1)
 }

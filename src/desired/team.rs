@@ -37,6 +37,9 @@ pub struct TeamFile {
     /// Which role owns which shared resource.
     #[serde(default)]
     pub resources: Resources,
+    /// How the runtime launches the team (moot.toml's `[harness]`).
+    #[serde(default)]
+    pub harness: HarnessSettings,
     /// moot's own table: which parts of the bundle to install.
     #[serde(default)]
     pub install: Install,
@@ -83,8 +86,9 @@ fn default_version() -> String {
     "1.0".into()
 }
 
-/// The agent harness a role runs in: claude-code (default), codex, cursor
-/// or aider.
+/// The agent harness a role runs in: claude-code (default), codex or
+/// cursor. Each harness a role uses decides which files moot renders
+/// (docs/harnesses.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Harness {
@@ -92,26 +96,33 @@ pub enum Harness {
     ClaudeCode,
     Codex,
     Cursor,
-    Aider,
 }
 
 impl Harness {
-    pub const ALL: [Harness; 4] = [
-        Harness::ClaudeCode,
-        Harness::Codex,
-        Harness::Cursor,
-        Harness::Aider,
-    ];
+    pub const ALL: [Harness; 3] = [Harness::ClaudeCode, Harness::Codex, Harness::Cursor];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Harness::ClaudeCode => "claude-code",
             Harness::Codex => "codex",
             Harness::Cursor => "cursor",
-            Harness::Aider => "aider",
+        }
+    }
+
+    /// The reasoning efforts the harness accepts; `None`: it has no such
+    /// setting. Codex's `model_reasoning_effort` has no `max`.
+    pub fn efforts(self) -> Option<&'static [Effort]> {
+        match self {
+            Harness::ClaudeCode => Some(&Effort::ALL),
+            Harness::Codex => Some(&[Effort::Low, Effort::Medium, Effort::High, Effort::Xhigh]),
+            Harness::Cursor => None,
         }
     }
 }
+
+/// Harnesses the runtime knows but moot cannot set up: refused by
+/// validation rather than accepted and ignored.
+pub const UNSUPPORTED_HARNESSES: [&str; 2] = ["aider", "pi"];
 
 /// How hard the model thinks: low, medium, high, xhigh or max.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -156,14 +167,29 @@ pub const MODEL_ALIASES: [&str; 8] = [
     "opus[1m]",
 ];
 
-/// Whether the runtime accepts `model`.
+/// Whether a Claude Code role's `model` is one Claude Code resolves.
 pub fn is_valid_model(model: &str) -> bool {
     MODEL_ALIASES.contains(&model)
-        || (model.starts_with("claude-")
-            && model.len() > "claude-".len()
-            && model
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '[' | ']' | '_')))
+        || (model.starts_with("claude-") && model.len() > "claude-".len() && is_model_token(model))
+}
+
+/// Whether `model` is one token the runtime passes on to the harness
+/// (letters, digits and `_ . : + / [ ] -`), the rule mootup 0.5.x checks.
+pub fn is_model_token(model: &str) -> bool {
+    !model.is_empty()
+        && model.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '+' | '/' | '[' | ']' | '-')
+        })
+}
+
+/// A per-role environment variable name the runtime accepts and does not
+/// set itself.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// One `[[roles]]` table: an agent of the team.
@@ -183,12 +209,15 @@ pub struct Role {
     /// The agent harness the role runs in.
     #[serde(default)]
     pub harness: Harness,
-    /// A model alias (opus, sonnet, haiku, best, default, opusplan,
-    /// sonnet[1m], opus[1m]) or a full model id starting with `claude-`.
+    /// The model. claude-code: an alias (opus, sonnet, haiku, best,
+    /// default, opusplan, sonnet[1m], opus[1m]) or a full id starting with
+    /// `claude-` (any model name when `env` sets ANTHROPIC_BASE_URL).
+    /// codex and cursor: the harness's own model name, e.g. `gpt-5-codex`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("examples" = ["opus", "sonnet", "claude-opus-4-1"]))]
+    #[schemars(extend("examples" = ["opus", "sonnet", "claude-opus-4-1", "gpt-5-codex"]))]
     pub model: Option<String>,
-    /// Reasoning effort; unset: the harness's default.
+    /// Reasoning effort; unset: the harness's default. claude-code: `--effort`;
+    /// codex: `model_reasoning_effort` (no `max`); cursor has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effort: Option<Effort>,
     /// Terminal colour for this role's pane.
@@ -197,9 +226,17 @@ pub struct Role {
     /// What the role does (multi-line; surrounding blank lines are stripped).
     #[serde(default)]
     pub responsibilities: String,
-    /// The first prompt the agent receives (multi-line; stripped).
+    /// The first prompt the agent receives (multi-line; stripped). Where it
+    /// names `CLAUDE.md` or `AGENTS.md`, moot writes the file the role's
+    /// harness reads.
     #[serde(default)]
     pub startup_prompt: String,
+    /// Environment variables for the agent's session (`[roles.env]`):
+    /// NAME = "value". A value may hold `${secret:NAME}`, which the runtime
+    /// replaces at launch with the file NAME of its secrets directory, so
+    /// no secret is ever committed.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env: IndexMap<String, String>,
 }
 
 impl Role {
@@ -210,6 +247,21 @@ impl Role {
             Some(d) if !d.trim().is_empty() => d.trim().to_string(),
             _ => title_case(&self.name),
         }
+    }
+
+    /// The startup prompt as one line, naming the instructions file this
+    /// role's harness reads (AGENTS.md for codex and cursor, CLAUDE.md for
+    /// claude-code), so switching a role's harness needs no prompt edit.
+    pub fn launch_prompt(&self) -> String {
+        let (from, to) = match self.harness {
+            Harness::ClaudeCode => ("AGENTS.md", "CLAUDE.md"),
+            Harness::Codex | Harness::Cursor => ("CLAUDE.md", "AGENTS.md"),
+        };
+        self.startup_prompt
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace(from, to)
     }
 
     /// The key the runtime uses in `.moot/actors.json` and `moot.toml`:
@@ -342,21 +394,90 @@ pub struct Resources {
     pub owners: IndexMap<String, String>,
 }
 
+/// How Claude Code asks before acting (`--permission-mode`); Codex maps
+/// the modes that never ask (auto, bypassPermissions, dontAsk) onto its
+/// bypass flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PermissionMode {
+    #[serde(rename = "acceptEdits")]
+    AcceptEdits,
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "bypassPermissions")]
+    BypassPermissions,
+    #[serde(rename = "default")]
+    Default,
+    #[serde(rename = "dontAsk")]
+    DontAsk,
+    #[serde(rename = "plan")]
+    Plan,
+}
+
+impl PermissionMode {
+    pub const ALL: [PermissionMode; 6] = [
+        PermissionMode::AcceptEdits,
+        PermissionMode::Auto,
+        PermissionMode::BypassPermissions,
+        PermissionMode::Default,
+        PermissionMode::DontAsk,
+        PermissionMode::Plan,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionMode::AcceptEdits => "acceptEdits",
+            PermissionMode::Auto => "auto",
+            PermissionMode::BypassPermissions => "bypassPermissions",
+            PermissionMode::Default => "default",
+            PermissionMode::DontAsk => "dontAsk",
+            PermissionMode::Plan => "plan",
+        }
+    }
+}
+
+/// The `[harness]` table: launch settings the runtime reads from
+/// moot.toml's `[harness]`. Unset keys keep the runtime's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HarnessSettings {
+    /// How agents ask before acting. Runtime default: bypassPermissions
+    /// (the devcontainer is the sandbox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_mode: Option<PermissionMode>,
+    /// Seconds between launching one agent and the next on `moot up`
+    /// (0: all at once). Runtime default: 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub launch_stagger_seconds: Option<f64>,
+    /// The role the human talks to (a role name). Default: `product` when
+    /// there is one, else the first role. In a team with claude-code roles
+    /// it must be one of them: `moot up` logs in to Claude Code through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub human_interface: Option<String>,
+}
+
 /// The `[install]` table (moot's own): which parts of the content bundle
 /// moot installs in the repository.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Install {
-    /// Skills to install under `.claude/skills/`, from the bundle's skills
+    /// Skills to install (under `.claude/skills/` and `.agents/skills/`, as
+    /// the harnesses in use need), from the bundle's skills
     /// (product-workflow, leader-workflow, spec-checklist,
     /// librarian-workflow, handoff, verify, doc-curation, memory-audit).
     /// Unset: the skills that fit the roles present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skills: Option<Vec<String>>,
-    /// Seed CLAUDE.md (created once; yours to edit afterwards). Default true.
+    /// Seed CLAUDE.md when a role uses claude-code (created once; yours to
+    /// edit afterwards). Default true.
     #[serde(default = "yes")]
     pub claude_md: bool,
-    /// Install the hook scripts and their settings.json entries. Default true.
+    /// Seed AGENTS.md when a role uses codex or cursor (created once;
+    /// yours to edit afterwards). Default true.
+    #[serde(default = "yes")]
+    pub agents_md: bool,
+    /// Install the Claude Code hook scripts and their settings.json entries
+    /// (when a role uses claude-code). Default true.
     #[serde(default = "yes")]
     pub hooks: bool,
     /// Install `.devcontainer/`. Default true.
@@ -372,6 +493,7 @@ impl Default for Install {
         Install {
             skills: None,
             claude_md: true,
+            agents_md: true,
             hooks: true,
             devcontainer: true,
             unmanaged: Vec::new(),
@@ -388,11 +510,20 @@ impl TeamFile {
         self.roles.iter().find(|r| r.name == name)
     }
 
-    /// The role the human talks to: `product` when present, else the first.
+    /// The role the human talks to: `[harness] human_interface`, else
+    /// `product` when present, else the first.
     pub fn human_interface(&self) -> &str {
+        if let Some(name) = &self.harness.human_interface {
+            return name;
+        }
         self.role("product")
             .or(self.roles.first())
             .map_or("", |r| r.name.as_str())
+    }
+
+    /// Whether some role runs in `harness`.
+    pub fn uses(&self, harness: Harness) -> bool {
+        self.roles.iter().any(|r| r.harness == harness)
     }
 }
 

@@ -282,8 +282,9 @@ pub(super) fn plan_leftovers(b: &mut Builder, desired: &DesiredState, obs: &Obse
         if desired_here || desired.is_unmanaged(p) {
             continue;
         }
-        if entry.policy != Policy::Managed {
-            // Seed, merged and lines files are the user's: never removed.
+        if !matches!(entry.policy, Policy::Managed | Policy::Seed) {
+            // Merged and lines files are the user's: never removed. A seed
+            // file goes only while it is exactly what moot wrote (below).
             continue;
         }
         if !crate::desired::render::could_render(p) {
@@ -410,6 +411,18 @@ pub(super) fn plan_settings_without_hooks(b: &mut Builder, obs: &Observed) -> Op
     let text = std::str::from_utf8(content).ok()?;
     let commands: Vec<String> = bundle::HOOKS.iter().map(|h| h.command()).collect();
     let new = settings_merge::unmerge(text, &commands).ok()??;
+    if settings_merge::is_empty_settings(&new) {
+        // Nothing but moot's entries was in it: the file goes with them.
+        return Some(b.push(
+            ActionKind::Remove,
+            Target::Path(SETTINGS_PATH.into()),
+            "held only moot's hook entries, which are no longer installed",
+            None,
+            Op::Remove {
+                path: SETTINGS_PATH.into(),
+            },
+        ));
+    }
     Some(b.push(
         ActionKind::Merge,
         Target::Path(SETTINGS_PATH.into()),

@@ -111,6 +111,17 @@ pub fn unmerge(existing: &str, commands: &[String]) -> Result<Option<String>, Me
     Ok(Some(text))
 }
 
+/// Whether a settings document holds nothing: `{}`, or an empty `hooks`
+/// object and nothing else (what `unmerge` leaves of a file moot created).
+pub fn is_empty_settings(text: &str) -> bool {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(root)) => root
+            .iter()
+            .all(|(k, v)| k == "hooks" && v.as_object().is_some_and(serde_json::Map::is_empty)),
+        _ => false,
+    }
+}
+
 /// The file's JSON, or where it stops being JSON.
 fn parse(text: &str) -> Result<Value, MergeError> {
     serde_json::from_str::<Value>(text).map_err(|e| MergeError::Syntax {

@@ -869,3 +869,55 @@ fn hooks_off_takes_our_entries_out_of_settings() {
         "{content}"
     );
 }
+
+#[test]
+fn a_seed_file_no_longer_desired_goes_only_while_it_is_moot_s_text() {
+    // AGENTS.md after the last Codex role left: moot wrote it and nobody
+    // touched it, so it goes; edited, it is the user's and stays.
+    let seed = "AGENTS.md";
+    let mut lock = lock_with(&[(seed, b"# Team\n", 0o644)]);
+    lock.files[0].policy = Policy::Seed;
+    let mut obs = obs_with(&[(seed, file(b"# Team\n", 0o644))]);
+    obs.lock = Some(lock);
+    let plan = build(&desired(), &obs, &online()).unwrap();
+    assert_eq!(kinds_for(&plan, seed), [ActionKind::Remove]);
+
+    obs.files
+        .files
+        .insert(seed.into(), file(b"# Team\nmine\n", 0o644));
+    let plan = build(&desired(), &obs, &online()).unwrap();
+    assert!(kinds_for(&plan, seed).is_empty());
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("AGENTS.md") && n.contains("edited"))
+    );
+}
+
+#[test]
+fn a_settings_file_holding_only_moot_s_hooks_goes_with_them() {
+    let mut d = desired();
+    let ours = d.settings_hooks.clone();
+    d.settings_hooks.clear();
+    let created = crate::plan::settings_merge::merge(None, &ours)
+        .unwrap()
+        .unwrap();
+    let plan = build(
+        &d,
+        &obs_with(&[(".claude/settings.json", file(created.as_bytes(), 0o644))]),
+        &online(),
+    )
+    .unwrap();
+    assert_eq!(
+        kinds_for(&plan, ".claude/settings.json"),
+        [ActionKind::Remove]
+    );
+    // A file with nothing of moot's in it is not touched, even an empty one.
+    let plan = build(
+        &d,
+        &obs_with(&[(".claude/settings.json", file(b"{}\n", 0o644))]),
+        &online(),
+    )
+    .unwrap();
+    assert!(kinds_for(&plan, ".claude/settings.json").is_empty());
+}

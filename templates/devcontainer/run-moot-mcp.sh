@@ -5,8 +5,9 @@
 # and notification adapters.
 #
 # ROLE is the first argument (when it does not start with "-"), else
-# $MOOT_ROLE. Its key comes from .moot/actors.json (in the main checkout;
-# agents running in .worktrees/<role> use the main checkout's) and reaches
+# $MOOT_ROLE, else $CONVO_ROLE (the runtime sets it for each agent). Its
+# key comes from .moot/actors.json (in the main checkout; agents running
+# in .worktrees/<role> use the main checkout's) and reaches
 # the adapter only through its environment: it is never printed, and never
 # put on a command line. stdout belongs to the adapter (MCP speaks on it):
 # this script writes to stderr only.
@@ -23,12 +24,12 @@ case "$adapter" in
   *) die "unknown adapter '$adapter' (expected mcp, channel or notify)" ;;
 esac
 
-role="${MOOT_ROLE:-}"
+role="${MOOT_ROLE:-${CONVO_ROLE:-}}"
 if [ "$#" -gt 0 ] && [ -n "$1" ] && [ "${1#-}" = "$1" ]; then
   role="$1"
   shift
 fi
-[ -n "$role" ] || die "no role: pass it as the first argument or set MOOT_ROLE"
+[ -n "$role" ] || die "no role: pass it as the first argument or set MOOT_ROLE (or CONVO_ROLE)"
 case "$role" in
   *[!a-z0-9_-]*) die "'$role' is not a role name" ;;
 esac

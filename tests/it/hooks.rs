@@ -500,6 +500,14 @@ fn run_scripts_pass_the_key_only_through_the_environment() {
         );
         assert_eq!(out.stderr, "", "{script}: a 0600 file gives no warning");
 
+        // Role from CONVO_ROLE, as the runtime sets it for every agent it
+        // starts (the harness passes its environment to the MCP server).
+        let from_runtime = [env[0], env[1], ("CONVO_ROLE", "qa")];
+        let out = run(&script, "", &ws, &from_runtime);
+        check(&out);
+        assert_eq!(out.code, 0, "{script}: {}", out.stderr);
+        assert!(out.stdout.contains("role=qa"), "{}", out.stdout);
+
         // Role as the first argument; the rest goes to the runtime.
         let out = run_args(&script, &["qa", "--transport", "stdio"], "", &ws, &env);
         check(&out);

@@ -11,6 +11,7 @@ mod api_client;
 mod bad_input;
 mod credentials;
 mod e2e;
+mod harness;
 mod hooks;
 mod import;
 mod init;

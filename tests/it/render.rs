@@ -32,8 +32,9 @@ fn text<'a>(state: &'a DesiredState, path: &str) -> &'a str {
 
 #[test]
 fn every_archetype_is_complete_and_consistent() {
-    let expected_roles: [&[&str]; 6] = [
+    let expected_roles: [&[&str]; 7] = [
         &["leader", "implementation", "qa"],
+        &["product", "spec", "implementation", "qa"],
         &["product", "spec", "implementation", "qa"],
         &["product", "spec", "implementation", "qa", "librarian"],
         &[
@@ -64,15 +65,16 @@ fn every_archetype_is_complete_and_consistent() {
         assert_eq!(names, roles, "{name}: roles");
         for r in &t.roles {
             let model = r.model.as_deref().unwrap();
-            let want = match r.name.as_str() {
-                "leader" | "qa" | "librarian" => "sonnet",
+            let want = match (*name, r.name.as_str()) {
+                ("loop-4-codex", "implementation") => "gpt-5-codex",
+                (_, "leader" | "qa" | "librarian") => "sonnet",
                 _ => "opus",
             };
             assert_eq!(model, want, "{name}/{}: model", r.name);
-            let harness = if r.name == "librarian" && *name == "loop-4-observer" {
-                "cursor"
-            } else {
-                "claude-code"
+            let harness = match (*name, r.name.as_str()) {
+                ("loop-4-observer", "librarian") => "cursor",
+                ("loop-4-codex", "implementation") => "codex",
+                _ => "claude-code",
             };
             assert_eq!(r.harness.as_str(), harness, "{name}/{}: harness", r.name);
             assert!(r.display_name.is_some() && r.theme.is_some());

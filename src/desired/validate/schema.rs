@@ -14,6 +14,8 @@ use super::{Found, did_you_mean};
 pub(crate) enum Ty {
     Str,
     Bool,
+    /// An integer or a float.
+    Number,
     /// An array of strings.
     StrList,
     /// A table of free-form keys with string values.
@@ -67,6 +69,7 @@ pub(crate) static ROOT: Table = Table {
         opt("workflow", Ty::Table(&WORKFLOW)),
         opt("git", Ty::Table(&GIT)),
         opt("resources", Ty::Table(&RESOURCES)),
+        opt("harness", Ty::Table(&HARNESS)),
         opt("install", Ty::Table(&INSTALL)),
     ],
 };
@@ -104,6 +107,7 @@ pub(crate) static ROLE: Table = Table {
         opt("theme", Ty::Str),
         opt("responsibilities", Ty::Str),
         opt("startup_prompt", Ty::Str),
+        opt("env", Ty::StrMap),
     ],
 };
 
@@ -143,12 +147,23 @@ pub(crate) static RESOURCES: Table = Table {
     fields: &[opt("description", Ty::Str), opt("owners", Ty::StrMap)],
 };
 
+pub(crate) static HARNESS: Table = Table {
+    name: "[harness]",
+    schema_def: "HarnessSettings",
+    fields: &[
+        opt("permission_mode", Ty::Str),
+        opt("launch_stagger_seconds", Ty::Number),
+        opt("human_interface", Ty::Str),
+    ],
+};
+
 pub(crate) static INSTALL: Table = Table {
     name: "[install]",
     schema_def: "Install",
     fields: &[
         opt("skills", Ty::StrList),
         opt("claude_md", Ty::Bool),
+        opt("agents_md", Ty::Bool),
         opt("hooks", Ty::Bool),
         opt("devcontainer", Ty::Bool),
         opt("unmanaged", Ty::StrList),
@@ -157,8 +172,8 @@ pub(crate) static INSTALL: Table = Table {
 
 /// Every table, for the drift test against the generated JSON schema.
 #[cfg(test)]
-pub(crate) static ALL_TABLES: [&Table; 9] = [
-    &ROOT, &ARCHETYPE, &TEAM, &ROLE, &WORKFLOW, &HANDOFF, &GIT, &RESOURCES, &INSTALL,
+pub(crate) static ALL_TABLES: [&Table; 10] = [
+    &ROOT, &ARCHETYPE, &TEAM, &ROLE, &WORKFLOW, &HANDOFF, &GIT, &RESOURCES, &HARNESS, &INSTALL,
 ];
 
 /// Checks the whole document against [`ROOT`].
@@ -198,6 +213,9 @@ fn check_table(
 }
 
 fn unknown_key_hint(name: &str, shape: &Table) -> String {
+    if let Some(hint) = runtime_key_hint(name, shape) {
+        return hint.to_string();
+    }
     // A top-level key written below a table header lands in that table.
     if !std::ptr::eq(shape, &ROOT) && ROOT.fields.iter().any(|f| f.key == name) {
         return format!(
@@ -215,6 +233,32 @@ fn unknown_key_hint(name: &str, shape: &Table) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     )
+}
+
+/// moot.toml keys someone who knows the runtime may write in team.toml,
+/// and what team.toml says instead.
+fn runtime_key_hint(name: &str, shape: &Table) -> Option<&'static str> {
+    let role = std::ptr::eq(shape, &ROLE);
+    let harness = std::ptr::eq(shape, &HARNESS);
+    match name {
+        "model_reasoning_effort" if role => Some(
+            "write `effort = \"...\"`: for a codex role moot writes it to moot.toml as model_reasoning_effort",
+        ),
+        "type" if harness => Some(
+            "each role says its harness: `harness = \"codex\"` in its [[roles]] table; moot writes the rest of moot.toml's [harness]",
+        ),
+        "permissions" if harness => {
+            Some("moot writes `permissions` itself; how agents ask is `permission_mode = \"...\"`")
+        }
+        "model" | "effort" | "model_reasoning_effort" if harness => Some(
+            "set `model` and `effort` on each role ([[roles]]): team.toml has no team-wide default",
+        ),
+        // Not the top-level [harness] table: a role's harness is one key.
+        "harness" if !role => {
+            Some("a role's harness goes in its [[roles]] table: `harness = \"codex\"`")
+        }
+        _ => None,
+    }
 }
 
 fn missing(shape: &Table, field: &Field) -> (String, String) {
@@ -237,7 +281,9 @@ fn missing(shape: &Table, field: &Field) -> (String, String) {
 fn check_value(field: &Field, shape: &Table, value: &Spanned<DeValue<'_>>, found: &mut Found<'_>) {
     let where_ = || format!("`{}` in {}", field.key, shape.name);
     match (field.ty, value.get_ref()) {
-        (Ty::Str, DeValue::String(_)) | (Ty::Bool, DeValue::Boolean(_)) => {}
+        (Ty::Str, DeValue::String(_))
+        | (Ty::Bool, DeValue::Boolean(_))
+        | (Ty::Number, DeValue::Integer(_) | DeValue::Float(_)) => {}
         (Ty::StrList, DeValue::Array(items)) => {
             for item in items.iter() {
                 if !matches!(item.get_ref(), DeValue::String(_)) {
@@ -323,6 +369,7 @@ fn expected(ty: Ty) -> &'static str {
     match ty {
         Ty::Str => "a string",
         Ty::Bool => "a boolean",
+        Ty::Number => "a number",
         Ty::StrList => "an array of strings",
         Ty::StrMap => "a table of strings",
         Ty::Table(_) => "a table",
@@ -334,6 +381,7 @@ fn type_hint(key: &str, ty: Ty) -> String {
     match ty {
         Ty::Str => format!("quote the value: `{key} = \"...\"`"),
         Ty::Bool => format!("use `{key} = true` or `{key} = false`"),
+        Ty::Number => format!("write a number without quotes: `{key} = 2`"),
         Ty::StrList => format!("use an array of strings: `{key} = [\"a\", \"b\"]`"),
         Ty::StrMap => {
             format!("use a table with string values: `[...{key}]` then `name = \"value\"` lines")

@@ -246,7 +246,7 @@ fn harness_model_effort() {
         11,
         "unknown harness `claude`; did you mean `claude-code`?",
     );
-    assert!(d.hint.contains("claude-code, codex, cursor, aider"));
+    assert_eq!(d.hint, "allowed harnesses: claude-code, codex, cursor");
     let d = one(&format!("{MINIMAL}model = \"gpt-5\"\n"));
     assert_at(&d, 6, 9, "unknown model `gpt-5`");
     assert!(d.hint.contains("opus, sonnet"));
@@ -406,4 +406,178 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn harnesses_moot_cannot_set_up_are_refused() {
+    let d = one(&format!("{MINIMAL}harness = \"aider\"\n"));
+    assert_at(&d, 6, 11, "harness `aider` is not one moot can set up yet");
+    assert!(d.hint.contains("claude-code, codex, cursor"), "{}", d.hint);
+    assert!(d.hint.contains("docs/harnesses.md"), "{}", d.hint);
+}
+
+#[test]
+fn model_and_effort_follow_the_harness() {
+    // Codex: no Claude aliases, any single model name, no `max` effort
+    // (its model_reasoning_effort stops at xhigh).
+    let d = one(&format!("{MINIMAL}harness = \"codex\"\nmodel = \"opus\"\n"));
+    assert_at(&d, 7, 9, "`opus` is a Claude Code alias");
+    let team = parse(&format!(
+        "{MINIMAL}harness = \"codex\"\nmodel = \"gpt-5-codex\"\neffort = \"xhigh\"\n"
+    ))
+    .unwrap();
+    assert_eq!(team.roles[0].model.as_deref(), Some("gpt-5-codex"));
+    let d = one(&format!("{MINIMAL}harness = \"codex\"\neffort = \"max\"\n"));
+    assert_at(&d, 7, 10, "effort `max` is not one harness `codex` accepts");
+    assert_eq!(
+        d.hint,
+        "allowed efforts for codex: low, medium, high, xhigh"
+    );
+    let d = one(&format!(
+        "{MINIMAL}harness = \"codex\"\nmodel = \"gpt 5\"\n"
+    ));
+    assert_at(&d, 7, 9, "model `gpt 5` is not a single model name");
+    // Cursor has no effort setting; Claude Code keeps its own model rule.
+    let d = one(&format!(
+        "{MINIMAL}harness = \"cursor\"\neffort = \"high\"\n"
+    ));
+    assert_at(
+        &d,
+        7,
+        10,
+        "harness `cursor` has no reasoning-effort setting",
+    );
+    let d = one(&format!("{MINIMAL}model = \"gpt-5-codex\"\n"));
+    assert_at(&d, 6, 9, "unknown model `gpt-5-codex`");
+    // Claude Code routed to another endpoint takes that endpoint's names.
+    parse(&format!(
+        "{MINIMAL}model = \"deepseek-v4-pro\"\n[roles.env]\nANTHROPIC_BASE_URL = \"http://127.0.0.1:8090\"\n"
+    ))
+    .unwrap();
+    // The runtime's own name for a codex effort points at `effort`.
+    let d = one(&format!("{MINIMAL}model_reasoning_effort = \"high\"\n"));
+    assert_at(
+        &d,
+        6,
+        1,
+        "unknown key `model_reasoning_effort` in [[roles]]",
+    );
+    assert!(d.hint.starts_with("write `effort = "), "{}", d.hint);
+}
+
+#[test]
+fn role_env_names_values_and_secret_references() {
+    let ok = parse(&format!(
+        "{MINIMAL}[roles.env]\nOPENAI_BASE_URL = \"http://127.0.0.1:8090/v1\"\nOPENAI_API_KEY = \"${{secret:openai.key}}\"\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        ok.roles[0].env.get("OPENAI_API_KEY").map(String::as_str),
+        Some("${secret:openai.key}")
+    );
+    let src = format!(
+        "{MINIMAL}[roles.env]\n\"1X\" = \"a\"\nCONVO_ROLE = \"qa\"\nOPENAI_API_KEY = \"sk-live-123\"\nA = \"${{secret:a/b}}\"\nB = \"${{secret:x\"\nC = 3\n"
+    );
+    let err = parse(&src).unwrap_err();
+    let found: Vec<(usize, usize, &str)> = err
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (7, 1, "`1X` is not an environment variable name"),
+            (8, 1, "`CONVO_ROLE` is set by the runtime for every agent"),
+            (
+                9,
+                18,
+                "`OPENAI_API_KEY` holds a literal value, and team.toml and moot.toml are committed"
+            ),
+            (10, 5, "`A` has a malformed secret reference"),
+            (11, 5, "`B` has a malformed secret reference"),
+            (12, 5, "`C` in [roles.env] must be a string, not an integer"),
+        ],
+        "{err}"
+    );
+    // The value itself is never echoed: it may be a secret.
+    assert!(!err.to_string().contains("sk-live-123"));
+    assert!(!err.hint().unwrap().contains("sk-live-123"));
+}
+
+#[test]
+fn harness_table() {
+    let team = parse(&format!(
+        "[harness]\npermission_mode = \"acceptEdits\"\nlaunch_stagger_seconds = 0.5\n{MINIMAL}"
+    ))
+    .unwrap();
+    assert_eq!(team.harness.launch_stagger_seconds, Some(0.5));
+    let src = format!(
+        "[harness]\npermission_mode = \"bypass\"\nlaunch_stagger_seconds = -1\nhuman_interface = \"prodct\"\nkind = 1\n{MINIMAL}"
+    );
+    let err = parse(&src).unwrap_err();
+    assert_eq!(err.diagnostics.len(), 4, "{err}");
+    assert_at(
+        &err.diagnostics[0],
+        2,
+        19,
+        "unknown permission_mode `bypass`",
+    );
+    assert!(err.diagnostics[0].hint.contains("bypassPermissions"));
+    assert_at(
+        &err.diagnostics[1],
+        3,
+        26,
+        "launch_stagger_seconds must be a number of seconds",
+    );
+    assert_at(
+        &err.diagnostics[2],
+        4,
+        19,
+        "names role `prodct`, which is not defined",
+    );
+    assert_at(&err.diagnostics[3], 5, 1, "unknown key `kind` in [harness]");
+    let d = one(&format!(
+        "[harness]\nlaunch_stagger_seconds = \"2\"\n{MINIMAL}"
+    ));
+    assert_at(&d, 2, 26, "must be a number, not a string");
+}
+
+#[test]
+fn human_interface_must_log_in_to_claude_code_when_the_team_has_claude_roles() {
+    let two = "[team]\nname = \"t\"\n[[roles]]\nname = \"product\"\nharness = \"codex\"\n[[roles]]\nname = \"qa\"\n";
+    let d = one(two);
+    assert_at(&d, 5, 11, "the human-interface role `product` uses codex");
+    assert!(d.hint.contains("human_interface = \"qa\""), "{}", d.hint);
+    // Naming a claude-code role fixes it; a Codex-only team needs nothing.
+    parse(&format!("[harness]\nhuman_interface = \"qa\"\n{two}")).unwrap();
+    parse("[team]\nname = \"t\"\n[[roles]]\nname = \"product\"\nharness = \"codex\"\n").unwrap();
+    let d = one(&format!("[harness]\nhuman_interface = \"product\"\n{two}"));
+    assert_at(&d, 2, 19, "the human-interface role `product` uses codex");
+}
+
+#[test]
+fn runtime_key_names_point_at_team_toml_s() {
+    let d = one(&format!("[harness]\nlaunch_stager_seconds = 1\n{MINIMAL}"));
+    assert_at(
+        &d,
+        2,
+        1,
+        "unknown key `launch_stager_seconds` in [harness]; did you mean `launch_stagger_seconds`?",
+    );
+    let d = one(&format!("[harness]\ntype = \"codex\"\n{MINIMAL}"));
+    assert_at(&d, 2, 1, "unknown key `type` in [harness]");
+    assert!(d.hint.contains("[[roles]]"), "{}", d.hint);
+    let d = one(&format!(
+        "[harness]\npermissions = \"dangerously-skip\"\n{MINIMAL}"
+    ));
+    assert!(d.hint.contains("permission_mode"), "{}", d.hint);
+    let d = one("[team]\nname = \"t\"\nharness = \"codex\"\n[[roles]]\nname = \"p\"\n");
+    assert_at(&d, 3, 1, "unknown key `harness` in [team]");
+    assert!(
+        d.hint
+            .starts_with("a role's harness goes in its [[roles]] table"),
+        "{}",
+        d.hint
+    );
 }
