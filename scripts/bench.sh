@@ -10,7 +10,8 @@
 #
 # Knobs (environment): RUNS (quick commands, default 30), APPLY_RUNS (loop-4
 # apply, default 15), SCALE_RUNS (64/256 roles, default 3), SCALE_SIZES
-# (default "64 256"), CONCURRENCIES (default "1 4 16"), RSS_RUNS (default 3).
+# (default "64 256"; empty skips them), MOOTUP (0 skips the mootup 0.3.0
+# comparison), CONCURRENCIES (default "1 4 16"), RSS_RUNS (default 3).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +20,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 RUNS=${RUNS:-30}
 APPLY_RUNS=${APPLY_RUNS:-15}
 SCALE_RUNS=${SCALE_RUNS:-3}
-SCALE_SIZES=${SCALE_SIZES:-"64 256"}
+SCALE_SIZES=${SCALE_SIZES-"64 256"}
 CONCURRENCIES=${CONCURRENCIES:-"1 4 16"}
 RSS_RUNS=${RSS_RUNS:-3}
 RESULTS=${RESULTS:-$CARGO_TARGET_DIR/bench-results.txt}
@@ -82,11 +83,15 @@ stop_sandbox() {
 
 # A prepare script for fresh-apply runs: kills the previous sandbox (pid in
 # $PIDFILE), starts a new one on the same port with the given args, and
-# recreates the workspace from a template. Run by hyperfine --prepare, so it
-# detaches the sandbox completely (setsid, all fds redirected).
+# recreates the workspace from a template (or, with the template "git", as
+# an empty git repository, for the Python client). Run by hyperfine
+# --prepare, so it detaches the sandbox completely (setsid, all fds
+# redirected).
 write_prepare() { # PORT WORKSPACE TEMPLATE SANDBOX_ARGS...
     local port=$1 ws=$2 template=$3
     shift 3
+    local setup="\"$MOOT\" -q -C \"$ws\" init --template \"$template\" >/dev/null"
+    [[ $template == git ]] && setup="git init -q \"$ws\""
     cat >"$WORK/prepare.sh" <<EOF
 #!/usr/bin/env bash
 set -euo pipefail
@@ -103,7 +108,7 @@ for _ in \$(seq 500); do
 done
 [[ \$(head -n1 "\$out") == http://* ]] || { echo "sandbox did not start" >&2; exit 1; }
 rm -rf "$ws"; mkdir -p "$ws"
-"$MOOT" -q -C "$ws" init --template "$template" >/dev/null
+$setup
 EOF
     chmod +x "$WORK/prepare.sh"
 }
@@ -172,6 +177,29 @@ WS=$WORK/fresh
 write_prepare "$PORT" "$WS" loop-4
 measure "moot apply -y (loop-4, fresh)" "$APPLY_RUNS" "bash $WORK/prepare.sh" "$MOOT" -C "$WS" apply -y
 
+# --- 2b. the same team set up by the Python client it replaces -------------------
+# mootup 0.3.0's `moot init --yes` (rotates each agent's key and writes the
+# same kinds of files) against the same sandbox, side by side with 2.
+# MOOTUP=0 skips it; the venv is kept under the target directory.
+if [[ ${MOOTUP:-1} == 1 ]]; then
+    VENV=$CARGO_TARGET_DIR/bench-mootup-0.3.0
+    if [[ ! -x $VENV/bin/moot ]]; then
+        log "installing mootup 0.3.0 from PyPI into $VENV"
+        python3 -m venv "$VENV" && "$VENV/bin/pip" install -q mootup==0.3.0 ||
+            log "mootup 0.3.0 could not be installed: skipping the comparison"
+    fi
+    if [[ -x $VENV/bin/moot ]]; then
+        PYHOME=$WORK/pyhome
+        mkdir -p "$PYHOME/.moot"
+        printf '[default]\napi_url = "%s"\ntoken = "%s"\nuser_id = "usr_bench"\n' \
+            "$MOOT_API_URL" "$TOKEN" >"$PYHOME/.moot/credentials"
+        chmod 600 "$PYHOME/.moot/credentials"
+        write_prepare "$PORT" "$WS" git
+        measure "mootup 0.3.0 moot init --yes (loop-4)" "$APPLY_RUNS" "bash $WORK/prepare.sh" \
+            env -C "$WS" HOME="$PYHOME" "$VENV/bin/moot" init --yes --api-url "$MOOT_API_URL"
+    fi
+fi
+
 # --- 3. N roles at 50 ms latency, concurrency 1/4/16 -----------------------------
 for n in $SCALE_SIZES; do
     tdir=$WORK/team-$n
@@ -195,4 +223,10 @@ done
     echo "moot $("$MOOT" --version | awk '{print $2}') @ $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cpu, $([[ $HAVE_HYPERFINE == 1 ]] && echo hyperfine || echo '/usr/bin/time loop')"
     printf '%-40s %10s %10s %10s %6s %9s %5s\n' "command" "median ms" "min ms" "max ms" "runs" "peak MB" "exit"
     printf '%s\n' "${ROWS[@]}"
+    # moot's fresh apply against the Python client's init, same sandbox.
+    py=$(printf '%s\n' "${ROWS[@]}" | awk '/^mootup 0.3.0/ {print $(NF-5)}')
+    rs=$(printf '%s\n' "${ROWS[@]}" | awk '/^moot apply -y \(loop-4, fresh\)/ {print $(NF-5)}')
+    if [[ -n $py && -n $rs ]]; then
+        awk -v p="$py" -v r="$rs" 'BEGIN { printf "fresh loop-4 setup: moot apply is %.1fx faster than mootup 0.3.0 moot init (medians)\n", p / r }'
+    fi
 } | tee "$RESULTS"
