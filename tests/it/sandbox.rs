@@ -730,3 +730,30 @@ fn counters_record_mutating_calls_and_requests_without_ticket_ids() {
         ]
     );
 }
+
+#[test]
+fn release_disconnects_the_agent_and_keeps_its_key() {
+    let cfg = SandboxConfig {
+        connected: vec!["QA".into()],
+        ..SandboxConfig::with_agents(["QA"])
+    };
+    let h = Http::new(cfg);
+    let key = h.exchange(&h.first_key_ticket("QA")).body["api_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.sb.set_connected("QA", true);
+    let qa = h.id("QA");
+    let r = h.post(&format!("/api/actors/{qa}/release"), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, json!({"status": "released", "actor_id": qa}));
+    assert_eq!(h.sb.agent("QA").unwrap().is_connected, Some(false));
+    assert_eq!(h.sb.live_key("QA"), Some(key), "the key stays");
+    let again = h.post(&format!("/api/actors/{qa}/release"), None);
+    assert_eq!(again.status, 200, "idempotent");
+    assert_envelope(
+        &h.post("/api/actors/agt_nope/release", None),
+        404,
+        "not_found",
+    );
+}

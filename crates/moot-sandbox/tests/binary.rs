@@ -276,7 +276,7 @@ fn the_platform_limit_applies_by_default_and_flags_change_it() {
 }
 
 #[test]
-fn ticket_ttl_legacy_and_endpoint_switches() {
+fn ticket_ttl_and_legacy() {
     let server = Server::start(&["--agents", "Product", "--ticket-ttl", "0"]);
     assert_eq!(server.key_everyone(), [(410, None)]);
 
@@ -296,7 +296,10 @@ fn ticket_ttl_legacy_and_endpoint_switches() {
         Some(json!({"role": "qa"})),
     );
     assert_eq!((status, body), (404, json!({"detail": "Not Found"})));
+}
 
+#[test]
+fn endpoint_and_create_switches() {
     let args = [
         "--agents",
         "Product",
