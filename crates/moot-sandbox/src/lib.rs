@@ -3,192 +3,44 @@
 //! production server**: state lives in memory, there is no persistence, no
 //! TLS, and tokens are compared in plain text.
 //!
-//! It serves the endpoints api-contract.md lists, with the real shapes and
-//! rules (401/403/404/409/410, keys invalidated at once on rotation,
-//! `X-Force-Rotate`, registration tickets), and nothing more: no phantom
-//! endpoints (`GET /api/spaces/{id}` is a 404, as on the real backend) and
-//! no inspection endpoint. Tests look at the state through [`Sandbox`].
+//! It serves the endpoints of the platform that moot uses, as the platform
+//! stands today ("Revision 2"), with the real shapes and rules: 18-field
+//! Actors; `POST /api/agents` (201 and a registration ticket);
+//! `POST /api/agents/{id}/first-key` (409 once the agent has a key);
+//! rotate-key answering agents with a ticket, the old key dead at once
+//! (409 for a connected agent unless `X-Force-Rotate: true`); tickets that
+//! live `ticket_ttl` (410), work once (409), 404 when unknown, exchanged
+//! under a per-address rate limit (429 and `Retry-After`); rename (display
+//! names up to 500 characters), release, `DELETE /api/actors/{id}`,
+//! `GET /api/spaces/{id}`; every refusal as the envelope
+//! `{code, message, request_id, detail}`. Nothing more: no inspection
+//! endpoint; tests look at the state through [`Sandbox`].
 //!
-//! Fault switches: rotations that fail with 500 for chosen agents, agents
-//! that are connected (rotation answers 409 unless forced), a latency added
-//! to every request, and ticket mode (rotate-key answers with a
-//! `registration_ticket_id` instead of the key).
+//! Switches: a legacy server (the older contract: keys answered directly,
+//! no create, delete or space endpoints, `{"detail": ...}` errors), servers
+//! without `POST /api/agents` or first-key, a space that is not active; and
+//! faults: creations and rotations that fail with 500, a creation whose
+//! answer is lost, connected agents, a latency added to every request.
 
 mod actor;
+mod body;
+mod config;
+mod limit;
+mod refusal;
 mod routes;
 mod state;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
-
-use serde::Deserialize;
 
 pub use crate::actor::Actor;
+pub use crate::config::{
+    AgentSeed, DEFAULT_AGENTS, DEFAULT_TOKEN, HumanSeed, SandboxConfig, roles_from_team_toml,
+};
+pub use crate::limit::ExchangeRate;
 
 use state::Shared;
-
-/// The default personal access token of the seeded human.
-pub const DEFAULT_TOKEN: &str = "mootup_pat_sandbox";
-
-/// The agents the default human sponsors: the loop-4 roles, keyless.
-pub const DEFAULT_AGENTS: &[&str] = &["Product", "Spec", "Implementation", "QA"];
-
-/// What the sandbox starts with, and its fault switches.
-#[derive(Debug, Clone)]
-pub struct SandboxConfig {
-    /// Humans, each with a personal access token and the agents they sponsor.
-    pub humans: Vec<HumanSeed>,
-    /// Agents (display name or actor id, case-insensitive) whose rotation
-    /// answers 500 without rotating.
-    pub fail_rotate: Vec<String>,
-    /// Agents (display name or actor id) that start connected.
-    pub connected: Vec<String>,
-    /// Added to every request before it is handled.
-    pub latency: Duration,
-    /// rotate-key answers with a `registration_ticket_id` instead of the key.
-    pub ticket_mode: bool,
-    /// How long a registration ticket lives (the real backend: 5 minutes).
-    pub ticket_ttl: Duration,
-    /// Log one line per request on stderr (never a token or a key).
-    pub verbose: bool,
-}
-
-impl Default for SandboxConfig {
-    fn default() -> Self {
-        SandboxConfig {
-            humans: vec![HumanSeed::default()],
-            fail_rotate: Vec::new(),
-            connected: Vec::new(),
-            latency: Duration::ZERO,
-            ticket_mode: false,
-            ticket_ttl: Duration::from_secs(5 * 60),
-            verbose: false,
-        }
-    }
-}
-
-impl SandboxConfig {
-    /// The default human sponsoring keyless agents with these names.
-    pub fn with_agents<I, S>(names: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let mut cfg = SandboxConfig::default();
-        cfg.humans[0].agents = names.into_iter().map(AgentSeed::named).collect();
-        cfg
-    }
-
-    /// The default human sponsoring `Agent 1` .. `Agent n`.
-    pub fn with_agent_count(n: usize) -> Self {
-        Self::with_agents((1..=n).map(|i| format!("Agent {i}")))
-    }
-
-    /// A seed file: `{"humans": [...]}` or `{"human": {...}}`, each human
-    /// as [`HumanSeed`] (every field optional).
-    pub fn from_seed_json(text: &str) -> Result<Self, String> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct SeedFile {
-            #[serde(default)]
-            human: Option<HumanSeed>,
-            #[serde(default)]
-            humans: Vec<HumanSeed>,
-        }
-        let seed: SeedFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let mut humans = seed.humans;
-        humans.extend(seed.human);
-        if humans.is_empty() {
-            return Err("the seed names no human (`human` or `humans`)".into());
-        }
-        let cfg = SandboxConfig {
-            humans,
-            ..SandboxConfig::default()
-        };
-        cfg.validate()?;
-        Ok(cfg)
-    }
-
-    /// Checks the seed and the switches (unique tokens and ids, known
-    /// `connected` agents) without starting anything.
-    pub fn validate(&self) -> Result<(), String> {
-        state::State::new(self).map(drop)
-    }
-
-    /// The first human's token.
-    pub fn token(&self) -> &str {
-        self.humans
-            .first()
-            .map_or(DEFAULT_TOKEN, |h| h.token.as_str())
-    }
-}
-
-/// A human of the seed. Missing ids are generated (`usr_sandbox_1`,
-/// `spc_sandbox_1`); `"default_space_id": null` makes an account without a
-/// default space.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HumanSeed {
-    pub actor_id: Option<String>,
-    pub display_name: String,
-    pub email: Option<String>,
-    pub token: String,
-    #[serde(deserialize_with = "explicit_option")]
-    pub default_space_id: Option<Option<String>>,
-    pub tenant_id: Option<String>,
-    pub is_admin: bool,
-    pub agents: Vec<AgentSeed>,
-}
-
-impl Default for HumanSeed {
-    fn default() -> Self {
-        HumanSeed {
-            actor_id: None,
-            display_name: "Sandbox User".into(),
-            email: Some("sandbox@example.com".into()),
-            token: DEFAULT_TOKEN.into(),
-            default_space_id: None,
-            tenant_id: Some("tnt_sandbox".into()),
-            is_admin: false,
-            agents: DEFAULT_AGENTS
-                .iter()
-                .copied()
-                .map(AgentSeed::named)
-                .collect(),
-        }
-    }
-}
-
-/// An agent of the seed; keyless unless `api_key` is given.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AgentSeed {
-    pub display_name: String,
-    pub actor_id: Option<String>,
-    pub api_key: Option<String>,
-    pub is_connected: bool,
-    pub agent_profile: Option<String>,
-    pub focus_space_id: Option<String>,
-    pub metadata: Option<serde_json::Value>,
-}
-
-impl AgentSeed {
-    pub fn named(name: impl Into<String>) -> Self {
-        AgentSeed {
-            display_name: name.into(),
-            ..AgentSeed::default()
-        }
-    }
-}
-
-/// Missing -> None (generate), `null` -> Some(None), a value -> Some(Some).
-fn explicit_option<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
 
 /// Serves the sandbox on `listener` until `shutdown` completes.
 pub async fn serve(
@@ -205,7 +57,9 @@ async fn serve_shared(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, routes::router(shared))
+    // The peer address is what the exchange's rate limit keys on.
+    let service = routes::router(shared).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -275,9 +129,61 @@ impl Sandbox {
         &self.token
     }
 
-    /// Successful rotations (rotate-key and first-key) so far.
+    /// Keys issued so far, to every agent (rotate-key, first-key and
+    /// create each issue one; a key behind a ticket counts when minted,
+    /// since the old key dies then).
     pub fn rotation_count(&self) -> u64 {
-        self.shared.lock().rotations
+        self.shared.lock().keys_issued_total()
+    }
+
+    /// Keys issued to this agent (by display name or actor id; a deleted
+    /// agent is looked up by its id).
+    pub fn keys_issued(&self, name_or_id: &str) -> u64 {
+        let state = self.shared.lock();
+        let id = state
+            .find(name_or_id)
+            .map_or(name_or_id, |i| state.actors[i].actor.actor_id.as_str());
+        state.counters.keys_issued.get(id).copied().unwrap_or(0)
+    }
+
+    /// Registration tickets minted (create, first-key, rotate-key).
+    pub fn tickets_minted(&self) -> u64 {
+        self.shared.lock().counters.tickets_minted
+    }
+
+    /// Tickets exchanged for their key.
+    pub fn tickets_exchanged(&self) -> u64 {
+        self.shared.lock().counters.tickets_exchanged
+    }
+
+    /// Tickets never exchanged whose lifetime is over (each one a key lost).
+    pub fn tickets_expired(&self) -> u64 {
+        self.shared.lock().tickets_expired()
+    }
+
+    /// Exchanges refused with 429 by the rate limit.
+    pub fn rate_limited(&self) -> u64 {
+        self.shared.lock().counters.rate_limited
+    }
+
+    /// Requests other than GET and HEAD, whatever their answer.
+    pub fn mutating_calls(&self) -> u64 {
+        self.shared.lock().counters.mutating_calls
+    }
+
+    /// Every request so far as `METHOD /path -> status` (ticket ids masked).
+    pub fn requests(&self) -> Vec<String> {
+        self.shared.lock().counters.requests.clone()
+    }
+
+    /// The first human's default space, if the seed gives it one.
+    pub fn space_id(&self) -> Option<String> {
+        self.shared.lock().actors[0].actor.default_space_id.clone()
+    }
+
+    /// Sets the status `GET /api/spaces/{id}` reports for a space.
+    pub fn set_space_status(&self, space_id: &str, status: &str) -> bool {
+        self.shared.lock().set_space_status(space_id, status)
     }
 
     /// The agent with this display name (case-insensitive) or actor id.
@@ -288,14 +194,13 @@ impl Sandbox {
             .map(|i| state.actors[i].actor.clone())
     }
 
-    /// Every agent, in seed order.
+    /// Every agent not deleted, in creation order.
     pub fn agents(&self) -> Vec<Actor> {
         let state = self.shared.lock();
         state
-            .actors
-            .iter()
-            .filter(|r| r.actor.is_agent())
-            .map(|r| r.actor.clone())
+            .live()
+            .filter(|(_, r)| r.actor.is_agent())
+            .map(|(_, r)| r.actor.clone())
             .collect()
     }
 
@@ -355,77 +260,5 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-/// Display names from a team.toml's `[[roles]]` (`display_name`, else the
-/// role `name` in title case), for `--roles-from`.
-pub fn roles_from_team_toml(text: &str) -> Result<Vec<String>, String> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
-    let roles = table
-        .get("roles")
-        .and_then(toml::Value::as_array)
-        .ok_or("no [[roles]] in the file")?;
-    roles
-        .iter()
-        .map(|role| {
-            if let Some(name) = role.get("display_name").and_then(toml::Value::as_str) {
-                return Ok(name.to_string());
-            }
-            role.get("name")
-                .and_then(toml::Value::as_str)
-                .map(title_case)
-                .ok_or_else(|| "a role has no name".to_string())
-        })
-        .collect()
-}
-
-/// Python's `str.title()`: a letter after a non-letter is upper case.
-fn title_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut prev_letter = false;
-    for c in name.chars() {
-        if c.is_alphabetic() {
-            if prev_letter {
-                out.extend(c.to_lowercase());
-            } else {
-                out.extend(c.to_uppercase());
-            }
-            prev_letter = true;
-        } else {
-            out.push(c);
-            prev_letter = false;
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_come_from_team_toml() {
-        let text = r#"
-[[roles]]
-name = "product"
-display_name = "Product"
-[[roles]]
-name = "qa_lead"
-"#;
-        assert_eq!(roles_from_team_toml(text).unwrap(), ["Product", "Qa_Lead"]);
-    }
-
-    #[test]
-    fn seed_json_is_checked() {
-        let cfg = SandboxConfig::from_seed_json(
-            r#"{"human": {"token": "mootup_pat_x", "default_space_id": null,
-                "agents": [{"display_name": "Product", "api_key": "convo_key_1"}]}}"#,
-        )
-        .unwrap();
-        assert_eq!(cfg.token(), "mootup_pat_x");
-        assert_eq!(cfg.humans[0].default_space_id, Some(None));
-        assert!(SandboxConfig::from_seed_json(r#"{"humans": [{"tokn": "x"}]}"#).is_err());
-        assert!(SandboxConfig::from_seed_json("{}").is_err());
     }
 }

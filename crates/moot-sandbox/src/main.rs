@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use moot_sandbox::{self as sandbox, SandboxConfig};
+use moot_sandbox::{self as sandbox, ExchangeRate, SandboxConfig};
 
 const ABOUT: &str = "A local stand-in for the Moot API, for demos and end-to-end tests \
                      (NOT a production server: in-memory state, no TLS)";
@@ -17,11 +17,16 @@ server then runs until SIGTERM or SIGINT. Point moot at it:
   moot-sandbox > sandbox.out &  sleep 0.5
   export MOOT_API_URL=$(head -1 sandbox.out) MOOT_TOKEN=mootup_pat_sandbox
 
+It behaves as the platform does today: agents get their keys through
+registration tickets, exchanged at most 5 a minute per address (429 with
+Retry-After), each alive 5 minutes. --legacy serves the older contract.
+
 Examples:
   moot-sandbox                                  loop-4 agents, token mootup_pat_sandbox
   moot-sandbox --agents 'Product,QA' --connected QA
-  moot-sandbox --agent-count 200 --latency-ms 50
-  moot-sandbox --fail-rotate Spec --ticket-mode -v";
+  moot-sandbox --agent-count 200 --latency-ms 50 --exchange-rate off
+  moot-sandbox --exchange-rate 1/s --ticket-ttl 2.5
+  moot-sandbox --fail-rotate Spec --fail-create librarian -v";
 
 #[derive(Debug, Parser)]
 #[command(name = "moot-sandbox", version, about = ABOUT, after_help = AFTER)]
@@ -58,9 +63,41 @@ struct Args {
     /// Delay every request by N milliseconds
     #[arg(long, value_name = "N", default_value_t = 0)]
     latency_ms: u64,
-    /// rotate-key answers with a registration_ticket_id instead of the key
+    /// Agents get keys through registration tickets (the default; with
+    /// --legacy, a legacy server that answers tickets)
     #[arg(long)]
     ticket_mode: bool,
+    /// Serve the older contract: rotate-key answers the key itself, no
+    /// POST /api/agents, DELETE or GET /api/spaces/{id}, errors as {"detail"}
+    #[arg(long)]
+    legacy: bool,
+    /// How long a registration ticket lives, in seconds (fractions allowed)
+    #[arg(long, value_name = "SECS", default_value_t = 300.0, value_parser = parse_secs)]
+    ticket_ttl: f64,
+    /// Exchanges allowed per client address: N/min, N/s (fractions allowed),
+    /// a bare N per minute, or `off` [default: 5/min, 5 at once]
+    #[arg(long, value_name = "RATE")]
+    exchange_rate: Option<String>,
+    /// Exchanges allowed at once after a quiet spell [default: 5 for the
+    /// default rate, 1 for an --exchange-rate]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    exchange_burst: Option<u32>,
+    /// POST /api/agents for this role answers 500 and creates nothing (repeatable)
+    #[arg(long, value_name = "ROLE")]
+    fail_create: Vec<String>,
+    /// POST /api/agents for this role creates the agent but answers 500, as
+    /// when the answer is lost (repeatable)
+    #[arg(long, value_name = "ROLE")]
+    lose_create: Vec<String>,
+    /// Serve no POST /api/agents (404), as a server without it
+    #[arg(long)]
+    no_agents_endpoint: bool,
+    /// Serve no POST /api/agents/{id}/first-key (404), as a server without it
+    #[arg(long)]
+    no_first_key: bool,
+    /// The status GET /api/spaces/{id} reports (active, paused, archived...)
+    #[arg(long, value_name = "STATUS", default_value = "active")]
+    space_status: String,
     /// Log each request on stderr (method, path, status; never a token)
     #[arg(short, long)]
     verbose: bool,
@@ -98,10 +135,38 @@ fn config(args: &Args) -> Result<SandboxConfig, String> {
     cfg.fail_rotate = args.fail_rotate.clone();
     cfg.connected = args.connected.clone();
     cfg.latency = Duration::from_millis(args.latency_ms);
-    cfg.ticket_mode = args.ticket_mode;
+    cfg.legacy = args.legacy;
+    cfg.ticket_mode = args.ticket_mode || !args.legacy;
+    cfg.ticket_ttl = Duration::from_secs_f64(args.ticket_ttl);
+    cfg.exchange_rate = exchange_rate(args)?;
+    cfg.fail_create = args.fail_create.clone();
+    cfg.lose_create = args.lose_create.clone();
+    cfg.agents_endpoint = !args.no_agents_endpoint;
+    cfg.first_key_endpoint = !args.no_first_key;
+    cfg.space_status = args.space_status.clone();
     cfg.verbose = args.verbose;
     cfg.validate()?;
     Ok(cfg)
+}
+
+/// The platform's limit unless told otherwise; `off` for none.
+fn exchange_rate(args: &Args) -> Result<Option<ExchangeRate>, String> {
+    let mut rate = match args.exchange_rate.as_deref() {
+        None => ExchangeRate::PLATFORM,
+        Some("off" | "none") => return Ok(None),
+        Some(text) => ExchangeRate::parse(text).map_err(|e| format!("--exchange-rate: {e}"))?,
+    };
+    if let Some(burst) = args.exchange_burst {
+        rate.burst = burst;
+    }
+    Ok(Some(rate))
+}
+
+fn parse_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if (0.0..1e9).contains(&s) => Ok(s),
+        _ => Err(format!("`{text}` is not a number of seconds")),
+    }
 }
 
 fn run(args: Args) -> Result<(), String> {

@@ -5,140 +5,133 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::actor::Actor;
-use crate::{AgentSeed, SandboxConfig};
+use crate::config::{AgentSeed, HumanSeed, SandboxConfig};
+use crate::limit::Limiter;
+use crate::refusal::Refusal;
+use crate::routes::Surface;
 
 /// The state behind a lock, plus the switches that never change.
 pub struct Shared {
     state: Mutex<State>,
-    pub(super) latency: Duration,
-    pub(super) verbose: bool,
+    /// The exchange's rate limit, apart from the state so that a refused
+    /// exchange does not wait on the state's lock.
+    pub(crate) limiter: Option<Mutex<Limiter>>,
+    pub(crate) latency: Duration,
+    pub(crate) verbose: bool,
+    pub(crate) surface: Surface,
 }
 
 impl Shared {
-    pub(super) fn new(cfg: &SandboxConfig) -> Result<Self, String> {
+    pub(crate) fn new(cfg: &SandboxConfig) -> Result<Self, String> {
         Ok(Shared {
             state: Mutex::new(State::new(cfg)?),
+            limiter: cfg.exchange_rate.map(|r| Mutex::new(Limiter::new(r))),
             latency: cfg.latency,
             verbose: cfg.verbose,
+            surface: Surface {
+                legacy: cfg.legacy,
+                agents_endpoint: cfg.agents_endpoint,
+                first_key_endpoint: cfg.first_key_endpoint,
+            },
         })
     }
 
-    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A handler that panicked leaves consistent data (every change is
         // made after its checks), so a poisoned lock is still usable.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-pub(super) struct Record {
+pub(crate) struct Record {
     pub actor: Actor,
     pub key: Option<String>,
+    /// Deleted actors stay as tombstones so that indices stay valid; every
+    /// lookup skips them and they hold no key.
+    pub deleted: bool,
 }
 
-pub(super) struct Ticket {
+pub(crate) struct Ticket {
     pub actor: usize,
     pub key: String,
-    pub issued: Instant,
+    pub minted: Instant,
     pub used: bool,
 }
 
-pub(super) struct State {
+/// A space: each human's default space.
+pub(crate) struct Space {
+    pub space_id: String,
+    pub status: String,
+    pub created_at: String,
+    /// Set when the space is not active.
+    pub ended_at: Option<String>,
+}
+
+/// What tests read to assert on the calls a client made.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Counters {
+    /// Keys issued (rotate-key, first-key, create), per actor id.
+    pub keys_issued: HashMap<String, u64>,
+    pub tickets_minted: u64,
+    pub tickets_exchanged: u64,
+    /// Exchanges answered 429.
+    pub rate_limited: u64,
+    /// Requests other than GET and HEAD, whatever their answer.
+    pub mutating_calls: u64,
+    /// `METHOD path -> status` of every request (ticket ids masked).
+    pub requests: Vec<String>,
+}
+
+pub(crate) struct State {
     pub actors: Vec<Record>,
     /// Personal access tokens and live agent keys -> index in `actors`.
     pub tokens: HashMap<String, usize>,
     pub tickets: HashMap<String, Ticket>,
-    pub rotations: u64,
+    pub spaces: Vec<Space>,
+    space_status: String,
     /// Lower-cased display names or ids.
     pub fail_rotate: Vec<String>,
+    /// Lower-cased roles whose creation answers 500 without creating.
+    pub fail_create: Vec<String>,
+    /// Lower-cased roles whose creation happens but answers 500.
+    pub lose_create: Vec<String>,
     pub ticket_mode: bool,
     pub ticket_ttl: Duration,
+    pub counters: Counters,
     next_agent: usize,
 }
 
-/// Why a request was refused: status and FastAPI-style `detail`.
-pub(super) type Refusal = (u16, &'static str);
+/// What a key-issuing call hands out: the key itself (legacy rotate-key) or
+/// a ticket to exchange for it.
+pub(crate) enum Issued {
+    Key(usize, String),
+    Ticket(usize, String),
+}
+
+fn lower(names: &[String]) -> Vec<String> {
+    names.iter().map(|f| f.to_lowercase()).collect()
+}
 
 impl State {
-    pub(super) fn new(cfg: &SandboxConfig) -> Result<Self, String> {
+    pub(crate) fn new(cfg: &SandboxConfig) -> Result<Self, String> {
         let mut state = State {
             actors: Vec::new(),
             tokens: HashMap::new(),
             tickets: HashMap::new(),
-            rotations: 0,
-            fail_rotate: cfg.fail_rotate.iter().map(|f| f.to_lowercase()).collect(),
+            spaces: Vec::new(),
+            space_status: cfg.space_status.clone(),
+            fail_rotate: lower(&cfg.fail_rotate),
+            fail_create: lower(&cfg.fail_create),
+            lose_create: lower(&cfg.lose_create),
             ticket_mode: cfg.ticket_mode,
             ticket_ttl: cfg.ticket_ttl,
+            counters: Counters::default(),
             next_agent: 1,
         };
-        let now = now_iso();
         for (n, seed) in cfg.humans.iter().enumerate() {
-            let n = n + 1;
-            if !seed.token.starts_with("mootup_pat_") {
-                return Err(format!(
-                    "human {n}: a personal access token must start with `mootup_pat_`"
-                ));
-            }
-            if state.tokens.contains_key(&seed.token) {
-                return Err(format!("human {n}: the token is used twice"));
-            }
-            let actor = Actor {
-                actor_id: seed
-                    .actor_id
-                    .clone()
-                    .unwrap_or_else(|| format!("usr_sandbox_{n}")),
-                display_name: seed.display_name.clone(),
-                actor_type: "human".into(),
-                sponsor_id: None,
-                tenant_id: seed.tenant_id.clone(),
-                is_admin: seed.is_admin,
-                email: seed.email.clone(),
-                agent_profile: None,
-                api_key_prefix: None,
-                default_space_id: seed
-                    .default_space_id
-                    .clone()
-                    .unwrap_or_else(|| Some(format!("spc_sandbox_{n}"))),
-                is_connected: None,
-                focus_space_id: None,
-                metadata: None,
-                last_seen_at: None,
-                created_at: now.clone(),
-                updated_at: now.clone(),
-                oauth_scopes: None,
-                oauth_client_id: None,
-            };
-            if state
-                .actors
-                .iter()
-                .any(|r| r.actor.actor_id == actor.actor_id)
-            {
-                return Err(format!("actor id {} is used twice", actor.actor_id));
-            }
-            let human = state.actors.len();
-            state.tokens.insert(seed.token.clone(), human);
-            state.actors.push(Record { actor, key: None });
+            let human = state.seed_human(n + 1, seed)?;
             for agent in &seed.agents {
-                if agent.display_name.trim().is_empty() {
-                    return Err(format!("human {n}: an agent has no display_name"));
-                }
-                if let Some(key) = &agent.api_key
-                    && state.tokens.contains_key(key)
-                {
-                    return Err(format!(
-                        "agent {}: its key is used twice",
-                        agent.display_name
-                    ));
-                }
-                let i = state.add_agent(human, agent);
-                if state.actors[..i]
-                    .iter()
-                    .any(|r| r.actor.actor_id == state.actors[i].actor.actor_id)
-                {
-                    return Err(format!(
-                        "actor id {} is used twice",
-                        state.actors[i].actor.actor_id
-                    ));
-                }
+                state.seed_agent(n + 1, human, agent)?;
             }
         }
         for name in &cfg.connected {
@@ -150,8 +143,88 @@ impl State {
         Ok(state)
     }
 
+    /// Adds the `n`th human of the seed; returns its index.
+    fn seed_human(&mut self, n: usize, seed: &HumanSeed) -> Result<usize, String> {
+        if !seed.token.starts_with("mootup_pat_") {
+            return Err(format!(
+                "human {n}: a personal access token must start with `mootup_pat_`"
+            ));
+        }
+        if self.tokens.contains_key(&seed.token) {
+            return Err(format!("human {n}: the token is used twice"));
+        }
+        let now = now_iso();
+        let actor = Actor {
+            actor_id: seed
+                .actor_id
+                .clone()
+                .unwrap_or_else(|| format!("usr_sandbox_{n}")),
+            display_name: seed.display_name.clone(),
+            actor_type: "human".into(),
+            sponsor_id: None,
+            tenant_id: seed.tenant_id.clone(),
+            is_admin: seed.is_admin,
+            email: seed.email.clone(),
+            agent_profile: None,
+            api_key_prefix: None,
+            default_space_id: seed
+                .default_space_id
+                .clone()
+                .unwrap_or_else(|| Some(format!("spc_sandbox_{n}"))),
+            is_connected: None,
+            focus_space_id: None,
+            metadata: None,
+            last_seen_at: None,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            oauth_scopes: None,
+            oauth_client_id: None,
+        };
+        if self.live().any(|(_, r)| r.actor.actor_id == actor.actor_id) {
+            return Err(format!("actor id {} is used twice", actor.actor_id));
+        }
+        if let Some(space_id) = &actor.default_space_id {
+            self.spaces.push(Space {
+                space_id: space_id.clone(),
+                status: String::new(),
+                created_at: now,
+                ended_at: None,
+            });
+            let status = self.space_status.clone();
+            self.set_space_status(space_id, &status);
+        }
+        let human = self.actors.len();
+        self.tokens.insert(seed.token.clone(), human);
+        self.actors.push(Record {
+            actor,
+            key: None,
+            deleted: false,
+        });
+        Ok(human)
+    }
+
+    fn seed_agent(&mut self, n: usize, human: usize, agent: &AgentSeed) -> Result<(), String> {
+        if agent.display_name.trim().is_empty() {
+            return Err(format!("human {n}: an agent has no display_name"));
+        }
+        if let Some(key) = &agent.api_key
+            && self.tokens.contains_key(key)
+        {
+            return Err(format!(
+                "agent {}: its key is used twice",
+                agent.display_name
+            ));
+        }
+        let i = self.add_agent(human, agent);
+        let id = &self.actors[i].actor.actor_id;
+        if self.actors[..i].iter().any(|r| r.actor.actor_id == *id) {
+            return Err(format!("actor id {id} is used twice"));
+        }
+        Ok(())
+    }
+
     /// Adds an agent sponsored by the human at `sponsor`; returns its index.
-    pub(super) fn add_agent(&mut self, sponsor: usize, seed: &AgentSeed) -> usize {
+    pub(crate) fn add_agent(&mut self, sponsor: usize, seed: &AgentSeed) -> usize {
         let now = now_iso();
         let sponsor_actor = &self.actors[sponsor].actor;
         let actor = Actor {
@@ -188,101 +261,174 @@ impl State {
         self.actors.push(Record {
             actor,
             key: seed.api_key.clone(),
+            deleted: false,
         });
         i
     }
 
-    /// An agent by actor id, or by display name (case-insensitive).
-    pub(super) fn find(&self, name_or_id: &str) -> Option<usize> {
-        self.actors
-            .iter()
-            .position(|r| r.actor.is_agent() && r.actor.actor_id == name_or_id)
-            .or_else(|| {
-                self.actors.iter().position(|r| {
-                    r.actor.is_agent() && r.actor.display_name.eq_ignore_ascii_case(name_or_id)
-                })
-            })
+    /// Every actor not deleted, with its index.
+    pub(crate) fn live(&self) -> impl Iterator<Item = (usize, &Record)> {
+        self.actors.iter().enumerate().filter(|(_, r)| !r.deleted)
     }
 
-    pub(super) fn caller(&self, token: Option<&str>) -> Result<usize, Refusal> {
-        match token {
-            None => Err((401, "Not authenticated")),
-            Some(t) => self
-                .tokens
-                .get(t)
-                .copied()
-                .ok_or((401, "Invalid or expired credentials")),
+    /// An agent by actor id, or by display name (case-insensitive).
+    pub(crate) fn find(&self, name_or_id: &str) -> Option<usize> {
+        let agents = || self.live().filter(|(_, r)| r.actor.is_agent());
+        agents()
+            .find(|(_, r)| r.actor.actor_id == name_or_id)
+            .or_else(|| {
+                agents().find(|(_, r)| r.actor.display_name.eq_ignore_ascii_case(name_or_id))
+            })
+            .map(|(i, _)| i)
+    }
+
+    /// The agents the human at `human` sponsors, in creation order.
+    pub(crate) fn agents_of(&self, human: usize) -> impl Iterator<Item = &Actor> {
+        let id = self.actors[human].actor.actor_id.clone();
+        self.live()
+            .map(|(_, r)| &r.actor)
+            .filter(move |a| a.is_agent() && a.sponsor_id.as_deref() == Some(id.as_str()))
+    }
+
+    pub(crate) fn caller(&self, token: Option<&str>) -> Result<usize, Refusal> {
+        let token =
+            token.ok_or_else(|| Refusal::new(401, "not_authenticated", "Not authenticated"))?;
+        self.tokens.get(token).copied().ok_or_else(|| {
+            Refusal::new(401, "invalid_credentials", "Invalid or expired credentials")
+        })
+    }
+
+    /// The caller, if it is a human (agents may not manage agents).
+    pub(crate) fn human_caller(&self, token: Option<&str>) -> Result<usize, Refusal> {
+        let caller = self.caller(token)?;
+        if !self.actors[caller].actor.is_human() {
+            return Err(Refusal::new(
+                403,
+                "forbidden",
+                "Only human users can manage agents",
+            ));
         }
+        Ok(caller)
     }
 
     /// The agent `id` if `caller` sponsors it; 404 otherwise (the backend
     /// does not say whether someone else's agent exists).
-    pub(super) fn sponsored(&self, caller: usize, id: &str) -> Result<usize, Refusal> {
+    pub(crate) fn sponsored(&self, caller: usize, id: &str) -> Result<usize, Refusal> {
         let caller_id = &self.actors[caller].actor.actor_id;
-        self.actors
-            .iter()
-            .position(|r| {
+        self.live()
+            .find(|(_, r)| {
                 r.actor.actor_id == id
                     && r.actor.is_agent()
                     && r.actor.sponsor_id.as_deref() == Some(caller_id.as_str())
             })
-            .ok_or((404, "Actor not found"))
+            .map(|(i, _)| i)
+            .ok_or_else(|| Refusal::not_found("Actor"))
     }
 
-    fn fails_rotation(&self, i: usize) -> bool {
-        let actor = &self.actors[i].actor;
-        self.fail_rotate.iter().any(|f| {
+    fn listed(list: &[String], actor: &Actor) -> bool {
+        list.iter().any(|f| {
             f.eq_ignore_ascii_case(&actor.display_name) || f.eq_ignore_ascii_case(&actor.actor_id)
         })
     }
 
     /// rotate-key: the new key is live and the old one dead at once.
-    pub(super) fn rotate(
+    pub(crate) fn rotate(
         &mut self,
         caller: usize,
         id: &str,
         force: bool,
     ) -> Result<Issued, Refusal> {
         let i = self.sponsored(caller, id)?;
-        if self.fails_rotation(i) {
-            return Err((500, "Internal Server Error"));
+        if Self::listed(&self.fail_rotate, &self.actors[i].actor) {
+            return Err(Refusal::new(500, "internal_error", "Internal Server Error"));
         }
         if self.actors[i].actor.is_connected == Some(true) && !force {
-            return Err((
+            return Err(Refusal::new(
                 409,
+                "agent_connected",
                 "Agent is connected; send X-Force-Rotate: true to rotate anyway",
             ));
         }
-        let key = self.issue_key(i);
         // The old key no longer works, so the agent's session is gone.
         self.actors[i].actor.is_connected = Some(false);
-        if self.ticket_mode {
-            let ticket = format!("rtk_{}", random_hex(24));
-            self.tickets.insert(
-                ticket.clone(),
-                Ticket {
-                    actor: i,
-                    key,
-                    issued: Instant::now(),
-                    used: false,
-                },
-            );
-            return Ok(Issued::Ticket(i, ticket));
-        }
-        Ok(Issued::Key(i, key))
+        Ok(self.issue(i))
     }
 
-    /// first-key: only for an agent that has none.
-    pub(super) fn first_key(&mut self, caller: usize, id: &str) -> Result<Issued, Refusal> {
+    /// first-key: only for an agent that has none, so it can never destroy
+    /// a key someone issued meanwhile.
+    pub(crate) fn first_key(&mut self, caller: usize, id: &str) -> Result<Issued, Refusal> {
         let i = self.sponsored(caller, id)?;
         if self.actors[i].key.is_some() {
-            return Err((409, "Agent already has an API key"));
+            return Err(Refusal::new(
+                409,
+                "agent_has_key",
+                "Agent already has an API key",
+            ));
         }
-        let key = self.issue_key(i);
-        Ok(Issued::Key(i, key))
+        Ok(self.issue(i))
     }
 
-    fn issue_key(&mut self, i: usize) -> String {
+    /// POST /api/agents: a new keyless agent named after its role, then its
+    /// first key behind a ticket.
+    pub(crate) fn create(
+        &mut self,
+        caller: usize,
+        role: &str,
+        agent_profile: Option<String>,
+    ) -> Result<usize, Refusal> {
+        let role_lower = role.to_lowercase();
+        if self.fail_create.contains(&role_lower) {
+            return Err(Refusal::new(500, "internal_error", "Internal Server Error"));
+        }
+        let seed = AgentSeed {
+            agent_profile,
+            ..AgentSeed::named(role)
+        };
+        let i = self.add_agent(caller, &seed);
+        if self.lose_create.contains(&role_lower) {
+            // Created, but the answer is lost on the way back.
+            return Err(Refusal::new(500, "internal_error", "Internal Server Error"));
+        }
+        Ok(i)
+    }
+
+    /// DELETE /api/actors/{id}: the agent, its key and its tickets go.
+    pub(crate) fn delete(&mut self, caller: usize, id: &str) -> Result<(), Refusal> {
+        let i = self.sponsored(caller, id)?;
+        if let Some(key) = self.actors[i].key.take() {
+            self.tokens.remove(&key);
+        }
+        self.tickets.retain(|_, t| t.actor != i);
+        self.actors[i].deleted = true;
+        Ok(())
+    }
+
+    /// A key for the agent at `i`, handed out directly or behind a ticket.
+    pub(crate) fn issue(&mut self, i: usize) -> Issued {
+        let key = self.issue_key(i);
+        if self.ticket_mode {
+            Issued::Ticket(i, self.mint_ticket(i, key))
+        } else {
+            Issued::Key(i, key)
+        }
+    }
+
+    pub(crate) fn mint_ticket(&mut self, i: usize, key: String) -> String {
+        let ticket = format!("rtk_{}", random_hex(24));
+        self.tickets.insert(
+            ticket.clone(),
+            Ticket {
+                actor: i,
+                key,
+                minted: Instant::now(),
+                used: false,
+            },
+        );
+        self.counters.tickets_minted += 1;
+        ticket
+    }
+
+    pub(crate) fn issue_key(&mut self, i: usize) -> String {
         if let Some(old) = self.actors[i].key.take() {
             self.tokens.remove(&old);
         }
@@ -291,31 +437,66 @@ impl State {
         let actor = &mut self.actors[i].actor;
         actor.api_key_prefix = Some(prefix(&key));
         actor.updated_at = now_iso();
+        *self
+            .counters
+            .keys_issued
+            .entry(actor.actor_id.clone())
+            .or_default() += 1;
         self.actors[i].key = Some(key.clone());
-        self.rotations += 1;
         key
     }
 
-    pub(super) fn exchange(&mut self, ticket: &str) -> Result<(usize, String), Refusal> {
+    pub(crate) fn exchange(&mut self, ticket: &str) -> Result<(usize, String), Refusal> {
         let ttl = self.ticket_ttl;
-        let t = self
-            .tickets
-            .get_mut(ticket)
-            .ok_or((404, "ticket_not_found"))?;
+        let t = self.tickets.get_mut(ticket).ok_or_else(|| {
+            Refusal::new(404, "ticket_not_found", "Registration ticket not found")
+        })?;
         if t.used {
-            return Err((409, "ticket_already_used"));
+            return Err(Refusal::new(
+                409,
+                "ticket_already_used",
+                "Registration ticket was already used",
+            ));
         }
-        if t.issued.elapsed() >= ttl {
-            return Err((410, "ticket_expired"));
+        if t.minted.elapsed() >= ttl {
+            return Err(Refusal::new(
+                410,
+                "ticket_expired",
+                "Registration ticket has expired",
+            ));
         }
         t.used = true;
+        self.counters.tickets_exchanged += 1;
         Ok((t.actor, t.key.clone()))
     }
-}
 
-pub(super) enum Issued {
-    Key(usize, String),
-    Ticket(usize, String),
+    /// Tickets never exchanged whose lifetime is over.
+    pub(crate) fn tickets_expired(&self) -> u64 {
+        let ttl = self.ticket_ttl;
+        self.tickets
+            .values()
+            .filter(|t| !t.used && t.minted.elapsed() >= ttl)
+            .count() as u64
+    }
+
+    /// Sets a space's status; a space that is not active has ended.
+    pub(crate) fn set_space_status(&mut self, id: &str, status: &str) -> bool {
+        let Some(space) = self.spaces.iter_mut().find(|s| s.space_id == id) else {
+            return false;
+        };
+        space.status = status.to_string();
+        space.ended_at = (status != "active").then(now_iso);
+        true
+    }
+
+    pub(crate) fn space(&self, id: &str) -> Option<&Space> {
+        self.spaces.iter().find(|s| s.space_id == id)
+    }
+
+    /// Keys issued in all (rotate-key, first-key, create).
+    pub(crate) fn keys_issued_total(&self) -> u64 {
+        self.counters.keys_issued.values().sum()
+    }
 }
 
 fn prefix(key: &str) -> String {
@@ -324,7 +505,7 @@ fn prefix(key: &str) -> String {
 
 /// Hex from std's randomly keyed hasher: unpredictable enough for a test
 /// server, without a dependency.
-fn random_hex(len: usize) -> String {
+pub(crate) fn random_hex(len: usize) -> String {
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);

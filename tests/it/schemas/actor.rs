@@ -28,6 +28,14 @@ fn assert_valid(v: &jsonschema::Validator, instance: &Value) {
     assert!(errors.is_empty(), "{errors:?} in {instance}");
 }
 
+async fn post(url: &str, token: &str, body: Option<Value>) -> Value {
+    let mut req = reqwest::Client::new().post(url).bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 async fn get(url: &str, token: &str) -> Value {
     reqwest::Client::new()
         .get(url)
@@ -120,24 +128,25 @@ fn the_sandbox_answers_match_the_schema() {
         assert_valid(&v, &as_agent);
 
         let id = agents[0]["actor_id"].as_str().unwrap();
-        let mut rotated: Value = reqwest::Client::new()
-            .post(format!("{}/api/actors/{id}/rotate-key", sb.url()))
-            .bearer_auth(sb.token())
-            .send()
-            .await
+        // rotate-key and POST /api/agents answer the Actor and a ticket.
+        let url = format!("{}/api/actors/{id}/rotate-key", sb.url());
+        let mut rotated = post(&url, sb.token(), None).await;
+        assert!(rotated.get("api_key").is_none(), "{rotated}");
+        assert!(rotated["registration_ticket_id"].is_string(), "{rotated}");
+        rotated
+            .as_object_mut()
             .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert!(
-            rotated["api_key"]
-                .as_str()
-                .unwrap()
-                .starts_with("convo_key_")
-        );
-        rotated.as_object_mut().unwrap().remove("api_key");
+            .remove("registration_ticket_id");
         assert_valid(&v, &rotated);
         assert_eq!(rotated.as_object().unwrap().len(), 18);
+        let url = format!("{}/api/agents", sb.url());
+        let mut created = post(&url, sb.token(), Some(json!({"role": "librarian"}))).await;
+        created
+            .as_object_mut()
+            .unwrap()
+            .remove("registration_ticket_id");
+        assert_valid(&v, &created);
+        assert_eq!(created.as_object().unwrap().len(), 18);
 
         let client = ApiClient::new(
             sb.url(),
