@@ -129,7 +129,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
         if args.flags.json && std::io::stdin().is_terminal() {
             // stdout is for the JSON result: the plan to confirm goes to
             // the terminal on stderr.
-            eprintln!("{}", human::render_plan(&plan, &printer.err_styles, false));
+            crate::printer::to_stderr(&human::render_plan(&plan, &printer.err_styles, false));
         }
         confirm(&plan)?;
     }
@@ -152,9 +152,9 @@ fn confirm(plan: &Plan) -> Result<()> {
         ));
     }
     if n == 1 {
-        eprint!("Apply this action? [y/N] ");
+        crate::printer::to_stderr_raw("Apply this action? [y/N] ");
     } else {
-        eprint!("Apply these {n} actions? [y/N] ");
+        crate::printer::to_stderr_raw(&format!("Apply these {n} actions? [y/N] "));
     }
     let _ = std::io::stderr().flush();
     let mut answer = String::new();

@@ -23,7 +23,7 @@ mod error;
 mod redact;
 
 pub use error::{ApiError, Call};
-pub use redact::redact;
+pub use redact::{redact, redact_url};
 use redact::{snippet, truncate};
 
 /// `Actor.model_dump()`: 16 fields. Unknown fields are ignored and optional
@@ -106,34 +106,56 @@ impl ClientOptions {
         retries: 2,
     };
 
+    /// The longest `MOOT_HTTP_TIMEOUT` accepted: a day. Larger values are
+    /// surely a mistake, and `Duration` cannot hold some of them at all.
+    pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
     /// The built-in values overridden by `MOOT_HTTP_TIMEOUT` (seconds, may be
-    /// fractional) and `MOOT_HTTP_RETRIES`; unparsable values are ignored.
-    pub fn from_env() -> Self {
+    /// fractional, above 0 and at most a day) and `MOOT_HTTP_RETRIES`; a value
+    /// that is not a number in range is an error, not silently ignored.
+    pub fn from_env() -> Result<Self, ApiError> {
         let mut opts = Self::BUILTIN;
-        if let Some(secs) = env_parse::<f64>("MOOT_HTTP_TIMEOUT")
-            && secs.is_finite()
-            && secs > 0.0
-        {
+        if let Some(raw) = env_value("MOOT_HTTP_TIMEOUT") {
+            let secs = raw
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s <= Self::MAX_TIMEOUT_SECS)
+                .ok_or_else(|| ApiError::InvalidSetting {
+                    name: "MOOT_HTTP_TIMEOUT",
+                    value: raw.clone(),
+                    expected: "a number of seconds above 0 and at most 86400",
+                })?;
             opts.timeout = Duration::from_secs_f64(secs);
             opts.connect_timeout = opts.connect_timeout.min(opts.timeout);
         }
-        if let Some(n) = env_parse::<u32>("MOOT_HTTP_RETRIES") {
+        if let Some(raw) = env_value("MOOT_HTTP_RETRIES") {
+            let n = raw
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .ok_or_else(|| ApiError::InvalidSetting {
+                    name: "MOOT_HTTP_RETRIES",
+                    value: raw.clone(),
+                    expected: "a whole number from 0 to 10",
+                })?;
             opts.retries = n.min(10);
         }
-        opts
+        Ok(opts)
     }
 }
 
-/// `Default` honours the environment (see [`ClientOptions::from_env`]), so
-/// every command gets `MOOT_HTTP_TIMEOUT`/`MOOT_HTTP_RETRIES` for free.
+/// The built-in values, without the environment: commands call
+/// [`ClientOptions::from_env`], which can refuse a bad value.
 impl Default for ClientOptions {
     fn default() -> Self {
-        Self::from_env()
+        Self::BUILTIN
     }
 }
 
-fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
-    std::env::var(name).ok()?.trim().parse().ok()
+/// A set, non-empty variable (an empty one means "not set", as in shells).
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// Which call this is: decides how 403/409 read and whether to retry.
@@ -184,7 +206,7 @@ impl ApiClient {
             .user_agent(concat!("moot/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::InvalidUrl {
-                url: base_url.clone(),
+                url: redact_url(&base_url),
                 reason: format!("cannot set up the HTTP client: {e}"),
             })?;
         Ok(ApiClient {
@@ -454,7 +476,7 @@ impl ApiClient {
             }
             return ApiError::Connect {
                 call: call.clone(),
-                base_url: self.inner.base_url.clone(),
+                base_url: redact_url(&self.inner.base_url),
                 reason,
             };
         }
@@ -533,7 +555,10 @@ fn error_detail(body: &[u8], secrets: &[&str]) -> Option<String> {
             Some(other) => other.to_string(),
             None => value.to_string(),
         };
-        return Some(redact(&truncate(&detail, SNIPPET_BYTES), secrets));
+        return Some(
+            crate::printer::clean_line(&redact(&truncate(&detail, SNIPPET_BYTES), secrets))
+                .into_owned(),
+        );
     }
     Some(snippet(body, secrets))
 }
@@ -609,7 +634,7 @@ fn segment(id: &str) -> Result<String, ApiError> {
 
 fn normalize_base_url(raw: &str) -> Result<String, ApiError> {
     let invalid = |reason: &str| ApiError::InvalidUrl {
-        url: raw.to_string(),
+        url: redact_url(raw),
         reason: reason.to_string(),
     };
     let trimmed = raw.trim();

