@@ -29,17 +29,34 @@ pub(super) fn plan_gitignore(
             return None;
         }
     };
-    let text = String::from_utf8_lossy(current.unwrap_or(b"")).into_owned();
-    let missing = gitignore::missing(&text, &desired.gitignore_lines);
+    let bytes = current.unwrap_or(b"");
+    let missing = gitignore::missing(bytes, &desired.gitignore_lines);
     let old_entry = obs.lock.as_ref().and_then(|l| l.file(GITIGNORE_PATH));
     if missing.is_empty() {
         match old_entry {
             Some(e) => b.keep_lock_entry(Some(e)),
-            None => b.record(GITIGNORE_PATH, Policy::Lines, text.as_bytes(), mode),
+            None => b.record(GITIGNORE_PATH, Policy::Lines, bytes, mode),
         }
         return None;
     }
-    let new = gitignore::append(&text, &missing);
+    // A write carries text: the user's bytes that are not UTF-8 could not
+    // be kept as they are, so moot asks instead of re-encoding them.
+    let Ok(new) = String::from_utf8(gitignore::append(bytes, &missing)) else {
+        let (line, column) = first_invalid_utf8(bytes);
+        b.block(
+            target,
+            format!(
+                ".gitignore:{line}:{column}: not UTF-8, so moot cannot add {} without \
+                 changing your bytes",
+                missing.join(", ")
+            ),
+            format!(
+                "add these lines to .gitignore yourself: {}; or save it as UTF-8",
+                missing.join(" ")
+            ),
+        );
+        return None;
+    };
     b.record(GITIGNORE_PATH, Policy::Lines, new.as_bytes(), mode);
     let (kind, reason) = if current.is_none() {
         (ActionKind::Create, format!("ignore {}", missing.join(", ")))
@@ -60,6 +77,23 @@ pub(super) fn plan_gitignore(
             mode,
         },
     ))
+}
+
+/// The 1-based line and column (in bytes) of the first byte that is not
+/// UTF-8.
+pub(super) fn first_invalid_utf8(bytes: &[u8]) -> (usize, usize) {
+    let at = std::str::from_utf8(bytes)
+        .err()
+        .map_or(0, |e| e.valid_up_to());
+    let before = &bytes[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = at
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    (line, column)
 }
 
 pub(super) fn describe(state: &FileState) -> String {

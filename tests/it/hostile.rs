@@ -410,3 +410,140 @@ fn an_offline_plan_refuses_a_space_id_from_moot_lock_that_is_not_an_id() {
     assert_not_forged("offline plan, hostile space id", &out, &["## Injected"]);
     assert!(tree_diff(&before, &tree(ws.path())).is_empty());
 }
+
+// ---------------------------------------------------------------------------
+// .gitignore read as git reads it.
+
+fn git(root: &std::path::Path, args: &[&str]) -> Output {
+    std::process::Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", root)
+        .output()
+        .unwrap()
+}
+
+fn git_available() -> bool {
+    std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_ok()
+}
+
+/// An initialised git repository with this `.gitignore` (and, when given,
+/// `.git/info/exclude`), against a sandbox.
+fn git_ws(
+    sandbox: &Sandbox,
+    gitignore: &[u8],
+    exclude: Option<&str>,
+) -> (tempfile::TempDir, tempfile::TempDir) {
+    let ws = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    assert!(git(ws.path(), &["init", "-q"]).status.success());
+    std::fs::write(ws.path().join(".gitignore"), gitignore).unwrap();
+    if let Some(e) = exclude {
+        std::fs::write(ws.path().join(".git/info/exclude"), e).unwrap();
+    }
+    let out = moot(
+        ws.path(),
+        home.path(),
+        Some((sandbox.token(), sandbox.url())),
+    )
+    .arg("init")
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    (ws, home)
+}
+
+/// `git add -A` would stage the key file: what moot must never allow.
+fn stages_keys(root: &std::path::Path) -> bool {
+    let out = git(root, &["add", "-A", "--dry-run"]);
+    String::from_utf8_lossy(&out.stdout).contains(".moot/")
+}
+
+#[test]
+fn a_gitignore_that_only_looks_like_it_ignores_moot_gets_the_line_appended() {
+    if !git_available() {
+        eprintln!("git not found: skipped");
+        return;
+    }
+    let cases: &[(&[u8], Option<&str>)] = &[
+        (b".moot/\n!.moot/\n", None),
+        (b".moot/*\n!.moot/actors.json\n", None),
+        (b" .moot/\n", None),
+        (b".moot/\n!/.moot\n", None),
+        (b"target/\r\n.moot/*\r\n!*.json\r\n", None),
+        // Not part of a clone: the next clone would commit the keys.
+        (b"target/\n", Some(".moot/\n")),
+    ];
+    for (gitignore, exclude) in cases {
+        let what = format!("{:?}", String::from_utf8_lossy(gitignore));
+        let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
+        let (ws, home) = git_ws(&sandbox, gitignore, *exclude);
+        let out = moot(
+            ws.path(),
+            home.path(),
+            Some((sandbox.token(), sandbox.url())),
+        )
+        .args(["apply", "--yes"])
+        .output()
+        .unwrap();
+        assert!(out.status.success(), "{what}: {}", text(&out));
+        let after = std::fs::read(ws.path().join(".gitignore")).unwrap();
+        assert!(
+            after.starts_with(gitignore),
+            "{what}: the user's bytes changed"
+        );
+        std::fs::remove_file(ws.path().join(".git/info/exclude")).unwrap();
+        let check = git(ws.path(), &["check-ignore", "-q", ".moot/actors.json"]);
+        assert_eq!(check.status.code(), Some(0), "{what}: key file not ignored");
+        assert!(!stages_keys(ws.path()), "{what}: git add -A stages keys");
+        // Idempotent: nothing more to add.
+        let out = moot(
+            ws.path(),
+            home.path(),
+            Some((sandbox.token(), sandbox.url())),
+        )
+        .args(["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out));
+    }
+}
+
+#[test]
+fn an_unmanaged_gitignore_that_re_includes_the_keys_blocks_naming_the_line() {
+    if !git_available() {
+        eprintln!("git not found: skipped");
+        return;
+    }
+    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
+    let (ws, home) = git_ws(&sandbox, b"target/\n.moot/\n!.moot/\n", None);
+    let team = ws.path().join("team.toml");
+    let mut toml = std::fs::read_to_string(&team).unwrap();
+    toml.push_str("\n[install]\nunmanaged = [\".gitignore\"]\n");
+    std::fs::write(&team, toml).unwrap();
+    let before = tree(ws.path());
+    let out = moot(
+        ws.path(),
+        home.path(),
+        Some((sandbox.token(), sandbox.url())),
+    )
+    .args(["apply", "--yes"])
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(
+        all.contains(".gitignore:3") && all.contains(".moot/actors.json"),
+        "{all}"
+    );
+    assert!(!ws.path().join(".moot/actors.json").exists());
+    let diff = tree_diff(&before, &tree(ws.path()));
+    assert!(
+        diff.iter().all(|d| d.starts_with(".git/")),
+        "files changed: {diff:?}"
+    );
+}
