@@ -165,10 +165,11 @@ pub(super) fn plan_file(
     let d_sha = sha256_hex(&f.content);
     if w_sha == d_sha {
         b.record_sha(&f.path, f.policy, d_sha, f.mode);
-        // Only the run bits count: git records nothing else, so a clone made
-        // under another umask (0664/0775) is not drift; a script that lost
-        // its run bit (or a data file that gained one) is.
-        if f.policy == Policy::Managed && (w_mode & 0o111) != (f.mode & 0o111) {
+        // Only the owner's run bit counts, as for git (which records 100755
+        // or 100644 from it and nothing else): a clone made under another
+        // umask (0600/0700, 0664/0775) is not drift; a script that lost its
+        // run bit (or a data file that gained one) is.
+        if f.policy == Policy::Managed && (w_mode & 0o100) != (f.mode & 0o100) {
             b.push(
                 ActionKind::Chmod,
                 target,

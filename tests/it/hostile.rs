@@ -547,3 +547,67 @@ fn an_unmanaged_gitignore_that_re_includes_the_keys_blocks_naming_the_line() {
         "files changed: {diff:?}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Modes as git sees them.
+
+/// A clone made under umask 077 has hooks at 0700 and files at 0600: git
+/// calls it clean, and so must moot.
+#[test]
+fn a_clean_clone_under_umask_077_is_not_drift() {
+    if !git_available() {
+        eprintln!("git not found: skipped");
+        return;
+    }
+    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
+    let (ws, home) = git_ws(&sandbox, b"target/\n", None);
+    let creds = Some((sandbox.token(), sandbox.url()));
+    let out = moot(ws.path(), home.path(), creds)
+        .args(["apply", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let src = ws.path();
+    for args in [
+        &["add", "-A"][..],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-qm",
+            "team",
+        ][..],
+    ] {
+        let out = git(src, args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let dst = tempfile::tempdir().unwrap();
+    let clone = dst.path().join("clone");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 077 && git clone -q \"$0\" \"$1\"")
+        .arg(src)
+        .arg(&clone)
+        .env("HOME", src)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let status = git(&clone, &["status", "--porcelain"]);
+    assert!(status.stdout.is_empty(), "git calls the clone dirty");
+    let out = moot(&clone, home.path(), None)
+        .args(["check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = moot(&clone, home.path(), creds)
+        .args(["plan"])
+        .output()
+        .unwrap();
+    assert!(
+        !text(&out).contains("chmod"),
+        "a umask 077 clone planned as mode drift:\n{}",
+        text(&out)
+    );
+}
