@@ -381,12 +381,7 @@ pub(super) fn plan_settings(
     };
     match settings_merge::merge(current, &desired.settings_hooks) {
         Err(e) => {
-            b.block(
-                target,
-                e.to_string(),
-                "fix the file (moot never replaces a settings.json it cannot read), \
-                 or list it under [install] unmanaged",
-            );
+            b.block(target, e.to_string(), e.hint());
             None
         }
         Ok(None) => {

@@ -611,3 +611,110 @@ fn a_clean_clone_under_umask_077_is_not_drift() {
         text(&out)
     );
 }
+
+// ---------------------------------------------------------------------------
+// The user's bytes in merged files.
+
+/// A fresh workspace against its own sandbox, with these files written
+/// before the first apply.
+fn with_files(files: &[(&str, &[u8])]) -> (Sandbox, tempfile::TempDir, tempfile::TempDir) {
+    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
+    let ws = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = moot(
+        ws.path(),
+        home.path(),
+        Some((sandbox.token(), sandbox.url())),
+    )
+    .arg("init")
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    for (rel, bytes) in files {
+        let p = ws.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    (sandbox, ws, home)
+}
+
+#[test]
+fn merges_keep_the_users_bytes() {
+    let settings: &[u8] = b"{\r\n    \"n\": 18446744073709551616123,\r\n    \"e\": 1e2,\r\n    \"hooks\": {\r\n        \"Stop\": [ ]\r\n    }\r\n}\r\n";
+    let gitignore: &[u8] = b"target/\r\n# caf\xc3\xa9\r\n";
+    let (sandbox, ws, home) = with_files(&[
+        (".claude/settings.json", settings),
+        (".gitignore", gitignore),
+    ]);
+    let out = moot(
+        ws.path(),
+        home.path(),
+        Some((sandbox.token(), sandbox.url())),
+    )
+    .args(["apply", "--yes"])
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let after = std::fs::read_to_string(ws.path().join(".claude/settings.json")).unwrap();
+    let before = std::str::from_utf8(settings).unwrap();
+    let diff = similar::TextDiff::from_chars(before, after.as_str());
+    assert!(
+        diff.ops()
+            .iter()
+            .all(|op| matches!(op.tag(), similar::DiffTag::Equal | similar::DiffTag::Insert)),
+        "settings.json bytes changed:\n{after}"
+    );
+    assert!(after.contains("git-guard.sh"));
+    assert!(
+        !after.replace("\r\n", "").contains('\n'),
+        "LF in a CRLF file"
+    );
+    let gi = std::fs::read(ws.path().join(".gitignore")).unwrap();
+    assert!(gi.starts_with(gitignore));
+    assert!(
+        gi.ends_with(b".claude/settings.local.json\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&gi)
+    );
+}
+
+#[test]
+fn what_cannot_be_merged_byte_for_byte_is_refused_by_place() {
+    let cases: &[(&str, &[u8], &str)] = &[
+        (
+            ".claude/settings.json",
+            b"\xef\xbb\xbf{\"model\": \"opus\"}\n",
+            "byte order mark",
+        ),
+        (
+            ".claude/settings.json",
+            b"{\n  \"model\": \"a\",\n  \"model\": \"b\"\n}\n",
+            "line 3, column 3: the key `model` appears twice",
+        ),
+        (
+            ".gitignore",
+            b"target/\n# caf\xe9\n",
+            ".gitignore:2:6: not UTF-8",
+        ),
+    ];
+    for (rel, bytes, says) in cases {
+        let (sandbox, ws, home) = with_files(&[(rel, bytes)]);
+        let out = moot(
+            ws.path(),
+            home.path(),
+            Some((sandbox.token(), sandbox.url())),
+        )
+        .args(["apply", "--yes"])
+        .output()
+        .unwrap();
+        let what = format!("{rel} {:?}", String::from_utf8_lossy(bytes));
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", text(&out));
+        assert!(text(&out).contains(says), "{what}: {}", text(&out));
+        assert_eq!(
+            &std::fs::read(ws.path().join(rel)).unwrap(),
+            bytes,
+            "{what}"
+        );
+        assert!(!ws.path().join(".moot/actors.json").exists(), "{what}");
+    }
+}
