@@ -310,7 +310,14 @@ fn verify_held_keys(
             done.map_err(|e| Error::Internal(format!("key check task failed: {e}")))?;
         let live = match answer {
             Ok(me) => me.actor_id == actor_id,
-            Err(crate::observed::api::ApiError::Unauthorized { .. }) => false,
+            // The key is refused (401), or accepted but not allowed to
+            // act (403): either way it does not work for this role, which
+            // the plan reports as that role's drift, with the command to
+            // rotate it. Neither says anything about the personal token.
+            Err(
+                crate::observed::api::ApiError::Unauthorized { .. }
+                | crate::observed::api::ApiError::Forbidden { .. },
+            ) => false,
             Err(e) => return Err(e.into()),
         };
         if let Some(h) = held.roles.get_mut(&role_key) {

@@ -22,7 +22,7 @@ use crate::secret::Secret;
 mod error;
 mod redact;
 
-pub use error::{ApiError, Call};
+pub use error::{ApiError, Call, IdKind};
 pub use redact::{redact, redact_url};
 use redact::{snippet, truncate};
 
@@ -260,7 +260,10 @@ impl ApiClient {
     /// (needed when the agent is connected). An answer holding a
     /// `registration_ticket_id` instead of the key is exchanged here.
     pub async fn rotate_key(&self, actor_id: &str, force: bool) -> Result<IssuedKey, ApiError> {
-        let path = format!("/api/actors/{}/rotate-key", segment(actor_id)?);
+        let path = format!(
+            "/api/actors/{}/rotate-key",
+            segment(actor_id, IdKind::Actor)?
+        );
         let call = Call::new(Method::POST, path);
         let (status, body) = self.send(&call, Kind::Rotate, None, true, force).await?;
         let value: serde_json::Value = parse_secret_bearing(&call, status, &body)?;
@@ -306,7 +309,10 @@ impl ApiClient {
 
     /// Trades a registration ticket for the key it holds (no auth header).
     pub async fn exchange_ticket(&self, ticket_id: &str) -> Result<IssuedKey, ApiError> {
-        let real_path = format!("/api/registration-tickets/{}/exchange", segment(ticket_id)?);
+        let real_path = format!(
+            "/api/registration-tickets/{}/exchange",
+            segment(ticket_id, IdKind::Ticket)?
+        );
         // The ticket is as good as a key for five minutes: never show it.
         let call = Call::new(
             Method::POST,
@@ -336,7 +342,7 @@ impl ApiClient {
 
     /// Renames an agent (`PATCH`, never retried).
     pub async fn rename(&self, actor_id: &str, display_name: &str) -> Result<Actor, ApiError> {
-        let path = format!("/api/actors/{}", segment(actor_id)?);
+        let path = format!("/api/actors/{}", segment(actor_id, IdKind::Actor)?);
         let call = Call::new(Method::PATCH, path);
         let body = serde_json::json!({ "display_name": display_name });
         let (status, bytes) = self
@@ -418,13 +424,8 @@ impl ApiClient {
             .request(call.method.clone(), url)
             .header(ACCEPT, "application/json");
         if auth && let Some(token) = &self.inner.token {
-            let mut value =
-                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    ApiError::Network {
-                        call: call.clone(),
-                        reason: "the token holds characters not allowed in an HTTP header".into(),
-                    }
-                })?;
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .map_err(|_| ApiError::InvalidToken { call: call.clone() })?;
             value.set_sensitive(true);
             req = req.header(AUTHORIZATION, value);
         }
@@ -620,13 +621,32 @@ fn non_empty_str(v: Option<&serde_json::Value>) -> Option<&str> {
         .filter(|s| !s.trim().is_empty())
 }
 
+/// The longest id moot puts in a path: real ids are a few dozen
+/// characters; a huge one would fail as an over-long request line.
+const MAX_ID_BYTES: usize = 256;
+
 /// One path segment, percent-encoded. Empty, `.` and `..` are refused: the
 /// URL parser treats `%2E%2E` like `..`, so no encoding makes them safe.
-fn segment(id: &str) -> Result<String, ApiError> {
-    if id.is_empty() || id == "." || id == ".." {
-        return Err(ApiError::InvalidUrl {
-            url: format!("{id:?}"),
-            reason: "not a valid actor or ticket id".into(),
+/// So is an id too long to send. Refused before anything is sent.
+fn segment(id: &str, kind: IdKind) -> Result<String, ApiError> {
+    let reason = if id.is_empty() || id == "." || id == ".." {
+        Some("it cannot be one segment of a URL path")
+    } else if id.len() > MAX_ID_BYTES {
+        Some("it is longer than 256 bytes")
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        return Err(ApiError::InvalidId {
+            kind,
+            // A ticket id is as good as a key: never shown.
+            shown: match kind {
+                IdKind::Actor => {
+                    Some(crate::printer::clean_line(&redact::truncate(id, 40)).into_owned())
+                }
+                IdKind::Ticket => None,
+            },
+            reason,
         });
     }
     Ok(utf8_percent_encode(id, SEGMENT).to_string())
@@ -660,11 +680,15 @@ mod tests {
 
     #[test]
     fn segments_are_encoded_and_dot_segments_refused() {
-        assert_eq!(segment("agt_1").unwrap(), "agt_1");
-        assert_eq!(segment("a/../b").unwrap(), "a%2F%2E%2E%2Fb");
-        assert!(segment("..").is_err());
-        assert!(segment(".").is_err());
-        assert!(segment("").is_err());
+        let a = IdKind::Actor;
+        assert_eq!(segment("agt_1", a).unwrap(), "agt_1");
+        assert_eq!(segment("a/../b", a).unwrap(), "a%2F%2E%2E%2Fb");
+        assert!(segment("..", a).is_err());
+        assert!(segment(".", a).is_err());
+        assert!(segment("", a).is_err());
+        assert!(segment(&"a".repeat(257), a).is_err());
+        let e = segment("..", IdKind::Ticket).unwrap_err();
+        assert!(matches!(e, ApiError::InvalidId { shown: None, .. }));
     }
 
     #[test]

@@ -718,3 +718,141 @@ fn what_cannot_be_merged_byte_for_byte_is_refused_by_place() {
         assert!(!ws.path().join(".moot/actors.json").exists(), "{what}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Messages that name the right cause.
+
+/// Every agent keyless except Product, whose id is `id`; rotations echo
+/// the id from the path.
+fn with_product_id(id: &str) -> Mocked {
+    let mut product = agent(id, "Product");
+    product["api_key_prefix"] = Value::Null;
+    let agents = json!([
+        product,
+        agent("agt_2", "Spec"),
+        agent("agt_3", "Implementation"),
+        agent("agt_4", "QA"),
+    ]);
+    Mocked::new(me(), agents, vec![])
+}
+
+fn posts(m: &Mocked) -> usize {
+    m.rt.block_on(m.server.received_requests())
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .count()
+}
+
+#[test]
+fn an_unusable_agent_id_is_named_as_such_and_nothing_is_sent() {
+    for id in ["..".to_string(), format!("agt_{}", "x".repeat(100 * 1024))] {
+        let m = with_product_id(&id);
+        let out = m.run(&["apply", "--yes"], &[]);
+        let what = format!("agent id of {} bytes", id.len());
+        assert_clean_failure(&what, &out);
+        let all = text(&out);
+        assert!(all.contains("agent id"), "{what}: {all}");
+        assert!(all.contains("nothing was sent"), "{what}: {all}");
+        assert!(!all.contains("reached the server"), "{what}: {all}");
+        assert!(!all.contains("invalid API URL"), "{what}: {all}");
+        assert!(all.len() < 4096, "{what}: the id was echoed whole");
+        assert_eq!(posts(&m), 0, "{what}: a request was sent");
+    }
+}
+
+#[test]
+fn a_token_with_a_newline_is_named_not_the_api_url() {
+    let m = Mocked::new(me(), loop4(), vec![]);
+    let uri = m.server.uri();
+    let token = format!("{}\nx", common::TOKEN);
+    let out = moot(m.ws.path(), m.home.path(), Some((&token, uri.as_str())))
+        .arg("plan")
+        .output()
+        .unwrap();
+    assert_clean_failure("a token with a newline", &out);
+    let all = text(&out);
+    assert!(
+        all.contains("token") && all.contains("nothing was sent"),
+        "{all}"
+    );
+    assert!(!all.contains("MOOT_API_URL"), "{all}");
+    assert!(!all.contains(common::TOKEN), "the token was echoed");
+}
+
+#[test]
+fn a_held_key_answering_403_is_that_roles_drift_not_a_token_error() {
+    let key = |id: &str| format!("convo_key_{id}_0123456789abcdef");
+    let mut extra = Vec::new();
+    for id in ["agt_1", "agt_2", "agt_3", "agt_4"] {
+        let answer = if id == "agt_1" {
+            ResponseTemplate::new(403).set_body_json(json!({"detail": "agent suspended"}))
+        } else {
+            ResponseTemplate::new(200).set_body_json(agent(id, "x"))
+        };
+        extra.push(
+            Mock::given(method("GET"))
+                .and(path("/api/actors/me"))
+                .and(wiremock::matchers::header(
+                    "authorization",
+                    format!("Bearer {}", key(id)).as_str(),
+                ))
+                .respond_with(answer),
+        );
+        extra.push(
+            Mock::given(method("POST"))
+                .and(path(format!("/api/actors/{id}/rotate-key")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                    "actor_id": id, "api_key": key(id), "api_key_prefix": "convo_ke",
+                }))),
+        );
+    }
+    let m = Mocked::new(me(), loop4(), extra);
+    let out = m.run(&["apply", "--yes", "--rotate-all"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = m.run(&["plan"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("agent:product"), "{all}");
+    assert!(all.contains("--replace product"), "{all}");
+    assert!(!all.contains("personal access token"), "{all}");
+    for role in ["spec", "implementation", "qa"] {
+        assert!(
+            !all.contains(&format!("--replace {role}")),
+            "{role} blamed: {all}"
+        );
+    }
+}
+
+#[test]
+fn a_saved_plan_for_another_api_url_says_so() {
+    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
+    let ws = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let creds = Some((sandbox.token(), sandbox.url()));
+    let planfile = home.path().join("plan.json");
+    for args in [
+        &["init"][..],
+        &["plan", "--out", planfile.to_str().unwrap()][..],
+    ] {
+        let out = moot(ws.path(), home.path(), creds)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.code() != Some(1), "{}", text(&out));
+    }
+    let mut saved: Value = serde_json::from_slice(&std::fs::read(&planfile).unwrap()).unwrap();
+    saved["api_url"] = json!(format!("https://mootup.example/?token={URL_SECRET}"));
+    std::fs::write(&planfile, serde_json::to_vec(&saved).unwrap()).unwrap();
+    let before = tree(ws.path());
+    let out = moot(ws.path(), home.path(), creds)
+        .args(["apply", planfile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_clean_failure("a saved plan for another api_url", &out);
+    let all = text(&out);
+    assert!(all.contains("made against"), "{all}");
+    assert!(!all.contains("workspace files"), "{all}");
+    assert!(!all.contains(URL_SECRET), "{all}");
+    assert!(tree_diff(&before, &tree(ws.path())).is_empty());
+}
