@@ -159,6 +159,17 @@ pub fn observe(
         if !facts.space_id.is_empty() {
             check_space_id(&facts.space_id, "moot.lock")?;
         }
+        // Rendered into moot.toml: a URL from a checkout must be one the
+        // client would accept (no credentials, query or odd scheme).
+        if !facts.api_url.is_empty()
+            && let Err(e) = crate::observed::api::normalize_base_url(&facts.api_url)
+        {
+            return Err(Error::user(
+                format!("moot.lock: {e}"),
+                "restore moot.lock from git (or run `moot apply` online to rewrite it); \
+                 nothing was written",
+            ));
+        }
         (facts, None, None)
     } else {
         let creds = credentials::resolve(profile)?.ok_or_else(|| {

@@ -123,7 +123,7 @@ impl ClientOptions {
                 .filter(|s| s.is_finite() && *s > 0.0 && *s <= Self::MAX_TIMEOUT_SECS)
                 .ok_or_else(|| ApiError::InvalidSetting {
                     name: "MOOT_HTTP_TIMEOUT",
-                    value: raw.clone(),
+                    value: shown_setting(&raw),
                     expected: "a number of seconds above 0 and at most 86400",
                 })?;
             opts.timeout = Duration::from_secs_f64(secs);
@@ -136,7 +136,7 @@ impl ClientOptions {
                 .ok()
                 .ok_or_else(|| ApiError::InvalidSetting {
                     name: "MOOT_HTTP_RETRIES",
-                    value: raw.clone(),
+                    value: shown_setting(&raw),
                     expected: "a whole number from 0 to 10",
                 })?;
             opts.retries = n.min(10);
@@ -151,6 +151,12 @@ impl Default for ClientOptions {
     fn default() -> Self {
         Self::BUILTIN
     }
+}
+
+/// A bad setting as an error shows it: redacted (a token pasted into the
+/// wrong variable) and cut short.
+fn shown_setting(raw: &str) -> String {
+    truncate(&redact(raw, &[]), 40)
 }
 
 /// A set, non-empty variable (an empty one means "not set", as in shells).
@@ -652,7 +658,9 @@ fn segment(id: &str, kind: IdKind) -> Result<String, ApiError> {
     Ok(utf8_percent_encode(id, SEGMENT).to_string())
 }
 
-fn normalize_base_url(raw: &str) -> Result<String, ApiError> {
+/// `raw` as the client would use it (scheme, host, no credentials, no
+/// query), or why not: for URLs read from files, checked before use.
+pub fn normalize_base_url(raw: &str) -> Result<String, ApiError> {
     let invalid = |reason: &str| ApiError::InvalidUrl {
         url: redact_url(raw),
         reason: reason.to_string(),

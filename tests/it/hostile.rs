@@ -409,6 +409,27 @@ fn an_offline_plan_refuses_a_space_id_from_moot_lock_that_is_not_an_id() {
     assert_clean_failure("offline plan, hostile space id", &out);
     assert_not_forged("offline plan, hostile space id", &out, &["## Injected"]);
     assert!(tree_diff(&before, &tree(ws.path())).is_empty());
+
+    // The API URL it renders into moot.toml, carrying a secret.
+    let url_line = lock
+        .lines()
+        .find(|l| l.starts_with("api_url"))
+        .unwrap()
+        .to_string();
+    let hostile = lock.replace(
+        &url_line,
+        &format!("api_url = \"https://ada:{URL_SECRET}@mootup.example\""),
+    );
+    std::fs::write(&lock_path, hostile).unwrap();
+    let before = tree(ws.path());
+    let out = moot(ws.path(), home.path(), None)
+        .args(["apply", "--offline", "--yes"])
+        .output()
+        .unwrap();
+    assert_clean_failure("offline apply, api_url with credentials", &out);
+    assert!(text(&out).contains("moot.lock"), "{}", text(&out));
+    assert!(!text(&out).contains(URL_SECRET), "{}", text(&out));
+    assert!(tree_diff(&before, &tree(ws.path())).is_empty());
 }
 
 // ---------------------------------------------------------------------------
