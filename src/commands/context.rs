@@ -159,6 +159,21 @@ pub fn observe(
         if !facts.space_id.is_empty() {
             check_space_id(&facts.space_id, "moot.lock")?;
         }
+        // Rendered into CLAUDE.md: one line of plain text.
+        if facts.space_name.len() > 200 || facts.space_name.chars().any(crate::printer::must_escape)
+        {
+            return Err(Error::user(
+                format!(
+                    "moot.lock: the space name `{}` holds control or bidirectional characters, \
+                     or is over 200 bytes",
+                    crate::printer::clean_line(
+                        &facts.space_name.chars().take(80).collect::<String>()
+                    )
+                ),
+                "restore moot.lock from git (or run `moot apply` online to rewrite it); \
+                 nothing was written",
+            ));
+        }
         // Rendered into moot.toml: a URL from a checkout must be one the
         // client would accept (no credentials, query or odd scheme).
         if !facts.api_url.is_empty()

@@ -410,6 +410,23 @@ fn an_offline_plan_refuses_a_space_id_from_moot_lock_that_is_not_an_id() {
     assert_not_forged("offline plan, hostile space id", &out, &["## Injected"]);
     assert!(tree_diff(&before, &tree(ws.path())).is_empty());
 
+    // The space name it renders into CLAUDE.md.
+    let name_line = lock
+        .lines()
+        .find(|l| l.starts_with("space_name"))
+        .unwrap()
+        .to_string();
+    let hostile = lock.replace(&name_line, "space_name = \"S\\n\\n## Injected\"");
+    std::fs::write(&lock_path, hostile).unwrap();
+    let before = tree(ws.path());
+    let out = moot(ws.path(), home.path(), None)
+        .args(["apply", "--offline", "--yes"])
+        .output()
+        .unwrap();
+    assert_clean_failure("offline apply, hostile space name", &out);
+    assert_not_forged("offline apply, hostile space name", &out, &["## Injected"]);
+    assert!(tree_diff(&before, &tree(ws.path())).is_empty());
+
     // The API URL it renders into moot.toml, carrying a secret.
     let url_line = lock
         .lines()
