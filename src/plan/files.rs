@@ -362,10 +362,12 @@ pub(super) fn plan_settings(
         FileState::File { content, mode, .. } => match std::str::from_utf8(content) {
             Ok(t) => (Some(t), *mode),
             Err(_) => {
+                let (line, column) = first_invalid_utf8(content);
                 b.block(
                     target,
-                    ".claude/settings.json is not UTF-8 text",
-                    "fix or move the file aside; moot never replaces a settings.json it cannot read",
+                    format!("line {line}, column {column}: not UTF-8 text (JSON must be UTF-8)"),
+                    "save the file as UTF-8, or move it aside; moot never replaces a \
+                     settings.json it cannot read",
                 );
                 return None;
             }
