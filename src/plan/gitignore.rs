@@ -138,23 +138,25 @@ fn decide(rules: &[Rule], path: &str, is_dir: bool) -> Verdict {
 
 /// git's wildmatch with `WM_PATHNAME`: `*` and `?` stop at `/`, `**`
 /// between slashes (or at either end) crosses them, `[...]` classes, `\`
-/// escapes. Memoised, so a pattern full of stars stays linear-ish.
+/// escapes. Memoised on the (pattern, text) positions actually visited, so
+/// a pattern full of stars stays polynomial and a huge pattern costs
+/// nothing until it is walked.
 fn wildmatch(pat: &[char], text: &[char]) -> bool {
-    let mut memo = vec![None; (pat.len() + 1) * (text.len() + 1)];
-    wm(pat, text, 0, 0, &mut memo)
+    wm(pat, text, 0, 0, &mut Memo::new())
 }
 
-fn wm(p: &[char], t: &[char], pi: usize, ti: usize, memo: &mut [Option<bool>]) -> bool {
-    let key = pi * (t.len() + 1) + ti;
-    if let Some(v) = memo[key] {
+type Memo = std::collections::HashMap<(usize, usize), bool>;
+
+fn wm(p: &[char], t: &[char], pi: usize, ti: usize, memo: &mut Memo) -> bool {
+    if let Some(&v) = memo.get(&(pi, ti)) {
         return v;
     }
     let v = wm_step(p, t, pi, ti, memo);
-    memo[key] = Some(v);
+    memo.insert((pi, ti), v);
     v
 }
 
-fn wm_step(p: &[char], t: &[char], pi: usize, ti: usize, memo: &mut [Option<bool>]) -> bool {
+fn wm_step(p: &[char], t: &[char], pi: usize, ti: usize, memo: &mut Memo) -> bool {
     let Some(&c) = p.get(pi) else {
         return ti == t.len();
     };

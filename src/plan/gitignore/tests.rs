@@ -55,6 +55,13 @@ fn negations_and_odd_spellings_are_read_as_git_reads_them() {
 }
 
 #[test]
+fn a_huge_pattern_is_only_walked_as_far_as_it_matches() {
+    let mut text = "x".repeat(4 << 20);
+    text.push_str("\n.moot/\n");
+    assert!(verdict(text.as_bytes(), ".moot/actors.json", false).is_ignored());
+}
+
+#[test]
 fn stars_cannot_make_matching_slow() {
     let pattern = format!("{}b\n", "*a".repeat(200));
     let path = format!("{}/x", "a".repeat(200));
