@@ -465,22 +465,22 @@ impl ApiClient {
     }
 
     fn transport(&self, call: &Call, e: reqwest::Error) -> ApiError {
+        // reqwest reports a connect timeout as a connect error whose
+        // source is a timeout: `is_timeout` walks the sources (typed, not
+        // by message), `is_connect` says which limit it was.
         if e.is_timeout() {
+            let after = if e.is_connect() {
+                self.inner.opts.connect_timeout
+            } else {
+                self.inner.opts.timeout
+            };
             return ApiError::Timeout {
                 call: call.clone(),
-                after: self.inner.opts.timeout,
+                after,
             };
         }
         let reason = error_chain(&e);
         if e.is_connect() {
-            // reqwest's connect timeout is reported as a connect error
-            // whose source is a timeout.
-            if reason.contains("timed out") {
-                return ApiError::Timeout {
-                    call: call.clone(),
-                    after: self.inner.opts.connect_timeout,
-                };
-            }
             return ApiError::Connect {
                 call: call.clone(),
                 base_url: redact_url(&self.inner.base_url),
