@@ -25,7 +25,7 @@ pub fn render(plan: &Plan) -> String {
                 out,
                 "- `{}` {}: {}",
                 a.kind,
-                a.target,
+                clean_line(&a.target.to_string()),
                 clean_line(&a.reason)
             );
         }
@@ -70,7 +70,12 @@ pub fn render(plan: &Plan) -> String {
             .iter()
             .filter(|d| !staged_originals.contains(&d.target.to_string()))
         {
-            let _ = writeln!(out, "- `{}`: {}", d.target, clean_line(&d.reason));
+            let _ = writeln!(
+                out,
+                "- `{}`: {}",
+                clean_line(&d.target.to_string()),
+                clean_line(&d.reason)
+            );
         }
         out.push_str(
             "\nTo accept moot's version of a managed file, run `moot apply --overwrite PATH` \

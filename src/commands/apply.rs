@@ -14,10 +14,11 @@ use crate::commands::context::{Session, Workspace, observe, plan_options, read_a
 use crate::desired::render::ACTORS_PATH;
 use crate::error::{Error, Result};
 use crate::observed::actors_file::{ActorEntry, ActorsFile};
+use crate::observed::api::redact_url;
 use crate::plan::action::{KeySource, SecretsSpec};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{ActionKind, Op, Plan};
-use crate::printer::{Printer, human, json};
+use crate::printer::{Printer, clean_line, human, json};
 
 pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Outcome> {
     let ws = Workspace::open(global.dir.as_deref(), printer)?;
@@ -41,7 +42,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
                     format!(
                         "{} was made for the workspace {}, not {}",
                         path.display(),
-                        saved.workspace,
+                        clean_line(&saved.workspace),
                         ws.root.display()
                     ),
                     "run `moot plan --out FILE` in this workspace",
@@ -55,21 +56,8 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
                 Some(&lock),
                 printer,
             )?;
-            if session.fingerprint != saved.fingerprint
-                || session.desired.facts.api_url != saved.api_url
-            {
-                let what = if session.fingerprint.remote != saved.fingerprint.remote {
-                    "the agents on the platform changed"
-                } else {
-                    "the workspace files or team.toml changed"
-                };
-                return Err(Error::user(
-                    format!(
-                        "plan {} is stale: {what} since it was made; nothing was applied",
-                        path.display()
-                    ),
-                    "run `moot plan` again (and `--out FILE` to save a fresh plan)",
-                ));
+            if let Some(stale) = Staleness::of(&session, &saved) {
+                return Err(stale.error(path));
             }
             // The saved actions must be exactly what moot would plan now from
             // the same state: a plan file edited by hand (or by anything else)
@@ -129,7 +117,7 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
         if args.flags.json && std::io::stdin().is_terminal() {
             // stdout is for the JSON result: the plan to confirm goes to
             // the terminal on stderr.
-            eprintln!("{}", human::render_plan(&plan, &printer.err_styles, false));
+            crate::printer::to_stderr(&human::render_plan(&plan, &printer.err_styles, false));
         }
         confirm(&plan)?;
     }
@@ -142,6 +130,65 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
     Ok(Outcome::Success)
 }
 
+/// Why a saved plan no longer applies, most specific first.
+#[derive(Debug)]
+enum Staleness {
+    /// The plan was made against another server (or its `api_url` was
+    /// edited).
+    ApiUrl {
+        saved: String,
+        now: String,
+    },
+    Remote,
+    Local,
+}
+
+impl Staleness {
+    fn of(session: &Session, saved: &SavedPlan) -> Option<Staleness> {
+        if session.desired.facts.api_url != saved.api_url {
+            return Some(Staleness::ApiUrl {
+                saved: saved.api_url.clone(),
+                now: session.desired.facts.api_url.clone(),
+            });
+        }
+        if session.fingerprint.remote != saved.fingerprint.remote {
+            return Some(Staleness::Remote);
+        }
+        (session.fingerprint != saved.fingerprint).then_some(Staleness::Local)
+    }
+
+    fn error(self, path: &std::path::Path) -> Error {
+        let refresh = "run `moot plan` again (and `--out FILE` to save a fresh plan)";
+        let (what, hint) = match self {
+            Staleness::ApiUrl { saved, now } => (
+                format!(
+                    "it was made against {}, and this run talks to {}",
+                    redact_url(&saved),
+                    redact_url(&now)
+                ),
+                "set MOOT_API_URL (or log in) to the server the plan was made against, \
+                 or make a new plan here"
+                    .to_string(),
+            ),
+            Staleness::Remote => (
+                "the agents on the platform changed since it was made".to_string(),
+                refresh.to_string(),
+            ),
+            Staleness::Local => (
+                "the workspace files or team.toml changed since it was made".to_string(),
+                refresh.to_string(),
+            ),
+        };
+        Error::user(
+            format!(
+                "plan {} is stale: {what}; nothing was applied",
+                path.display()
+            ),
+            hint,
+        )
+    }
+}
+
 fn confirm(plan: &Plan) -> Result<()> {
     let n = plan.actions.len();
     if !std::io::stdin().is_terminal() {
@@ -152,9 +199,9 @@ fn confirm(plan: &Plan) -> Result<()> {
         ));
     }
     if n == 1 {
-        eprint!("Apply this action? [y/N] ");
+        crate::printer::to_stderr_raw("Apply this action? [y/N] ");
     } else {
-        eprint!("Apply these {n} actions? [y/N] ");
+        crate::printer::to_stderr_raw(&format!("Apply these {n} actions? [y/N] "));
     }
     let _ = std::io::stderr().flush();
     let mut answer = String::new();

@@ -118,6 +118,30 @@ fn check_roles(team: &TeamFile, replace: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// A space id is written into CLAUDE.md and moot.toml, so one that came
+/// from a server or from a checkout must be an id (`spc_` then letters,
+/// digits, `_` or `-`), not text that could add lines or markup there.
+fn check_space_id(id: &str, from: &str) -> Result<()> {
+    let body = id.strip_prefix("spc_").unwrap_or("");
+    let valid = !body.is_empty()
+        && id.len() <= 128
+        && body
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid {
+        return Ok(());
+    }
+    let shown: String = id.chars().take(80).collect();
+    Err(Error::user(
+        format!(
+            "{from}: the space id `{}` is not a valid id (expected `spc_` then letters, digits, `_` or `-`)",
+            crate::printer::clean_line(&shown)
+        ),
+        "check MOOT_API_URL points at the Moot API (or restore moot.lock from git); \
+         nothing was written",
+    ))
+}
+
 pub fn plan_options(flags: &PlanFlags) -> PlanOptions {
     PlanOptions {
         offline: flags.offline,
@@ -152,6 +176,35 @@ pub fn observe(
                 space_name: l.space_name.clone(),
             })
             .unwrap_or_default();
+        if !facts.space_id.is_empty() {
+            check_space_id(&facts.space_id, "moot.lock")?;
+        }
+        // Rendered into CLAUDE.md: one line of plain text.
+        if facts.space_name.len() > 200 || facts.space_name.chars().any(crate::printer::must_escape)
+        {
+            return Err(Error::user(
+                format!(
+                    "moot.lock: the space name `{}` holds control or bidirectional characters, \
+                     or is over 200 bytes",
+                    crate::printer::clean_line(
+                        &facts.space_name.chars().take(80).collect::<String>()
+                    )
+                ),
+                "restore moot.lock from git (or run `moot apply` online to rewrite it); \
+                 nothing was written",
+            ));
+        }
+        // Rendered into moot.toml: a URL from a checkout must be one the
+        // client would accept (no credentials, query or odd scheme).
+        if !facts.api_url.is_empty()
+            && let Err(e) = crate::observed::api::normalize_base_url(&facts.api_url)
+        {
+            return Err(Error::user(
+                format!("moot.lock: {e}"),
+                "restore moot.lock from git (or run `moot apply` online to rewrite it); \
+                 nothing was written",
+            ));
+        }
         (facts, None, None)
     } else {
         let creds = credentials::resolve(profile)?.ok_or_else(|| {
@@ -162,12 +215,13 @@ pub fn observe(
         })?;
         printer.verbose(&format!(
             "using {} (credentials from {})",
-            creds.api_url, creds.source
+            crate::observed::api::redact_url(&creds.api_url),
+            creds.source
         ));
         let client = ApiClient::new(
             &creds.api_url,
             Some(creds.token.clone()),
-            ClientOptions::default(),
+            ClientOptions::from_env()?,
         )?;
         let runtime = runtime()?;
         let (me, agents) = runtime.block_on(client.me_and_agents())?;
@@ -175,11 +229,12 @@ pub fn observe(
             Error::user(
                 format!(
                     "the account {} has no default space, so it cannot host a team",
-                    me.display_name
+                    crate::printer::clean_line(&me.display_name)
                 ),
                 "create or join a space on mootup.io, then run moot again",
             )
         })?;
+        check_space_id(&space_id, "the server's answer to GET /api/actors/me")?;
         let facts = RemoteFacts {
             api_url: client.base_url().to_string(),
             space_name: space_id.clone(),
@@ -302,7 +357,14 @@ fn verify_held_keys(
             done.map_err(|e| Error::Internal(format!("key check task failed: {e}")))?;
         let live = match answer {
             Ok(me) => me.actor_id == actor_id,
-            Err(crate::observed::api::ApiError::Unauthorized { .. }) => false,
+            // The key is refused (401), or accepted but not allowed to
+            // act (403): either way it does not work for this role, which
+            // the plan reports as that role's drift, with the command to
+            // rotate it. Neither says anything about the personal token.
+            Err(
+                crate::observed::api::ApiError::Unauthorized { .. }
+                | crate::observed::api::ApiError::Forbidden { .. },
+            ) => false,
             Err(e) => return Err(e.into()),
         };
         if let Some(h) = held.roles.get_mut(&role_key) {

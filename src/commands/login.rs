@@ -5,9 +5,10 @@ use std::io::{IsTerminal, Read};
 use crate::Outcome;
 use crate::cli::LoginArgs;
 use crate::error::{Error, Result};
+use crate::observed::api::redact_url;
 use crate::observed::api::{ApiClient, ApiError, ClientOptions};
 use crate::observed::credentials;
-use crate::printer::Printer;
+use crate::printer::{Printer, clean_line};
 use crate::secret::Secret;
 
 const PAT_PREFIX: &str = "mootup_pat_";
@@ -21,7 +22,7 @@ pub fn run(args: LoginArgs, printer: &Printer) -> Result<Outcome> {
         .or_else(|| credentials::stored_api_url(&args.profile))
         .unwrap_or_else(|| crate::DEFAULT_API_URL.to_string());
 
-    let client = ApiClient::new(&api_url, Some(token.clone()), ClientOptions::default())?;
+    let client = ApiClient::new(&api_url, Some(token.clone()), ClientOptions::from_env()?)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -30,7 +31,7 @@ pub fn run(args: LoginArgs, printer: &Printer) -> Result<Outcome> {
         ApiError::Unauthorized { call } => Error::user(
             format!(
                 "{} rejected the token ({call}: HTTP 401)",
-                client.base_url()
+                redact_url(client.base_url())
             ),
             "check that you copied the whole token and that it was not revoked; \
              create a new personal access token on the platform if needed",
@@ -41,7 +42,9 @@ pub fn run(args: LoginArgs, printer: &Printer) -> Result<Outcome> {
         return Err(Error::user(
             format!(
                 "the token belongs to {} `{}` ({}), not to a person",
-                me.actor_type, me.display_name, me.actor_id
+                clean_line(&me.actor_type),
+                clean_line(&me.display_name),
+                clean_line(&me.actor_id)
             ),
             "that is an agent's key; log in with your personal access token (`mootup_pat_...`)",
         ));
@@ -50,9 +53,9 @@ pub fn run(args: LoginArgs, printer: &Printer) -> Result<Outcome> {
     let path = credentials::store(&args.profile, client.base_url(), &token, Some(&me.actor_id))?;
     printer.status(&format!(
         "Logged in to {} as {} ({})",
-        client.base_url(),
-        me.display_name,
-        me.actor_id
+        redact_url(client.base_url()),
+        clean_line(&me.display_name),
+        clean_line(&me.actor_id)
     ));
     printer.status(&format!(
         "Stored the token in {} (profile `{}`)",

@@ -55,7 +55,9 @@ pub fn usage_error(e: clap::Error) -> i32 {
         }
         _ => {
             let _ = e.print();
-            eprintln!("\nhint: run `moot --help`, or `moot <command> --help`, for usage");
+            crate::printer::to_stderr(
+                "\nhint: run `moot --help`, or `moot <command> --help`, for usage",
+            );
             1
         }
     }

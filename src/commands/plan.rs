@@ -42,7 +42,8 @@ pub fn print_plan(session: &Session, plan: &Plan, as_json: bool, printer: &Print
     } else {
         format!(
             "{} (space {})",
-            session.desired.facts.api_url, session.desired.facts.space_id
+            crate::observed::api::redact_url(&session.desired.facts.api_url),
+            crate::printer::clean_line(&session.desired.facts.space_id)
         )
     };
     printer.status(&format!(

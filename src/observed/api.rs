@@ -22,8 +22,8 @@ use crate::secret::Secret;
 mod error;
 mod redact;
 
-pub use error::{ApiError, Call};
-pub use redact::redact;
+pub use error::{ApiError, Call, IdKind};
+pub use redact::{redact, redact_url};
 use redact::{snippet, truncate};
 
 /// `Actor.model_dump()`: 16 fields. Unknown fields are ignored and optional
@@ -106,34 +106,62 @@ impl ClientOptions {
         retries: 2,
     };
 
+    /// The longest `MOOT_HTTP_TIMEOUT` accepted: a day. Larger values are
+    /// surely a mistake, and `Duration` cannot hold some of them at all.
+    pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
     /// The built-in values overridden by `MOOT_HTTP_TIMEOUT` (seconds, may be
-    /// fractional) and `MOOT_HTTP_RETRIES`; unparsable values are ignored.
-    pub fn from_env() -> Self {
+    /// fractional, above 0 and at most a day) and `MOOT_HTTP_RETRIES`; a value
+    /// that is not a number in range is an error, not silently ignored.
+    pub fn from_env() -> Result<Self, ApiError> {
         let mut opts = Self::BUILTIN;
-        if let Some(secs) = env_parse::<f64>("MOOT_HTTP_TIMEOUT")
-            && secs.is_finite()
-            && secs > 0.0
-        {
+        if let Some(raw) = env_value("MOOT_HTTP_TIMEOUT") {
+            let secs = raw
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s <= Self::MAX_TIMEOUT_SECS)
+                .ok_or_else(|| ApiError::InvalidSetting {
+                    name: "MOOT_HTTP_TIMEOUT",
+                    value: shown_setting(&raw),
+                    expected: "a number of seconds above 0 and at most 86400",
+                })?;
             opts.timeout = Duration::from_secs_f64(secs);
             opts.connect_timeout = opts.connect_timeout.min(opts.timeout);
         }
-        if let Some(n) = env_parse::<u32>("MOOT_HTTP_RETRIES") {
+        if let Some(raw) = env_value("MOOT_HTTP_RETRIES") {
+            let n = raw
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .ok_or_else(|| ApiError::InvalidSetting {
+                    name: "MOOT_HTTP_RETRIES",
+                    value: shown_setting(&raw),
+                    expected: "a whole number from 0 to 10",
+                })?;
             opts.retries = n.min(10);
         }
-        opts
+        Ok(opts)
     }
 }
 
-/// `Default` honours the environment (see [`ClientOptions::from_env`]), so
-/// every command gets `MOOT_HTTP_TIMEOUT`/`MOOT_HTTP_RETRIES` for free.
+/// The built-in values, without the environment: commands call
+/// [`ClientOptions::from_env`], which can refuse a bad value.
 impl Default for ClientOptions {
     fn default() -> Self {
-        Self::from_env()
+        Self::BUILTIN
     }
 }
 
-fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
-    std::env::var(name).ok()?.trim().parse().ok()
+/// A bad setting as an error shows it: redacted (a token pasted into the
+/// wrong variable) and cut short.
+fn shown_setting(raw: &str) -> String {
+    truncate(&redact(raw, &[]), 40)
+}
+
+/// A set, non-empty variable (an empty one means "not set", as in shells).
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// Which call this is: decides how 403/409 read and whether to retry.
@@ -184,7 +212,7 @@ impl ApiClient {
             .user_agent(concat!("moot/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::InvalidUrl {
-                url: base_url.clone(),
+                url: redact_url(&base_url),
                 reason: format!("cannot set up the HTTP client: {e}"),
             })?;
         Ok(ApiClient {
@@ -238,7 +266,10 @@ impl ApiClient {
     /// (needed when the agent is connected). An answer holding a
     /// `registration_ticket_id` instead of the key is exchanged here.
     pub async fn rotate_key(&self, actor_id: &str, force: bool) -> Result<IssuedKey, ApiError> {
-        let path = format!("/api/actors/{}/rotate-key", segment(actor_id)?);
+        let path = format!(
+            "/api/actors/{}/rotate-key",
+            segment(actor_id, IdKind::Actor)?
+        );
         let call = Call::new(Method::POST, path);
         let (status, body) = self.send(&call, Kind::Rotate, None, true, force).await?;
         let value: serde_json::Value = parse_secret_bearing(&call, status, &body)?;
@@ -284,7 +315,10 @@ impl ApiClient {
 
     /// Trades a registration ticket for the key it holds (no auth header).
     pub async fn exchange_ticket(&self, ticket_id: &str) -> Result<IssuedKey, ApiError> {
-        let real_path = format!("/api/registration-tickets/{}/exchange", segment(ticket_id)?);
+        let real_path = format!(
+            "/api/registration-tickets/{}/exchange",
+            segment(ticket_id, IdKind::Ticket)?
+        );
         // The ticket is as good as a key for five minutes: never show it.
         let call = Call::new(
             Method::POST,
@@ -314,7 +348,7 @@ impl ApiClient {
 
     /// Renames an agent (`PATCH`, never retried).
     pub async fn rename(&self, actor_id: &str, display_name: &str) -> Result<Actor, ApiError> {
-        let path = format!("/api/actors/{}", segment(actor_id)?);
+        let path = format!("/api/actors/{}", segment(actor_id, IdKind::Actor)?);
         let call = Call::new(Method::PATCH, path);
         let body = serde_json::json!({ "display_name": display_name });
         let (status, bytes) = self
@@ -396,13 +430,8 @@ impl ApiClient {
             .request(call.method.clone(), url)
             .header(ACCEPT, "application/json");
         if auth && let Some(token) = &self.inner.token {
-            let mut value =
-                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    ApiError::Network {
-                        call: call.clone(),
-                        reason: "the token holds characters not allowed in an HTTP header".into(),
-                    }
-                })?;
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .map_err(|_| ApiError::InvalidToken { call: call.clone() })?;
             value.set_sensitive(true);
             req = req.header(AUTHORIZATION, value);
         }
@@ -436,25 +465,25 @@ impl ApiClient {
     }
 
     fn transport(&self, call: &Call, e: reqwest::Error) -> ApiError {
+        // reqwest reports a connect timeout as a connect error whose
+        // source is a timeout: `is_timeout` walks the sources (typed, not
+        // by message), `is_connect` says which limit it was.
         if e.is_timeout() {
+            let after = if e.is_connect() {
+                self.inner.opts.connect_timeout
+            } else {
+                self.inner.opts.timeout
+            };
             return ApiError::Timeout {
                 call: call.clone(),
-                after: self.inner.opts.timeout,
+                after,
             };
         }
         let reason = error_chain(&e);
         if e.is_connect() {
-            // reqwest's connect timeout is reported as a connect error
-            // whose source is a timeout.
-            if reason.contains("timed out") {
-                return ApiError::Timeout {
-                    call: call.clone(),
-                    after: self.inner.opts.connect_timeout,
-                };
-            }
             return ApiError::Connect {
                 call: call.clone(),
-                base_url: self.inner.base_url.clone(),
+                base_url: redact_url(&self.inner.base_url),
                 reason,
             };
         }
@@ -533,7 +562,10 @@ fn error_detail(body: &[u8], secrets: &[&str]) -> Option<String> {
             Some(other) => other.to_string(),
             None => value.to_string(),
         };
-        return Some(redact(&truncate(&detail, SNIPPET_BYTES), secrets));
+        return Some(
+            crate::printer::clean_line(&redact(&truncate(&detail, SNIPPET_BYTES), secrets))
+                .into_owned(),
+        );
     }
     Some(snippet(body, secrets))
 }
@@ -595,21 +627,42 @@ fn non_empty_str(v: Option<&serde_json::Value>) -> Option<&str> {
         .filter(|s| !s.trim().is_empty())
 }
 
+/// The longest id moot puts in a path: real ids are a few dozen
+/// characters; a huge one would fail as an over-long request line.
+const MAX_ID_BYTES: usize = 256;
+
 /// One path segment, percent-encoded. Empty, `.` and `..` are refused: the
 /// URL parser treats `%2E%2E` like `..`, so no encoding makes them safe.
-fn segment(id: &str) -> Result<String, ApiError> {
-    if id.is_empty() || id == "." || id == ".." {
-        return Err(ApiError::InvalidUrl {
-            url: format!("{id:?}"),
-            reason: "not a valid actor or ticket id".into(),
+/// So is an id too long to send. Refused before anything is sent.
+fn segment(id: &str, kind: IdKind) -> Result<String, ApiError> {
+    let reason = if id.is_empty() || id == "." || id == ".." {
+        Some("it cannot be one segment of a URL path")
+    } else if id.len() > MAX_ID_BYTES {
+        Some("it is longer than 256 bytes")
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        return Err(ApiError::InvalidId {
+            kind,
+            // A ticket id is as good as a key: never shown.
+            shown: match kind {
+                IdKind::Actor => {
+                    Some(crate::printer::clean_line(&redact::truncate(id, 40)).into_owned())
+                }
+                IdKind::Ticket => None,
+            },
+            reason,
         });
     }
     Ok(utf8_percent_encode(id, SEGMENT).to_string())
 }
 
-fn normalize_base_url(raw: &str) -> Result<String, ApiError> {
+/// `raw` as the client would use it (scheme, host, no credentials, no
+/// query), or why not: for URLs read from files, checked before use.
+pub fn normalize_base_url(raw: &str) -> Result<String, ApiError> {
     let invalid = |reason: &str| ApiError::InvalidUrl {
-        url: raw.to_string(),
+        url: redact_url(raw),
         reason: reason.to_string(),
     };
     let trimmed = raw.trim();
@@ -635,11 +688,15 @@ mod tests {
 
     #[test]
     fn segments_are_encoded_and_dot_segments_refused() {
-        assert_eq!(segment("agt_1").unwrap(), "agt_1");
-        assert_eq!(segment("a/../b").unwrap(), "a%2F%2E%2E%2Fb");
-        assert!(segment("..").is_err());
-        assert!(segment(".").is_err());
-        assert!(segment("").is_err());
+        let a = IdKind::Actor;
+        assert_eq!(segment("agt_1", a).unwrap(), "agt_1");
+        assert_eq!(segment("a/../b", a).unwrap(), "a%2F%2E%2E%2Fb");
+        assert!(segment("..", a).is_err());
+        assert!(segment(".", a).is_err());
+        assert!(segment("", a).is_err());
+        assert!(segment(&"a".repeat(257), a).is_err());
+        let e = segment("..", IdKind::Ticket).unwrap_err();
+        assert!(matches!(e, ApiError::InvalidId { shown: None, .. }));
     }
 
     #[test]

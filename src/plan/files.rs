@@ -29,17 +29,34 @@ pub(super) fn plan_gitignore(
             return None;
         }
     };
-    let text = String::from_utf8_lossy(current.unwrap_or(b"")).into_owned();
-    let missing = gitignore::missing(&text, &desired.gitignore_lines);
+    let bytes = current.unwrap_or(b"");
+    let missing = gitignore::missing(bytes, &desired.gitignore_lines);
     let old_entry = obs.lock.as_ref().and_then(|l| l.file(GITIGNORE_PATH));
     if missing.is_empty() {
         match old_entry {
             Some(e) => b.keep_lock_entry(Some(e)),
-            None => b.record(GITIGNORE_PATH, Policy::Lines, text.as_bytes(), mode),
+            None => b.record(GITIGNORE_PATH, Policy::Lines, bytes, mode),
         }
         return None;
     }
-    let new = gitignore::append(&text, &missing);
+    // A write carries text: the user's bytes that are not UTF-8 could not
+    // be kept as they are, so moot asks instead of re-encoding them.
+    let Ok(new) = String::from_utf8(gitignore::append(bytes, &missing)) else {
+        let (line, column) = first_invalid_utf8(bytes);
+        b.block(
+            target,
+            format!(
+                ".gitignore:{line}:{column}: not UTF-8, so moot cannot add {} without \
+                 changing your bytes",
+                missing.join(", ")
+            ),
+            format!(
+                "add these lines to .gitignore yourself: {}; or save it as UTF-8",
+                missing.join(" ")
+            ),
+        );
+        return None;
+    };
     b.record(GITIGNORE_PATH, Policy::Lines, new.as_bytes(), mode);
     let (kind, reason) = if current.is_none() {
         (ActionKind::Create, format!("ignore {}", missing.join(", ")))
@@ -60,6 +77,23 @@ pub(super) fn plan_gitignore(
             mode,
         },
     ))
+}
+
+/// The 1-based line and column (in bytes) of the first byte that is not
+/// UTF-8.
+pub(super) fn first_invalid_utf8(bytes: &[u8]) -> (usize, usize) {
+    let at = std::str::from_utf8(bytes)
+        .err()
+        .map_or(0, |e| e.valid_up_to());
+    let before = &bytes[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = at
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    (line, column)
 }
 
 pub(super) fn describe(state: &FileState) -> String {
@@ -131,10 +165,11 @@ pub(super) fn plan_file(
     let d_sha = sha256_hex(&f.content);
     if w_sha == d_sha {
         b.record_sha(&f.path, f.policy, d_sha, f.mode);
-        // Only the run bits count: git records nothing else, so a clone made
-        // under another umask (0664/0775) is not drift; a script that lost
-        // its run bit (or a data file that gained one) is.
-        if f.policy == Policy::Managed && (w_mode & 0o111) != (f.mode & 0o111) {
+        // Only the owner's run bit counts, as for git (which records 100755
+        // or 100644 from it and nothing else): a clone made under another
+        // umask (0600/0700, 0664/0775) is not drift; a script that lost its
+        // run bit (or a data file that gained one) is.
+        if f.policy == Policy::Managed && (w_mode & 0o100) != (f.mode & 0o100) {
             b.push(
                 ActionKind::Chmod,
                 target,
@@ -330,10 +365,12 @@ pub(super) fn plan_settings(
         FileState::File { content, mode, .. } => match std::str::from_utf8(content) {
             Ok(t) => (Some(t), *mode),
             Err(_) => {
+                let (line, column) = first_invalid_utf8(content);
                 b.block(
                     target,
-                    ".claude/settings.json is not UTF-8 text",
-                    "fix or move the file aside; moot never replaces a settings.json it cannot read",
+                    format!("line {line}, column {column}: not UTF-8 text (JSON must be UTF-8)"),
+                    "save the file as UTF-8, or move it aside; moot never replaces a \
+                     settings.json it cannot read",
                 );
                 return None;
             }
@@ -349,12 +386,7 @@ pub(super) fn plan_settings(
     };
     match settings_merge::merge(current, &desired.settings_hooks) {
         Err(e) => {
-            b.block(
-                target,
-                e.to_string(),
-                "fix the file (moot never replaces a settings.json it cannot read), \
-                 or list it under [install] unmanaged",
-            );
+            b.block(target, e.to_string(), e.hint());
             None
         }
         Ok(None) => {

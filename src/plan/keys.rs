@@ -215,7 +215,7 @@ pub(super) fn plan_secrets(
     desired: &DesiredState,
     obs: &Observed,
     roles: Vec<SecretRole>,
-    moot_ignored: bool,
+    unignored: Option<String>,
 ) -> Vec<usize> {
     let target = Target::Path(ACTORS_PATH.into());
     if desired.is_unmanaged(ACTORS_PATH) || desired.is_unmanaged(".moot") {
@@ -250,11 +250,12 @@ pub(super) fn plan_secrets(
         );
         return Vec::new();
     }
-    if !moot_ignored {
+    if let Some(why) = unignored {
         b.block(
             target,
-            ".gitignore does not ignore .moot/: agent keys could be committed",
-            "add `.moot/` to .gitignore (or take .gitignore out of [install] unmanaged)",
+            format!("{why}: agent keys could be committed"),
+            "add `.moot/` as the last line of .gitignore, after any `!` line that matches it \
+             (or take .gitignore out of [install] unmanaged)",
         );
         return Vec::new();
     }

@@ -22,6 +22,18 @@ use crate::plan::{diff, gitignore, graph};
 /// Where staged suggestions go.
 pub const SUGGESTED_DIR: &str = ".moot/suggested";
 
+/// Why git would not ignore a key file, naming the line that decides.
+fn unignored_reason(path: &str, v: gitignore::Verdict) -> String {
+    match v {
+        gitignore::Verdict::ReIncluded { line } => {
+            format!(".gitignore:{line}: this negation makes git track {path}")
+        }
+        gitignore::Verdict::Unmatched | gitignore::Verdict::Ignored { .. } => {
+            format!(".gitignore does not ignore {path}")
+        }
+    }
+}
+
 pub fn suggested_path(path: &str) -> String {
     format!("{SUGGESTED_DIR}/{path}")
 }
@@ -186,16 +198,21 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
 
     // 2. .gitignore lines: before any secret or staged file is written.
     let mut gitignore_node = None;
-    let moot_ignored = if desired.is_unmanaged(GITIGNORE_PATH) {
-        obs.files.get(GITIGNORE_PATH).content().is_some_and(|c| {
-            gitignore::missing(&String::from_utf8_lossy(c), &[".moot/".to_string()]).is_empty()
-        })
-    } else {
+    if !desired.is_unmanaged(GITIGNORE_PATH) {
         gitignore_node = plan_gitignore(&mut b, desired, obs);
-        !matches!(
-            obs.files.get(GITIGNORE_PATH),
-            FileState::Dir | FileState::Symlink | FileState::Unsafe(_)
-        )
+    }
+    // Appending puts `.moot/` last, where no negation can follow it; with
+    // nothing appended, the file as it is must ignore the key files.
+    let keys_unignored = match (gitignore_node, obs.files.get(GITIGNORE_PATH)) {
+        (Some(_), _) => None,
+        (None, FileState::File { content, .. }) => {
+            gitignore::unignored_secret(content).map(|(path, v)| unignored_reason(path, v))
+        }
+        (None, FileState::Absent) => Some(".gitignore does not exist".to_string()),
+        (None, other) => Some(format!(
+            ".gitignore is {}",
+            crate::plan::files::describe(other)
+        )),
     };
 
     // 3. Rendered files, in path order; then leftovers moot.lock lists.
@@ -240,7 +257,7 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
 
     // 5. The key file: after every rotation and after .gitignore covers it.
     if online {
-        let secrets_nodes = plan_secrets(&mut b, desired, obs, keys.secret_roles, moot_ignored);
+        let secrets_nodes = plan_secrets(&mut b, desired, obs, keys.secret_roles, keys_unignored);
         for &s in &secrets_nodes {
             for &r in &keys.remote_nodes {
                 b.edges.push((r, s));

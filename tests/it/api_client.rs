@@ -564,7 +564,7 @@ async fn path_segments_are_percent_encoded() {
     c.rename("../../health", "X").await.unwrap();
     // A bare `..` cannot be made safe (URL parsers treat %2E%2E as `..`).
     let err = c.rotate_key("..", false).await.unwrap_err();
-    assert!(matches!(err, ApiError::InvalidUrl { .. }), "{err:?}");
+    assert!(matches!(err, ApiError::InvalidId { .. }), "{err:?}");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
 

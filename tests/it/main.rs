@@ -13,6 +13,7 @@ mod credentials;
 mod e2e;
 mod harness;
 mod hooks;
+mod hostile;
 mod import;
 mod init;
 mod kill_recover;

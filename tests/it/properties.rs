@@ -6,7 +6,7 @@ use std::path::Path;
 use moot::desired::bundle::HOOKS;
 use moot::desired::render::HookEntry;
 use moot::plan::gitignore;
-use moot::plan::settings_merge::merge;
+use moot::plan::settings_merge::{merge, unmerge};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -149,8 +149,141 @@ fn count(doc: &Value, event: &str, command: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// How a user may have laid a file out.
+#[derive(Debug, Clone)]
+struct Style {
+    /// None: all on one line.
+    indent: Option<&'static str>,
+    eol: &'static str,
+    /// `": "` or `":"`, `", "` or `","` on one line.
+    spaced: bool,
+}
+
+fn style() -> impl Strategy<Value = Style> {
+    (
+        prop::sample::select(vec![None, Some("  "), Some("    "), Some("\t")]),
+        prop::sample::select(vec!["\n", "\r\n"]),
+        any::<bool>(),
+    )
+        .prop_map(|(indent, eol, spaced)| Style {
+            indent,
+            eol,
+            spaced,
+        })
+}
+
+/// `v` printed in `style`, by hand (serde_json knows one layout only).
+fn layout(v: &Value, st: &Style, depth: usize) -> String {
+    let (open, close, items): (&str, &str, Vec<String>) = match v {
+        Value::Array(a) => (
+            "[",
+            "]",
+            a.iter().map(|x| layout(x, st, depth + 1)).collect(),
+        ),
+        Value::Object(o) => (
+            "{",
+            "}",
+            o.iter()
+                .map(|(k, x)| {
+                    let colon = if st.spaced { ": " } else { ":" };
+                    format!(
+                        "{}{colon}{}",
+                        serde_json::to_string(k).unwrap(),
+                        layout(x, st, depth + 1)
+                    )
+                })
+                .collect(),
+        ),
+        scalar => return serde_json::to_string(scalar).unwrap(),
+    };
+    if items.is_empty() {
+        return format!("{open}{close}");
+    }
+    match st.indent {
+        None => {
+            let sep = if st.spaced { ", " } else { "," };
+            format!("{open}{}{close}", items.join(sep))
+        }
+        Some(unit) => {
+            let inner = format!("{}{}", st.eol, unit.repeat(depth + 1));
+            let outer = format!("{}{}", st.eol, unit.repeat(depth));
+            format!(
+                "{open}{inner}{}{outer}{close}",
+                items.join(&format!(",{inner}"))
+            )
+        }
+    }
+}
+
+/// Number literals serde_json would re-print differently (or not at all).
+const LITERALS: [&str; 6] = [
+    "1e2",
+    "18446744073709551616123",
+    "-0.0",
+    "1E+400",
+    "0.10",
+    "-1.6790874013325047e-276",
+];
+
+/// Whether `to` is `from` with text inserted only (no byte of `from`
+/// removed or changed).
+fn only_insertions(from: &str, to: &str) -> bool {
+    similar::TextDiff::from_chars(from, to)
+        .ops()
+        .iter()
+        .all(|op| op.tag() == similar::DiffTag::Equal || op.tag() == similar::DiffTag::Insert)
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    /// Byte for byte: a merge only inserts, whatever the layout (one line,
+    /// spaces or tabs, CRLF) and whatever the numbers; merging again adds
+    /// nothing; taking moot's entries out only deletes, and gives back the
+    /// user's very bytes when they had a `hooks` object and none of ours.
+    #[test]
+    fn merge_keeps_the_users_bytes(
+        doc in settings(),
+        st in style(),
+        literal in prop::sample::select(LITERALS.to_vec()),
+    ) {
+        let body = layout(&doc, &st, 0);
+        // A number serde_json would re-print, as the first member.
+        let colon = if st.spaced { ": " } else { ":" };
+        let text = match body.strip_prefix('{') {
+            Some(rest) if rest.starts_with('}') => format!("{{\"n\"{colon}{literal}}}"),
+            Some(rest) => format!("{{\"n\"{colon}{literal},{rest}"),
+            None => return Ok(()),
+        };
+        let text = format!("{text}{}", st.eol);
+        let entries = ours();
+        let merged = match merge(Some(&text), &entries) {
+            Ok(Some(m)) => m,
+            Ok(None) | Err(_) => return Ok(()),
+        };
+        prop_assert!(only_insertions(&text, &merged), "bytes changed:\n{text}\n---\n{merged}");
+        prop_assert!(merged.contains(literal));
+        prop_assert_eq!(merge(Some(&merged), &entries), Ok(None));
+        if st.eol == "\r\n" {
+            prop_assert!(!merged.replace("\r\n", "").contains('\n'), "LF in a CRLF file");
+        }
+        if st.indent.is_none() {
+            prop_assert!(!merged.trim_end().contains('\n'), "a one-line file got lines");
+        }
+        let commands: Vec<String> = entries.iter().map(|e| e.command.clone()).collect();
+        let back = unmerge(&merged, &commands).unwrap().unwrap();
+        prop_assert!(only_insertions(&back, &merged), "unmerge changed bytes:\n{merged}\n---\n{back}");
+        prop_assert!(commands.iter().all(|c| !back.contains(c.as_str())));
+        let had_ours = entries.iter().any(|e| text.contains(e.command.as_str()));
+        // An event list of ours that was empty goes with our entries (moot
+        // cannot tell it from one it emptied).
+        let empty_event = entries
+            .iter()
+            .any(|e| doc["hooks"][&e.event].as_array().is_some_and(Vec::is_empty));
+        if doc.get("hooks").is_some_and(Value::is_object) && !had_ours && !empty_event {
+            prop_assert_eq!(back, text);
+        }
+    }
 
     #[test]
     fn merge_never_panics_on_any_text(text in ".{0,200}") {
@@ -266,9 +399,10 @@ proptest! {
     ) {
         let mut wanted = wanted;
         wanted.extend([".moot/".to_string(), ".worktrees/".to_string()]);
-        let first = gitignore::missing(&current, &wanted);
-        let once = gitignore::append(&current, &first);
-        prop_assert!(once.starts_with(&current), "never reorders or removes");
+        let current = current.as_bytes();
+        let first = gitignore::missing(current, &wanted);
+        let once = gitignore::append(current, &first);
+        prop_assert!(once.starts_with(current), "never reorders or removes");
         let again = gitignore::missing(&once, &wanted);
         prop_assert!(again.is_empty(), "still missing after append: {:?}", again);
         prop_assert_eq!(gitignore::append(&once, &again), once.clone());

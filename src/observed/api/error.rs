@@ -79,6 +79,50 @@ pub enum ApiError {
 
     #[error("invalid API URL `{url}`: {reason}")]
     InvalidUrl { url: String, reason: String },
+
+    /// An id (from the server's answers) that cannot be put in a request;
+    /// nothing was sent.
+    #[error(
+        "the {kind} {} cannot be used in a request ({reason}); nothing was sent",
+        shown.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "(not shown)".into())
+    )]
+    InvalidId {
+        kind: IdKind,
+        /// The id, cleaned and cut; None for a ticket id (a secret).
+        shown: Option<String>,
+        reason: &'static str,
+    },
+
+    /// The token cannot be sent in an `Authorization` header (a newline,
+    /// a control character); nothing was sent.
+    #[error(
+        "{call}: the token holds a character not allowed in an HTTP header (a newline?); nothing was sent"
+    )]
+    InvalidToken { call: Call },
+
+    /// An environment variable that tunes the client holds a bad value.
+    #[error("{name}={value:?} is not {expected}")]
+    InvalidSetting {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+/// Which kind of id [`ApiError::InvalidId`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Actor,
+    Ticket,
+}
+
+impl fmt::Display for IdKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IdKind::Actor => "agent id",
+            IdKind::Ticket => "registration ticket id",
+        })
+    }
 }
 
 /// The method and the path of a call, as errors show it (ticket ids masked).
@@ -161,6 +205,24 @@ impl ApiError {
             ApiError::InvalidUrl { .. } => {
                 "use a URL like https://mootup.io (MOOT_API_URL or --api-url)".to_string()
             }
+            ApiError::InvalidId {
+                kind: IdKind::Actor,
+                ..
+            } => "the platform listed an agent with an id moot cannot send back; check that \
+                  MOOT_API_URL is the Moot API, or remove that agent on the platform"
+                .to_string(),
+            ApiError::InvalidId {
+                kind: IdKind::Ticket,
+                ..
+            } => "the server answered with a registration ticket moot cannot exchange; the key \
+                  may have been rotated: run `moot plan` to see where things stand"
+                .to_string(),
+            ApiError::InvalidToken { .. } => {
+                "copy the token again without line breaks (MOOT_TOKEN, or `moot login`)".to_string()
+            }
+            ApiError::InvalidSetting { name, .. } => {
+                format!("fix or unset {name}")
+            }
         };
         Some(hint)
     }
@@ -181,7 +243,10 @@ impl ApiError {
             ApiError::Timeout { .. }
             | ApiError::Connect { .. }
             | ApiError::Network { .. }
-            | ApiError::InvalidUrl { .. } => None,
+            | ApiError::InvalidUrl { .. }
+            | ApiError::InvalidId { .. }
+            | ApiError::InvalidToken { .. }
+            | ApiError::InvalidSetting { .. } => None,
         }
     }
 }

@@ -18,7 +18,7 @@ pub(super) fn snippet(body: &[u8], secrets: &[&str]) -> String {
     let head = &body[..body.len().min(SNIPPET_BYTES * 2)];
     let text = String::from_utf8_lossy(head);
     let text = redact(&text, secrets);
-    truncate(text.trim(), SNIPPET_BYTES)
+    crate::printer::clean_line(&truncate(text.trim(), SNIPPET_BYTES)).into_owned()
 }
 
 /// Masks anything that looks like a token or a key: the given secrets,
@@ -68,6 +68,42 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
     out
 }
 
+/// An API URL as it may be shown: user-info, query and fragment replaced
+/// by `(redacted)` (a token is often pasted there), then [`redact`] over
+/// the rest (a token pasted as the whole URL, or into its path). Text that
+/// does not parse as a URL is only [`redact`]ed. Every message that shows
+/// an API URL goes through here.
+pub fn redact_url(raw: &str) -> String {
+    const MASK: &str = "(redacted)";
+    let Ok(url) = reqwest::Url::parse(raw.trim()) else {
+        return redact(raw, &[]);
+    };
+    let mut out = format!("{}://", url.scheme());
+    if !url.username().is_empty() || url.password().is_some() {
+        out.push_str(MASK);
+        out.push('@');
+    }
+    out.push_str(url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        out.push_str(&format!(":{port}"));
+    }
+    out.push_str(url.path());
+    if url.query().is_some() {
+        out.push('?');
+        out.push_str(MASK);
+    }
+    if url.fragment().is_some() {
+        out.push('#');
+        out.push_str(MASK);
+    }
+    let shown = redact(&out, &[]);
+    if raw.trim().ends_with('/') || url.path() != "/" {
+        shown
+    } else {
+        shown.trim_end_matches('/').to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +120,32 @@ mod tests {
         assert_eq!(redact(long, &[]), "(redacted)");
         assert_eq!(redact("plain words stay", &[]), "plain words stay");
         assert_eq!(redact("x hunter22 y", &["hunter22"]), "x (redacted) y");
+    }
+
+    #[test]
+    fn urls_lose_credentials_queries_and_tokens() {
+        for (raw, shown) in [
+            (
+                "https://u:hunter2@mootup.io",
+                "https://(redacted)@mootup.io",
+            ),
+            (
+                "https://mootup.io/?token=hunter2",
+                "https://mootup.io/?(redacted)",
+            ),
+            (
+                "https://mootup.io/api#hunter2",
+                "https://mootup.io/api#(redacted)",
+            ),
+            (
+                "https://mootup.io/mootup_pat_hunter2",
+                "https://mootup.io/(redacted)",
+            ),
+            ("mootup_pat_hunter2", "(redacted)"),
+            ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/"),
+            ("https://mootup.io", "https://mootup.io"),
+        ] {
+            assert_eq!(redact_url(raw), shown, "{raw}");
+        }
     }
 }
