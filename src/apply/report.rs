@@ -8,7 +8,7 @@ use crate::plan::planner::SUGGESTED_DIR;
 use crate::plan::{ActionKind, Plan};
 use crate::printer::clean_line;
 
-pub const REPORT_PATH: &str = ".moot/apply-report.md";
+pub use crate::plan::planner::REPORT_PATH;
 
 pub fn render(plan: &Plan) -> String {
     let mut out = String::from("# moot apply report\n\n");
@@ -78,6 +78,30 @@ pub fn render(plan: &Plan) -> String {
              under `[install] unmanaged` in team.toml. CLAUDE.md is yours: merge what you like \
              from the suggestion by hand.\n",
         );
+    }
+    out
+}
+
+/// One line for a change left undone because its file changed while apply
+/// ran.
+pub fn diverted_line(d: &crate::apply::txn::Diverted) -> String {
+    let path = clean_line(&d.path);
+    match &d.staged_at {
+        Some(at) => format!(
+            "{path} changed while apply ran; your version is kept and moot's is staged at {}",
+            clean_line(at)
+        ),
+        None => format!(
+            "{path} changed while apply ran; your version is kept, moot's change was not made"
+        ),
+    }
+}
+
+/// The report's section on those changes.
+pub fn render_diverted(diverted: &[crate::apply::txn::Diverted]) -> String {
+    let mut out = String::from("\n## Changed while apply ran\n\n");
+    for d in diverted {
+        let _ = writeln!(out, "- {}", diverted_line(d));
     }
     out
 }

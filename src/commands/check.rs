@@ -12,7 +12,7 @@ use crate::plan::{ActionKind, Plan};
 use crate::printer::{Printer, Styles, clean_line};
 
 pub fn run(global: &GlobalArgs, printer: &Printer) -> Result<Outcome> {
-    let ws = Workspace::open(global.dir.as_deref(), printer)?;
+    let ws = Workspace::open(global.dir.as_deref())?;
     let options = PlanOptions {
         offline: true,
         ..PlanOptions::default()

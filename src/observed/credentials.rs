@@ -190,11 +190,17 @@ pub fn store(
 /// The parsed file, None when it does not exist. A syntax error names
 /// file:line:col and never quotes the line (it may hold a token).
 fn read_table(path: &Path) -> Result<Option<toml::Table>, Error> {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, e)),
+    // Never blocks on a FIFO and never follows a link (a link would let
+    // whatever it points at pose as the credentials).
+    let Some(bytes) = crate::fsutil::read_regular(path)? else {
+        return Ok(None);
     };
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::user(
+            format!("{}: the credentials file is not UTF-8 text", path.display()),
+            "move it aside and run `moot login` again",
+        )
+    })?;
     match toml::from_str::<toml::Table>(&text) {
         Ok(table) => Ok(Some(table)),
         Err(e) => {

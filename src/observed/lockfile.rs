@@ -125,19 +125,18 @@ impl Lock {
 
     pub fn load(root: &Path) -> Result<Option<Lock>> {
         let path = root.join(LOCK_PATH);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let src = String::from_utf8(bytes).map_err(|_| {
-                    Error::user(
-                        format!("{}: not UTF-8", path.display()),
-                        "restore moot.lock from git or delete it",
-                    )
-                })?;
-                Lock::parse(&src, Path::new(LOCK_PATH)).map(Some)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io("reading", path, e)),
-        }
+        // moot.lock comes from the checkout: never read through a link, and
+        // never block on a FIFO planted in its place.
+        let Some(bytes) = crate::fsutil::read_regular(&path)? else {
+            return Ok(None);
+        };
+        let src = String::from_utf8(bytes).map_err(|_| {
+            Error::user(
+                format!("{}: not UTF-8", path.display()),
+                "restore moot.lock from git or delete it",
+            )
+        })?;
+        Lock::parse(&src, Path::new(LOCK_PATH)).map(Some)
     }
 
     /// The committed text: a header, then TOML. Deterministic.

@@ -198,3 +198,15 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Checks the output of `moot apply --offline` run without `--yes` and
+/// with stdin not a terminal, the way tests repair an interrupted apply:
+/// apply repairs under its lock, then stops at the confirmation (or has
+/// nothing to do), so nothing but the repair changes.
+pub fn assert_repair_only(label: &str, out: &Output) {
+    let said = text(out);
+    let stopped = out.status.success()
+        || said.contains("refusing to apply without confirmation")
+        || said.contains("the plan is blocked");
+    assert!(stopped, "{label}: the repairing apply failed: {said}");
+}
