@@ -55,7 +55,8 @@ impl SealKey {
         }
     }
 
-    fn read(path: &Path) -> Result<Option<SealKey>> {
+    /// The key in `path`, if it exists.
+    pub fn read(path: &Path) -> Result<Option<SealKey>> {
         let Some(bytes) = crate::fsutil::read_regular(path)? else {
             return Ok(None);
         };

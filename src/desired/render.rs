@@ -1,7 +1,7 @@
 //! Rendering: (team.toml, remote facts) -> every file moot wants, with its
 //! policy and mode. Deterministic: the same input gives the same bytes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::Environment;
 use serde::Serialize;
@@ -124,6 +124,12 @@ pub struct DesiredState {
     pub bundle_version: String,
     /// Paths moot never touches (`[install] unmanaged`).
     pub unmanaged: BTreeSet<String>,
+    /// Every managed file this team.toml and bundle can render, with every
+    /// part of `[install]` turned on: path -> sha256 of its content. A file
+    /// moot.lock lists but no longer desired is removed only when its bytes
+    /// are one of these (moot.lock is committed, so anyone can edit it; a
+    /// pattern of paths would let it name the user's own files).
+    pub renderable: BTreeMap<String, String>,
 }
 
 impl DesiredState {
@@ -162,6 +168,21 @@ struct Pair<'a> {
 /// devcontainer mention it) is team.toml's `[team] name` for the CLI: it
 /// must not depend on where the workspace is checked out.
 pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Result<DesiredState> {
+    let mut state = render_once(team, facts, project_name)?;
+    let mut every_part = team.clone();
+    every_part.install.skills = Some(bundle::SKILLS.iter().map(|s| s.to_string()).collect());
+    every_part.install.hooks = true;
+    every_part.install.devcontainer = true;
+    state.renderable = render_once(&every_part, facts, project_name)?
+        .files
+        .into_iter()
+        .filter(|f| f.policy == Policy::Managed)
+        .map(|f| (f.path, crate::observed::workspace::sha256_hex(&f.content)))
+        .collect();
+    Ok(state)
+}
+
+fn render_once(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Result<DesiredState> {
     let roles: Vec<RoleCtx> = team
         .roles
         .iter()
@@ -303,6 +324,7 @@ pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Resul
         facts: facts.clone(),
         bundle_version: bundle::version().to_string(),
         unmanaged,
+        renderable: BTreeMap::new(),
     })
 }
 
@@ -385,18 +407,6 @@ pub fn moot_toml(team: &TeamFile, facts: &RemoteFacts) -> String {
         .unwrap_or_default();
     out.push_str(&format!("human_interface = {}\n", q(&human)));
     out
-}
-
-/// Whether `path` is one moot renders for some team.toml. moot.lock is
-/// committed, so anyone can edit it: an entry outside this set can never
-/// make moot remove a file (team.toml, say).
-pub fn could_render(path: &str) -> bool {
-    let depth = path.matches('/').count();
-    path == MOOT_TOML_PATH
-        || path == CLAUDE_MD_PATH
-        || (path.starts_with(".claude/skills/") && path.ends_with("/SKILL.md") && depth == 3)
-        || (path.starts_with(".claude/hooks/") && path.ends_with(".sh") && depth == 2)
-        || (path.starts_with(".devcontainer/") && depth == 1)
 }
 
 /// A TOML key: bare when TOML allows it, else quoted (a display name like
