@@ -3,7 +3,7 @@
 //! a journal records each target, its staged copy and its backup; then the
 //! originals are moved aside and the staged files renamed into place. Any
 //! failure restores every file from the backups; a crash leaves the journal
-//! for the next moot command to roll back (`recover.rs`).
+//! for the next `moot apply` to roll back (`recover.rs`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

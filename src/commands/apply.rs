@@ -202,7 +202,7 @@ pub fn execute(
         let mut message = if restored {
             format!("{e}\nEvery file was restored as it was before this apply.")
         } else {
-            format!("{e}\nThe journal in .moot/txn/ is kept; the next moot command retries the rollback.")
+            format!("{e}\nThe journal in .moot/txn/ is kept; the next `moot apply` retries the rollback.")
         };
         if !outcome.keys.is_empty() {
             let roles: Vec<&str> = outcome.keys.iter().map(|k| k.role.as_str()).collect();

@@ -12,6 +12,7 @@ mod bad_input;
 mod credentials;
 mod e2e;
 mod hooks;
+mod hostile_props;
 mod init;
 mod kill_recover;
 mod login;
