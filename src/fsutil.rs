@@ -115,17 +115,21 @@ pub fn not_regular(path: &Path, kind: Kind) -> Error {
     )
 }
 
-/// Changes the mode of the regular file at `path` through a descriptor
-/// opened without following a link, so a path swapped for a symlink (or a
-/// FIFO) is refused instead of having its target's mode changed.
-pub fn chmod_regular(path: &Path, mode: u32) -> Result<()> {
-    let file = open_regular(path)?.ok_or_else(|| {
-        Error::io(
-            "changing the mode of",
-            path,
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        )
-    })?;
+/// Changes the mode of the regular file or directory at `path` through a
+/// descriptor opened without following a link or blocking, so a path
+/// swapped for a symlink (or a FIFO) is refused instead of having its
+/// target's mode changed.
+pub fn chmod_nofollow(path: &Path, mode: u32) -> Result<()> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| open_refused(path, e))?;
+    let meta = file.metadata().ctx("inspecting", path)?;
+    match Kind::of(meta.file_type()) {
+        None | Some(Kind::Directory) => {}
+        Some(kind) => return Err(not_regular(path, kind)),
+    }
     file.set_permissions(std::fs::Permissions::from_mode(mode))
         .ctx("changing the mode of", path)
 }
@@ -147,11 +151,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         std::process::id()
     ));
     let result = (|| {
+        // The temporary name is predictable: whatever sits there (a stray
+        // temp file, or a symlink planted in a checkout's `.moot/`) is
+        // removed, and the file is created afresh, never through a link.
+        let _ = std::fs::remove_file(&tmp);
         let mut f = OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&tmp)
             .ctx("creating", &tmp)?;
         // The umask may have narrowed the mode; set it exactly.
@@ -228,9 +236,29 @@ mod tests {
                 .contains("a directory")
         );
         let before = std::fs::metadata(&file).unwrap().mode();
-        assert!(chmod_regular(&link, 0o777).is_err());
+        assert!(chmod_nofollow(&link, 0o777).is_err());
+        assert!(chmod_nofollow(&fifo, 0o777).is_err());
         assert_eq!(std::fs::metadata(&file).unwrap().mode(), before);
-        chmod_regular(&file, 0o600).unwrap();
+        chmod_nofollow(&file, 0o600).unwrap();
         assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o7777, 0o600);
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        chmod_nofollow(&sub, 0o700).unwrap();
+        assert_eq!(std::fs::metadata(&sub).unwrap().mode() & 0o7777, 0o700);
+    }
+
+    #[test]
+    fn write_atomic_never_writes_through_a_planted_temp_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let tmp = dir
+            .path()
+            .join(format!(".r.md.moot-tmp.{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        write_atomic(&dir.path().join("r.md"), b"new", 0o600).unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(std::fs::read(dir.path().join("r.md")).unwrap(), b"new");
     }
 }

@@ -428,7 +428,7 @@ fn commit(root: &Path, journal: &Journal, changes: &[Change]) -> Result<Vec<usiz
             }
             Change::Chmod { mode, .. } => {
                 faults::step("chmod")?;
-                crate::fsutil::chmod_regular(&target, *mode)?;
+                crate::fsutil::chmod_nofollow(&target, *mode)?;
             }
         }
         dirs.insert(target.parent().unwrap_or(root).to_path_buf());
@@ -521,10 +521,10 @@ pub fn rollback(root: &Path, journal: &Journal) -> Result<()> {
                 }
             }
             EntryKind::Chmod => {
-                if let (Some(mode), PathKind::File { .. }) =
-                    (entry.old_mode, classify(root, &entry.target)?)
+                let kind = classify(root, &entry.target)?;
+                if let (Some(mode), PathKind::File { .. } | PathKind::Dir) = (entry.old_mode, kind)
                 {
-                    crate::fsutil::chmod_regular(&target, mode)?;
+                    crate::fsutil::chmod_nofollow(&target, mode)?;
                 }
             }
         }

@@ -319,7 +319,9 @@ fn refuse_unwritable(b: &mut Builder, obs: &Observed) {
             FileState::Absent | FileState::File { .. } => false,
             // Removing a link touches only the link.
             FileState::Symlink => touch != Touch::Remove,
-            FileState::Dir | FileState::Unsafe(_) => true,
+            // `.moot` itself has its mode fixed.
+            FileState::Dir => touch != Touch::Chmod,
+            FileState::Unsafe(_) => true,
         };
         let verb = match touch {
             Touch::Write => "write",

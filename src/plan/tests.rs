@@ -382,6 +382,17 @@ fn a_hostile_lock_entry_never_removes_a_users_file() {
     }
 }
 
+/// `.moot` with a loose mode gets a chmod, which the transaction does
+/// (through a no-follow descriptor): not blocked.
+#[test]
+fn a_loose_moot_dir_mode_is_fixed_not_blocked() {
+    let mut obs = obs_with(&[(".moot", FileState::Dir)]);
+    obs.moot_dir_mode = Some(0o755);
+    let plan = build(&desired(), &obs, &online()).unwrap();
+    assert_eq!(kinds_for(&plan, ".moot"), [ActionKind::Chmod]);
+    assert!(plan.blocked.is_empty(), "{:?}", plan.blocked);
+}
+
 /// Anything the local transaction would refuse (a symlinked or directory
 /// target, a symlinked apply report) blocks the plan, so apply stops
 /// before any remote call.

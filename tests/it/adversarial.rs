@@ -897,3 +897,29 @@ fn a_file_edited_during_the_remote_phase_is_kept_and_moots_version_staged() {
     let plan = m.moot(&["plan", "--offline"]);
     assert!(text(&plan).contains("moot.toml"), "{}", text(&plan));
 }
+
+/// Modes are changed through a no-follow descriptor: a loosened `.moot`
+/// (a directory) and key file are still put back to 0700 and 0600.
+#[test]
+fn loosened_modes_of_moot_dir_and_key_file_are_fixed() {
+    let env = Env::new();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let root = env.root();
+    let set = |p: &str, m: u32| {
+        std::fs::set_permissions(root.join(p), std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    set(".moot", 0o755);
+    set(".moot/actors.json", 0o644);
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mode = |p: &str| {
+        std::fs::metadata(root.join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode(".moot"), 0o700);
+    assert_eq!(mode(".moot/actors.json"), 0o600);
+}
