@@ -27,8 +27,9 @@ pub fn key_path() -> Option<PathBuf> {
 
 impl SealKey {
     /// The key, created when missing (apply, before it writes a journal).
-    /// None when HOME is not set: the journal is then written unsealed and
-    /// an interrupted apply has to be restored by hand.
+    /// None when HOME is not set or the key cannot be created there (a
+    /// read-only home): the journal is then written unsealed, apply still
+    /// works, and an interrupted apply has to be restored by hand.
     pub fn load_or_create() -> Result<Option<SealKey>> {
         let Some(path) = key_path() else {
             return Ok(None);
@@ -38,7 +39,9 @@ impl SealKey {
         }
         let mut bytes = [0u8; KEY_LEN];
         random(&mut bytes)?;
-        create_key_file(&path, &bytes)?;
+        if create_key_file(&path, &bytes).is_err() {
+            return Ok(None);
+        }
         // Another apply may have created it first: whichever file won is
         // the key.
         Self::read(&path)?

@@ -188,7 +188,15 @@ pub fn observe(
     }
     paths.extend([SETTINGS_PATH, GITIGNORE_PATH, LOCK_PATH, REPORT_PATH].map(String::from));
     if let Some(l) = &lock {
-        paths.extend(l.files.iter().map(|f| f.path.clone()));
+        // Only entries moot could have written are looked at: the others
+        // are never acted on, so a hand-made moot.lock cannot make moot
+        // read whatever file it names.
+        paths.extend(
+            l.files
+                .iter()
+                .filter(|f| desired.renderable.contains_key(&f.path))
+                .map(|f| f.path.clone()),
+        );
     }
     let mut files = LocalFiles::scan(&ws.root, paths.iter().map(String::as_str))?;
     let lock_made_moot_dir = ws_lock.is_some_and(|l| l.created_moot_dir());
