@@ -486,6 +486,32 @@ fn local_cases() -> Vec<Case> {
         })
         .fail(&[APPLY])
         .says("moot cannot prove it wrote it"),
+        case("journal is a symlink out of the workspace", Applied, |c| {
+            std::fs::write(c.other.join("journal"), planted_journal()).unwrap();
+            std::fs::create_dir_all(c.ws.join(".moot/txn")).unwrap();
+            std::os::unix::fs::symlink(
+                c.other.join("journal"),
+                c.ws.join(".moot/txn/journal.json"),
+            )
+            .unwrap();
+        })
+        .fail(&[APPLY])
+        .says("is a symlink"),
+        case(
+            ".moot/txn is a symlink out of the workspace",
+            Applied,
+            |c| {
+                std::fs::create_dir_all(c.other.join("txn")).unwrap();
+                std::fs::write(c.other.join("txn/journal.json"), planted_journal()).unwrap();
+                std::os::unix::fs::symlink(c.other.join("txn"), c.ws.join(".moot/txn")).unwrap();
+            },
+        )
+        .fail(&[APPLY, CHECK])
+        .says(".moot/txn")
+        .after(|c| match c.other.join("txn/journal.json").exists() {
+            true => Ok(()),
+            false => Err("apply removed a file outside the workspace".into()),
+        }),
         case("the apply report is a symlink", Applied, |c| {
             std::fs::remove_file(c.ws.join(".claude/skills/verify/SKILL.md")).unwrap();
             std::fs::write(c.other.join("report"), "mine\n").unwrap();
