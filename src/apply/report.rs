@@ -86,7 +86,13 @@ pub fn render(plan: &Plan) -> String {
 /// ran.
 pub fn diverted_line(d: &crate::apply::txn::Diverted) -> String {
     let path = clean_line(&d.path);
-    match &d.staged_at {
+    // moot's lines were not added: the key file may not be ignored now.
+    let keys = if d.path == crate::desired::render::GITIGNORE_PATH {
+        "; make sure it lists .moot/, where agent keys live"
+    } else {
+        ""
+    };
+    let line = match &d.staged_at {
         Some(at) => format!(
             "{path} changed while apply ran; your version is kept and moot's is staged at {}",
             clean_line(at)
@@ -94,7 +100,8 @@ pub fn diverted_line(d: &crate::apply::txn::Diverted) -> String {
         None => format!(
             "{path} changed while apply ran; your version is kept, moot's change was not made"
         ),
-    }
+    };
+    format!("{line}{keys}")
 }
 
 /// The report's section on those changes.
@@ -104,4 +111,28 @@ pub fn render_diverted(diverted: &[crate::apply::txn::Diverted]) -> String {
         let _ = writeln!(out, "- {}", diverted_line(d));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::txn::Diverted;
+
+    #[test]
+    fn a_diverted_gitignore_reminds_of_the_keys() {
+        let d = |path: &str, staged_at: Option<&str>| Diverted {
+            path: path.into(),
+            staged_at: staged_at.map(str::to_string),
+        };
+        let line = diverted_line(&d(".gitignore", Some(".moot/suggested/.gitignore")));
+        assert!(
+            line.contains("staged at .moot/suggested/.gitignore"),
+            "{line}"
+        );
+        assert!(line.ends_with("make sure it lists .moot/, where agent keys live"));
+        let line = diverted_line(&d("moot.toml", None));
+        assert!(line.ends_with("moot's change was not made"), "{line}");
+        let section = render_diverted(&[d("moot.toml", None)]);
+        assert!(section.starts_with("\n## Changed while apply ran\n\n- moot.toml"));
+    }
 }
