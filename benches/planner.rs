@@ -92,6 +92,7 @@ impl Fixture {
             facts: Default::default(),
             bundle_version: "bench".into(),
             unmanaged: Default::default(),
+            renderable: Default::default(),
         };
         Fixture {
             desired,

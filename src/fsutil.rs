@@ -3,11 +3,144 @@
 //! target, then the directory fsynced (PostgreSQL's `durable_rename`).
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use crate::error::{Error, IoContext, Result};
+
+/// What kind of thing sits at a path where moot expects a regular file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Directory,
+    Symlink,
+    Fifo,
+    Device,
+    Socket,
+}
+
+impl Kind {
+    /// None for a regular file.
+    pub fn of(ft: std::fs::FileType) -> Option<Kind> {
+        if ft.is_file() {
+            None
+        } else if ft.is_dir() {
+            Some(Kind::Directory)
+        } else if ft.is_symlink() {
+            Some(Kind::Symlink)
+        } else if ft.is_fifo() {
+            Some(Kind::Fifo)
+        } else if ft.is_socket() {
+            Some(Kind::Socket)
+        } else {
+            Some(Kind::Device)
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Directory => "a directory",
+            Kind::Symlink => "a symlink",
+            Kind::Fifo => "a FIFO (named pipe)",
+            Kind::Device => "a device",
+            Kind::Socket => "a socket",
+        }
+    }
+}
+
+/// Opens `path` for reading as a regular file, without ever blocking or
+/// following a link: `O_NOFOLLOW` refuses a symlink as the last component,
+/// `O_NONBLOCK` makes opening a FIFO or a device return at once, and the
+/// kind is then taken from the open descriptor (fstat), so nothing swapped
+/// in between a look and the open is read. `Ok(None)`: nothing there.
+pub fn open_regular(path: &Path) -> Result<Option<File>> {
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path);
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(open_refused(path, e)),
+    };
+    ensure_regular(&file, path)?;
+    Ok(Some(file))
+}
+
+/// The error for a failed no-follow, non-blocking open: the kinds of thing
+/// that refuse such an open are named, anything else is an I/O error.
+pub fn open_refused(path: &Path, e: std::io::Error) -> Error {
+    match refused_kind(&e) {
+        Some(kind) => not_regular(path, kind),
+        None => Error::io("opening", path, e),
+    }
+}
+
+/// What a no-follow, non-blocking open's error says sits at the path.
+pub fn refused_kind(e: &std::io::Error) -> Option<Kind> {
+    match e.raw_os_error() {
+        // The last component is a symlink (O_NOFOLLOW).
+        Some(libc::ELOOP) => Some(Kind::Symlink),
+        // A FIFO with no reader opened for writing, or a socket.
+        Some(libc::ENXIO) => Some(Kind::Fifo),
+        Some(libc::EISDIR) => Some(Kind::Directory),
+        _ => None,
+    }
+}
+
+/// Refuses an open descriptor that is not a regular file (fstat).
+pub fn ensure_regular(file: &File, path: &Path) -> Result<()> {
+    let meta = file.metadata().ctx("inspecting", path)?;
+    match Kind::of(meta.file_type()) {
+        None => Ok(()),
+        Some(kind) => Err(not_regular(path, kind)),
+    }
+}
+
+/// [`open_regular`], then the whole content.
+pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+    let Some(mut file) = open_regular(path)? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ctx("reading", path)?;
+    Ok(Some(bytes))
+}
+
+/// The error for a path that is not a regular file where one is expected.
+pub fn not_regular(path: &Path, kind: Kind) -> Error {
+    Error::user(
+        format!(
+            "{} is {}, not a regular file; moot reads and writes only regular files \
+             and never follows a link there",
+            path.display(),
+            kind.describe()
+        ),
+        format!(
+            "replace {} with a regular file (or remove it), then run moot again",
+            path.display()
+        ),
+    )
+}
+
+/// Changes the mode of the regular file or directory at `path` through a
+/// descriptor opened without following a link or blocking, so a path
+/// swapped for a symlink (or a FIFO) is refused instead of having its
+/// target's mode changed.
+pub fn chmod_nofollow(path: &Path, mode: u32) -> Result<()> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| open_refused(path, e))?;
+    let meta = file.metadata().ctx("inspecting", path)?;
+    match Kind::of(meta.file_type()) {
+        None | Some(Kind::Directory) => {}
+        Some(kind) => return Err(not_regular(path, kind)),
+    }
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+        .ctx("changing the mode of", path)
+}
 
 /// Writes `bytes` to `path` atomically with `mode`. A reader sees the old
 /// content or the new, never a mix; a crash leaves at worst a stray
@@ -26,11 +159,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         std::process::id()
     ));
     let result = (|| {
+        // The temporary name is predictable: whatever sits there (a stray
+        // temp file, or a symlink planted in a checkout's `.moot/`) is
+        // removed, and the file is created afresh, never through a link.
+        let _ = std::fs::remove_file(&tmp);
         let mut f = OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&tmp)
             .ctx("creating", &tmp)?;
         // The umask may have narrowed the mode; set it exactly.
@@ -95,5 +232,59 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn read_regular_refuses_links_fifos_and_directories_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        assert_eq!(read_regular(&file).unwrap().unwrap(), b"x");
+        assert!(read_regular(&dir.path().join("none")).unwrap().is_none());
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(
+            read_regular(&link)
+                .unwrap_err()
+                .to_string()
+                .contains("a symlink")
+        );
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = read_regular(&fifo).unwrap_err();
+        assert!(err.to_string().contains("FIFO"), "{err}");
+        assert!(err.hint().unwrap().contains("regular file"));
+        assert!(
+            read_regular(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("a directory")
+        );
+        let before = std::fs::metadata(&file).unwrap().mode();
+        assert!(chmod_nofollow(&link, 0o777).is_err());
+        assert!(chmod_nofollow(&fifo, 0o777).is_err());
+        assert_eq!(std::fs::metadata(&file).unwrap().mode(), before);
+        chmod_nofollow(&file, 0o600).unwrap();
+        assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o7777, 0o600);
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        chmod_nofollow(&sub, 0o700).unwrap();
+        assert_eq!(std::fs::metadata(&sub).unwrap().mode() & 0o7777, 0o700);
+    }
+
+    #[test]
+    fn write_atomic_never_writes_through_a_planted_temp_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let tmp = dir
+            .path()
+            .join(format!(".r.md.moot-tmp.{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        write_atomic(&dir.path().join("r.md"), b"new", 0o600).unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(std::fs::read(dir.path().join("r.md")).unwrap(), b"new");
     }
 }

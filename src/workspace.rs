@@ -21,11 +21,16 @@ pub fn find_workspace(dir_flag: Option<&Path>) -> Result<PathBuf> {
     }
 }
 
-/// The nearest directory from `start` upwards holding a team.toml.
+/// The nearest directory from `start` upwards holding a team.toml. Found by
+/// lstat: a team.toml that is a symlink or a FIFO still marks its
+/// directory (loading it then refuses it by name) instead of sending the
+/// search on to a parent's.
 pub fn find_workspace_from(start: &Path) -> Result<PathBuf> {
     start
         .ancestors()
-        .find(|dir| dir.join(TEAM_FILE).is_file())
+        .find(|dir| {
+            std::fs::symlink_metadata(dir.join(TEAM_FILE)).is_ok_and(|m| !m.file_type().is_dir())
+        })
         .map(Path::to_path_buf)
         .ok_or_else(|| {
             Error::user(

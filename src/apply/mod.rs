@@ -7,5 +7,6 @@ pub mod faults;
 pub mod recover;
 pub mod remote;
 pub mod report;
+pub mod seal;
 pub mod txn;
 pub mod wslock;

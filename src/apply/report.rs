@@ -8,7 +8,7 @@ use crate::plan::planner::SUGGESTED_DIR;
 use crate::plan::{ActionKind, Plan};
 use crate::printer::clean_line;
 
-pub const REPORT_PATH: &str = ".moot/apply-report.md";
+pub use crate::plan::planner::REPORT_PATH;
 
 pub fn render(plan: &Plan) -> String {
     let mut out = String::from("# moot apply report\n\n");
@@ -86,4 +86,59 @@ pub fn render(plan: &Plan) -> String {
         );
     }
     out
+}
+
+/// One line for a change left undone because its file changed while apply
+/// ran.
+pub fn diverted_line(d: &crate::apply::txn::Diverted) -> String {
+    let path = clean_line(&d.path);
+    // moot's lines were not added: the key file may not be ignored now.
+    let keys = if d.path == crate::desired::render::GITIGNORE_PATH {
+        "; make sure it lists .moot/, where agent keys live"
+    } else {
+        ""
+    };
+    let line = match &d.staged_at {
+        Some(at) => format!(
+            "{path} changed while apply ran; your version is kept and moot's is staged at {}",
+            clean_line(at)
+        ),
+        None => format!(
+            "{path} changed while apply ran; your version is kept, moot's change was not made"
+        ),
+    };
+    format!("{line}{keys}")
+}
+
+/// The report's section on those changes.
+pub fn render_diverted(diverted: &[crate::apply::txn::Diverted]) -> String {
+    let mut out = String::from("\n## Changed while apply ran\n\n");
+    for d in diverted {
+        let _ = writeln!(out, "- {}", diverted_line(d));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::txn::Diverted;
+
+    #[test]
+    fn a_diverted_gitignore_reminds_of_the_keys() {
+        let d = |path: &str, staged_at: Option<&str>| Diverted {
+            path: path.into(),
+            staged_at: staged_at.map(str::to_string),
+        };
+        let line = diverted_line(&d(".gitignore", Some(".moot/suggested/.gitignore")));
+        assert!(
+            line.contains("staged at .moot/suggested/.gitignore"),
+            "{line}"
+        );
+        assert!(line.ends_with("make sure it lists .moot/, where agent keys live"));
+        let line = diverted_line(&d("moot.toml", None));
+        assert!(line.ends_with("moot's change was not made"), "{line}");
+        let section = render_diverted(&[d("moot.toml", None)]);
+        assert!(section.starts_with("\n## Changed while apply ran\n\n- moot.toml"));
+    }
 }

@@ -3,7 +3,7 @@
 //! a journal records each target, its staged copy and its backup; then the
 //! originals are moved aside and the staged files renamed into place. Any
 //! failure restores every file from the backups; a crash leaves the journal
-//! for the next moot command to roll back (`recover.rs`).
+//! for the next `moot apply` to roll back (`recover.rs`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -11,15 +11,30 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::apply::faults;
+use crate::apply::seal::SealKey;
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{create_dir_all_mode, sync_dir, write_atomic};
-use crate::observed::workspace::{PathKind, classify};
+use crate::observed::lockfile::LOCK_PATH;
+use crate::observed::workspace::{PathKind, classify, sha256_hex};
 
 pub const TXN_DIR: &str = ".moot/txn";
 pub const JOURNAL: &str = ".moot/txn/journal.json";
 
 /// In the message of an error whose rollback failed as well.
 pub const ROLLBACK_FAILED: &str = "rolling back failed too";
+
+/// What the plan saw at a path. The remote phase can take seconds, so the
+/// content is checked again right before a write or removal: a file the
+/// user edited meanwhile is never overwritten or removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// moot's own bookkeeping (moot.lock, the report, the key file): its
+    /// protocol, not the user's content.
+    Unchecked,
+    Absent,
+    /// A regular file with this sha256.
+    File(String),
+}
 
 /// One change to one path.
 #[derive(Debug, Clone)]
@@ -28,6 +43,7 @@ pub enum Change {
         path: String,
         content: Vec<u8>,
         mode: u32,
+        seen: Seen,
     },
     Chmod {
         path: String,
@@ -35,15 +51,24 @@ pub enum Change {
     },
     Remove {
         path: String,
+        seen: Seen,
     },
+}
+
+/// A change left undone because its file changed after the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diverted {
+    pub path: String,
+    /// Where moot's version was staged instead (writes), if it could be.
+    pub staged_at: Option<String>,
 }
 
 impl Change {
     fn path(&self) -> &str {
         match self {
-            Change::Write { path, .. } | Change::Chmod { path, .. } | Change::Remove { path } => {
-                path
-            }
+            Change::Write { path, .. }
+            | Change::Chmod { path, .. }
+            | Change::Remove { path, .. } => path,
         }
     }
 }
@@ -67,6 +92,10 @@ pub struct Entry {
     pub had_original: bool,
     /// The original's mode (chmod rollback).
     pub old_mode: Option<u32>,
+    /// sha256 of the content written (writes only): a rollback removes a
+    /// file it created only while it still holds exactly these bytes.
+    #[serde(default)]
+    pub written_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,35 +114,61 @@ pub struct Journal {
     pub entries: Vec<Entry>,
     /// Directories created for new files, parents first.
     pub created_dirs: Vec<String>,
+    /// HMAC-SHA256 of the journal (with this field empty) under the key
+    /// outside the checkout (`seal.rs`); empty when no key could be had.
+    #[serde(default)]
+    pub seal: String,
 }
 
 impl Journal {
-    fn write(&self, root: &Path) -> Result<()> {
+    /// The bytes the seal covers: the journal with an empty seal.
+    fn unsealed_bytes(&self) -> Result<Vec<u8>> {
+        let mut copy = self.clone();
+        copy.seal.clear();
+        serde_json::to_vec(&copy)
+            .map_err(|e| Error::Internal(format!("serialising the journal: {e}")))
+    }
+
+    fn write(&mut self, root: &Path, key: Option<&SealKey>) -> Result<()> {
+        self.seal = match key {
+            Some(k) => k.seal(&self.unsealed_bytes()?),
+            None => String::new(),
+        };
         let text = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::Internal(format!("serialising the journal: {e}")))?;
         write_atomic(&root.join(JOURNAL), &text, 0o600)
     }
 
+    /// The journal, if any, once proven to be moot's (sealed with this
+    /// user's key) and to name only what moot may restore. Read without
+    /// following a link or blocking on a FIFO.
     pub fn load(root: &Path) -> Result<Option<Journal>> {
         let path = root.join(JOURNAL);
-        let journal = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice::<Journal>(&bytes).map_err(|e| {
-                Error::user(
-                    format!("{}: unreadable transaction journal ({e})", path.display()),
-                    "an interrupted apply left it; inspect .moot/txn/ (backups of your files are in \
-                     .moot/txn/backup), restore what you need, then delete .moot/txn",
-                )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("reading", path, e)),
-        }?;
-        journal.check().map_err(|why| {
+        let Some(bytes) = crate::fsutil::read_regular(&path)? else {
+            return Ok(None);
+        };
+        let refuse = |why: String| {
             Error::user(
                 format!("{}: refusing to act on this journal: {why}", path.display()),
-                "moot did not write it; inspect .moot/txn/ and delete it once you are sure \
-                 nothing there is needed",
+                "moot restores only journals it can prove it wrote; inspect .moot/txn/ \
+                 (backups of your files are in .moot/txn/backup), restore what you need by \
+                 hand, then delete .moot/txn",
             )
-        })?;
+        };
+        let journal = serde_json::from_slice::<Journal>(&bytes)
+            .map_err(|e| refuse(format!("it is not a moot journal ({e})")))?;
+        let proven = match SealKey::load()? {
+            Some(key) => key.verify(&journal.unsealed_bytes()?, &journal.seal),
+            None => false,
+        };
+        if !proven {
+            return Err(refuse(
+                "moot cannot prove it wrote it (its seal does not match this user's \
+                 key in ~/.moot/journal.key)"
+                    .into(),
+            ));
+        }
+        journal.check().map_err(refuse)?;
         Ok(Some(journal))
     }
 
@@ -127,13 +182,17 @@ impl Journal {
                 && p.starts_with(&format!("{TXN_DIR}/"))
                 && !p.contains("/../")
         };
-        for e in &self.entries {
+        let mut seen = std::collections::HashSet::new();
+        for (i, e) in self.entries.iter().enumerate() {
             check_relative(&e.target)?;
-            if e.target.starts_with(&format!("{TXN_DIR}/")) {
-                return Err(format!(
-                    "target `{}` is inside the journal's own area",
-                    e.target
-                ));
+            not_protected(&e.target)?;
+            if !seen.insert(e.target.as_str()) {
+                return Err(format!("`{}` is listed twice", e.target));
+            }
+            // moot.lock is only ever the transaction's last write.
+            if e.target == LOCK_PATH && (e.kind != EntryKind::Write || i + 1 != self.entries.len())
+            {
+                return Err("moot.lock is not the last write".into());
             }
             if !in_txn(&e.backup) || e.staged.as_deref().is_some_and(|s| !in_txn(s)) {
                 return Err(format!(
@@ -141,16 +200,48 @@ impl Journal {
                     e.target
                 ));
             }
+            let restores_mode = e.kind == EntryKind::Chmod;
+            if let Some(mode) = e.old_mode.filter(|m| restores_mode && !moot_mode(*m)) {
+                return Err(format!(
+                    "mode {mode:04o} for `{}` is not one moot restores",
+                    e.target
+                ));
+            }
         }
         for d in &self.created_dirs {
             check_relative(d)?;
+            not_protected(d)?;
         }
         Ok(())
     }
 }
 
-/// Runs `changes` (in order) as one transaction: all of them or none.
-pub fn run(root: &Path, changes: &[Change]) -> Result<()> {
+/// Paths no journal may name: the user's team.toml, git's own data and
+/// the journal's area.
+fn not_protected(rel: &str) -> std::result::Result<(), String> {
+    let first = rel.split('/').find(|c| !c.is_empty() && *c != ".");
+    let protected = rel == crate::workspace::TEAM_FILE
+        || first == Some(".git")
+        || rel == TXN_DIR
+        || rel == ".moot"
+        || rel.starts_with(&format!("{TXN_DIR}/"));
+    if protected {
+        Err(format!("`{rel}` is not a file moot writes"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Modes a rollback may restore: permission bits only (never setuid,
+/// setgid or sticky), and readable and writable by the owner (never 000).
+fn moot_mode(mode: u32) -> bool {
+    mode & !0o777 == 0 && mode & 0o600 == 0o600
+}
+
+/// Runs `changes` (in order) as one transaction: all of them or none,
+/// except that a file changed since the plan saw it is left as it is (its
+/// change is returned as diverted, moot's version staged for review).
+pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
     // The planner only produces workspace-relative paths; refuse anything
     // else before touching the disk, whatever produced `changes`.
     for c in changes {
@@ -158,18 +249,16 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<()> {
             Error::Internal(format!("refusing to write outside the workspace: {why}"))
         })?;
     }
+    let key = SealKey::load_or_create()?;
     let txn = root.join(TXN_DIR);
-    if root.join(JOURNAL).exists() {
+    if std::fs::symlink_metadata(root.join(JOURNAL)).is_ok() {
         // Callers repair under the lock first; a journal here would be the
         // only record of another apply's backups: never deleted.
         return Err(Error::Internal(
             "an interrupted apply's journal is still in .moot/txn/".into(),
         ));
     }
-    if txn.exists() {
-        // Only staged copies of an apply that failed before journalling.
-        std::fs::remove_dir_all(&txn).ctx("clearing", &txn)?;
-    }
+    clear_txn_dir(&txn)?;
     create_dir_all_mode(&txn.join("staged"), 0o700)?;
     create_dir_all_mode(&txn.join("backup"), 0o700)?;
 
@@ -178,76 +267,95 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<()> {
         pid: std::process::id(),
         entries: Vec::with_capacity(changes.len()),
         created_dirs: Vec::new(),
+        seal: String::new(),
     };
-    let prepared = (|| -> Result<()> {
-        for (i, change) in changes.iter().enumerate() {
-            ensure_safe(root, change.path(), matches!(change, Change::Remove { .. }))?;
-            let target = root.join(change.path());
-            let meta = std::fs::symlink_metadata(&target).ok();
-            let (kind, staged) = match change {
-                Change::Write { content, mode, .. } => {
-                    let staged = format!("{TXN_DIR}/staged/{i}");
-                    faults::step("stage")?;
-                    write_staged(&root.join(&staged), content, *mode)?;
-                    (EntryKind::Write, Some(staged))
-                }
-                Change::Chmod { .. } => (EntryKind::Chmod, None),
-                Change::Remove { .. } => (EntryKind::Remove, None),
-            };
-            journal.entries.push(Entry {
-                kind,
-                target: change.path().to_string(),
-                staged,
-                backup: format!("{TXN_DIR}/backup/{i}"),
-                had_original: meta.is_some(),
-                old_mode: meta.map(|m| m.permissions().mode() & 0o7777),
-            });
-            if kind == EntryKind::Write {
-                let mut missing = Vec::new();
-                let mut dir = Path::new(change.path()).parent();
-                while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
-                    if root.join(d).exists() {
-                        break;
-                    }
-                    missing.push(d.to_string_lossy().into_owned());
-                    dir = d.parent();
-                }
-                for d in missing.into_iter().rev() {
-                    if !journal.created_dirs.contains(&d) {
-                        journal.created_dirs.push(d);
-                    }
-                }
-            }
-        }
-        sync_dir(&txn.join("staged"))?;
-        faults::step("journal")?;
-        journal.write(root)
-    })();
+    let prepared = prepare(root, changes, &mut journal)
+        .and_then(|()| sync_dir(&txn.join("staged")))
+        .and_then(|()| faults::step("journal"))
+        .and_then(|()| journal.write(root, key.as_ref()));
     if let Err(e) = prepared {
         let _ = std::fs::remove_dir_all(&txn);
         return Err(e);
     }
 
     match commit(root, &journal, changes) {
-        Ok(()) => {
+        Ok(diverted) => {
             journal.state = JournalState::Committed;
-            let marked = faults::step("commit").and_then(|()| journal.write(root));
+            let marked = faults::step("commit").and_then(|()| journal.write(root, key.as_ref()));
             if let Err(e) = marked {
                 rollback(root, &journal)?;
                 return Err(e);
             }
+            let diverted = stage_diverted(root, &journal, diverted);
             cleanup(root);
             prune_emptied_dirs(root, &journal);
-            Ok(())
+            Ok(diverted)
         }
         Err(e) => match rollback(root, &journal) {
             Ok(()) => Err(e),
             Err(r) => Err(Error::user(
                 format!("{e}; and {ROLLBACK_FAILED}: {r}"),
-                "the journal in .moot/txn/ is kept; the next moot command retries the rollback",
+                "the journal in .moot/txn/ is kept; the next `moot apply` shows what it \
+                 restores and retries the rollback",
             )),
         },
     }
+}
+
+/// Removes what an apply that failed before journalling left in
+/// `.moot/txn/` (staged copies only). Never through a link: a symlinked
+/// `.moot/txn` is removed as a link.
+fn clear_txn_dir(txn: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(txn) {
+        Ok(m) if m.file_type().is_dir() => std::fs::remove_dir_all(txn).ctx("clearing", txn),
+        Ok(_) => std::fs::remove_file(txn).ctx("clearing", txn),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Stages every write and fills the journal (not yet written).
+fn prepare(root: &Path, changes: &[Change], journal: &mut Journal) -> Result<()> {
+    for (i, change) in changes.iter().enumerate() {
+        ensure_safe(root, change.path(), matches!(change, Change::Remove { .. }))?;
+        let target = root.join(change.path());
+        let meta = std::fs::symlink_metadata(&target).ok();
+        let (kind, staged, written) = match change {
+            Change::Write { content, mode, .. } => {
+                let staged = format!("{TXN_DIR}/staged/{i}");
+                faults::step("stage")?;
+                write_staged(&root.join(&staged), content, *mode)?;
+                (EntryKind::Write, Some(staged), Some(sha256_hex(content)))
+            }
+            Change::Chmod { .. } => (EntryKind::Chmod, None, None),
+            Change::Remove { .. } => (EntryKind::Remove, None, None),
+        };
+        journal.entries.push(Entry {
+            kind,
+            target: change.path().to_string(),
+            staged,
+            backup: format!("{TXN_DIR}/backup/{i}"),
+            had_original: meta.is_some(),
+            old_mode: meta.map(|m| m.permissions().mode() & 0o7777),
+            written_sha256: written,
+        });
+        if kind == EntryKind::Write {
+            let mut missing = Vec::new();
+            let mut dir = Path::new(change.path()).parent();
+            while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+                if std::fs::symlink_metadata(root.join(d)).is_ok() {
+                    break;
+                }
+                missing.push(d.to_string_lossy().into_owned());
+                dir = d.parent();
+            }
+            for d in missing.into_iter().rev() {
+                if !journal.created_dirs.contains(&d) {
+                    journal.created_dirs.push(d);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a target whose parents are not plain directories, or which is
@@ -282,8 +390,11 @@ fn write_staged(path: &Path, content: &[u8], mode: u32) -> Result<()> {
     f.sync_all().ctx("syncing", path)
 }
 
-fn commit(root: &Path, journal: &Journal, changes: &[Change]) -> Result<()> {
+/// Moves every change into place; returns the indices of the changes
+/// left undone because their file changed since the plan.
+fn commit(root: &Path, journal: &Journal, changes: &[Change]) -> Result<Vec<usize>> {
     let mut dirs = std::collections::BTreeSet::new();
+    let mut diverted = Vec::new();
     for d in &journal.created_dirs {
         let mode = if d == ".moot" || d.starts_with(".moot/") {
             0o700
@@ -292,14 +403,18 @@ fn commit(root: &Path, journal: &Journal, changes: &[Change]) -> Result<()> {
         };
         create_dir_all_mode(&root.join(d), mode)?;
     }
-    for (entry, change) in journal.entries.iter().zip(changes) {
+    for (i, (entry, change)) in journal.entries.iter().zip(changes).enumerate() {
         // Again right before acting: the remote phase can take seconds, and
         // a parent replaced by a symlink meanwhile must not be written
-        // through.
+        // through, nor a file the user edited meanwhile overwritten.
         ensure_safe(root, &entry.target, entry.kind == EntryKind::Remove)?;
         let target = root.join(&entry.target);
         match change {
-            Change::Write { .. } | Change::Remove { .. } => {
+            Change::Write { seen, .. } | Change::Remove { seen, .. } => {
+                if changed_since_plan(&target, seen, entry.written_sha256.as_deref())? {
+                    diverted.push(i);
+                    continue;
+                }
                 if entry.had_original {
                     faults::step("backup")?;
                     std::fs::rename(&target, root.join(&entry.backup))
@@ -313,8 +428,7 @@ fn commit(root: &Path, journal: &Journal, changes: &[Change]) -> Result<()> {
             }
             Change::Chmod { mode, .. } => {
                 faults::step("chmod")?;
-                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(*mode))
-                    .ctx("changing the mode of", &target)?;
+                crate::fsutil::chmod_nofollow(&target, *mode)?;
             }
         }
         dirs.insert(target.parent().unwrap_or(root).to_path_buf());
@@ -324,17 +438,61 @@ fn commit(root: &Path, journal: &Journal, changes: &[Change]) -> Result<()> {
     for d in &dirs {
         sync_dir(d)?;
     }
-    Ok(())
+    Ok(diverted)
+}
+
+/// Whether `target` no longer holds what the plan saw (and not already
+/// what moot writes). Read by content, without following a link.
+fn changed_since_plan(target: &Path, seen: &Seen, new_sha: Option<&str>) -> Result<bool> {
+    let want = match seen {
+        Seen::Unchecked => return Ok(false),
+        Seen::Absent => None,
+        Seen::File(sha) => Some(sha.as_str()),
+    };
+    let now = crate::fsutil::read_regular(target)?.map(|b| sha256_hex(&b));
+    Ok(now.as_deref() != want && (now.is_none() || now.as_deref() != new_sha))
+}
+
+/// After the commit: moot's version of each diverted write goes to
+/// `.moot/suggested/<path>` for review (best effort: the user's file is
+/// already safe, and the next plan reports it as drift either way).
+fn stage_diverted(root: &Path, journal: &Journal, diverted: Vec<usize>) -> Vec<Diverted> {
+    diverted
+        .into_iter()
+        .map(|i| {
+            let entry = &journal.entries[i];
+            let staged_at = entry.staged.as_ref().and_then(|staged| {
+                let rel = crate::plan::planner::suggested_path(&entry.target);
+                let parent = Path::new(&rel).parent()?;
+                let writable = |root: &Path| match classify(root, &rel) {
+                    Ok(PathKind::Absent | PathKind::File { .. }) => Some(()),
+                    Ok(PathKind::Dir | PathKind::Symlink | PathKind::Unsafe(_)) | Err(_) => None,
+                };
+                writable(root)?;
+                create_dir_all_mode(&root.join(parent), 0o700).ok()?;
+                writable(root)?;
+                std::fs::rename(root.join(staged), root.join(&rel)).ok()?;
+                Some(rel)
+            });
+            Diverted {
+                path: entry.target.clone(),
+                staged_at,
+            }
+        })
+        .collect()
 }
 
 /// Restores every target as it was before the transaction, from the
-/// journal and whatever the filesystem shows was done.
+/// journal and whatever the filesystem shows was done. Never through a
+/// link: a backup is put back by rename, a mode restored through a
+/// no-follow descriptor, and a created file removed only while it holds
+/// exactly the bytes this transaction wrote.
 pub fn rollback(root: &Path, journal: &Journal) -> Result<()> {
     for entry in journal.entries.iter().rev() {
         if let PathKind::Unsafe(why) = classify(root, &entry.target)? {
             return Err(Error::user(
                 format!("cannot restore {}: {why}", entry.target),
-                "make the path a plain directory again; the next moot command retries the rollback",
+                "make the path a plain directory again; the next `moot apply` retries the rollback",
             ));
         }
         let target = root.join(&entry.target);
@@ -343,20 +501,30 @@ pub fn rollback(root: &Path, journal: &Journal) -> Result<()> {
             EntryKind::Write | EntryKind::Remove => {
                 // lstat, not exists(): a backed-up symlink whose target is
                 // gone must come back too.
-                if std::fs::symlink_metadata(&backup).is_ok() {
-                    std::fs::rename(&backup, &target).ctx("restoring", &target)?;
-                } else if !entry.had_original && entry.kind == EntryKind::Write {
-                    match std::fs::remove_file(&target) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => return Err(Error::io("removing", &target, e)),
+                match std::fs::symlink_metadata(&backup) {
+                    Ok(m) if m.file_type().is_file() || m.file_type().is_symlink() => {
+                        std::fs::rename(&backup, &target).ctx("restoring", &target)?;
                     }
+                    Ok(_) => {
+                        return Err(Error::user(
+                            format!(
+                                "cannot restore {}: its backup {} is not a file",
+                                entry.target, entry.backup
+                            ),
+                            "inspect .moot/txn/ and restore the file by hand",
+                        ));
+                    }
+                    Err(_) if !entry.had_original && entry.kind == EntryKind::Write => {
+                        remove_if_ours(&target, entry.written_sha256.as_deref())?;
+                    }
+                    Err(_) => {}
                 }
             }
             EntryKind::Chmod => {
-                if let (Some(mode), true) = (entry.old_mode, target.exists()) {
-                    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode))
-                        .ctx("restoring the mode of", &target)?;
+                let kind = classify(root, &entry.target)?;
+                if let (Some(mode), PathKind::File { .. } | PathKind::Dir) = (entry.old_mode, kind)
+                {
+                    crate::fsutil::chmod_nofollow(&target, mode)?;
                 }
             }
         }
@@ -370,6 +538,26 @@ pub fn rollback(root: &Path, journal: &Journal) -> Result<()> {
     }
     cleanup(root);
     Ok(())
+}
+
+/// Removes a file this transaction created, if it still holds the bytes
+/// written (anything else there is not moot's to remove).
+fn remove_if_ours(target: &Path, written_sha256: Option<&str>) -> Result<()> {
+    let Some(want) = written_sha256 else {
+        return Ok(());
+    };
+    let now = match crate::fsutil::read_regular(target) {
+        Ok(Some(bytes)) => sha256_hex(&bytes),
+        Ok(None) | Err(_) => return Ok(()),
+    };
+    if now != want {
+        return Ok(());
+    }
+    match std::fs::remove_file(target) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("removing", target, e)),
+    }
 }
 
 /// After a committed transaction: the directories that removals left

@@ -45,15 +45,7 @@ impl WorkspaceLock {
         }
         let path = root.join(LOCK_FILE);
         loop {
-            let created_file = !path.exists();
-            let mut file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600)
-                .open(&path)
-                .ctx("opening the workspace lock", &path)?;
+            let (mut file, created_file) = open_lock_file(&path)?;
             match file.try_lock() {
                 Ok(()) => {}
                 Err(std::fs::TryLockError::WouldBlock) => {
@@ -75,7 +67,7 @@ impl WorkspaceLock {
             }
             // A previous holder may have unlinked the file between our open
             // and our lock; then we hold a lock on a dead inode: retry.
-            let same = std::fs::metadata(&path)
+            let same = std::fs::symlink_metadata(&path)
                 .ok()
                 .zip(file.metadata().ok())
                 .is_some_and(|(a, b)| a.ino() == b.ino() && a.dev() == b.dev());
@@ -98,6 +90,39 @@ impl WorkspaceLock {
     pub fn created_moot_dir(&self) -> bool {
         self.created_dir
     }
+}
+
+/// Opens (or creates) the lock file without following a link and without
+/// blocking: `.moot/` may come from the checkout, so a committed
+/// `.moot/lock` can be a symlink to a file outside the workspace (which a
+/// plain open would empty and write) or a FIFO (which would hang). Only a
+/// regular file is accepted. Returns the file and whether it was created.
+fn open_lock_file(path: &Path) -> Result<(File, bool)> {
+    let flags = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+    let created = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(flags)
+        .open(path);
+    let (file, created) = match created {
+        Ok(f) => (f, true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let opened = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .custom_flags(flags)
+                .open(path);
+            (
+                opened.map_err(|e| crate::fsutil::open_refused(path, e))?,
+                false,
+            )
+        }
+        Err(e) => return Err(crate::fsutil::open_refused(path, e)),
+    };
+    crate::fsutil::ensure_regular(&file, path)?;
+    Ok((file, created))
 }
 
 impl Drop for WorkspaceLock {

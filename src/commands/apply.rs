@@ -7,7 +7,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use crate::Outcome;
 use crate::apply::remote::{self, RemoteOutcome};
 use crate::apply::report;
-use crate::apply::txn::{self, Change};
+use crate::apply::txn::{self, Change, Diverted, Seen};
 use crate::apply::wslock::WorkspaceLock;
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::commands::context::{Session, Workspace, observe, plan_options, read_actors};
@@ -15,16 +15,19 @@ use crate::desired::render::ACTORS_PATH;
 use crate::error::{Error, Result};
 use crate::observed::actors_file::{ActorEntry, ActorsFile};
 use crate::observed::api::redact_url;
+use crate::observed::workspace::FileState;
 use crate::plan::action::{KeySource, SecretsSpec};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{ActionKind, Op, Plan};
 use crate::printer::{Printer, clean_line, human, json};
 
 pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Outcome> {
-    let ws = Workspace::open(global.dir.as_deref(), printer)?;
-    let lock = WorkspaceLock::acquire(&ws.root)?;
-    // Another apply may have died between our first repair and our lock.
-    crate::apply::recover::repair_locked(&ws.root, printer)?;
+    let root = Workspace::locate(global.dir.as_deref())?;
+    let lock = WorkspaceLock::acquire(&root)?;
+    // An interrupted apply is repaired here only: under the lock, once its
+    // journal is proven to be moot's, after saying what is restored.
+    crate::apply::recover::repair_locked(&root, printer)?;
+    let ws = Workspace::load(root)?;
 
     let (session, plan, from_file) = match &args.planfile {
         Some(path) => {
@@ -241,12 +244,12 @@ pub fn execute(
         RemoteOutcome::default()
     };
 
-    local_phase(session, plan, &outcome).map_err(|e| {
+    let diverted = local_phase(session, plan, &outcome).map_err(|e| {
         let restored = !e.to_string().contains(txn::ROLLBACK_FAILED);
         let mut message = if restored {
             format!("{e}\nEvery file was restored as it was before this apply.")
         } else {
-            format!("{e}\nThe journal in .moot/txn/ is kept; the next moot command retries the rollback.")
+            format!("{e}\nThe journal in .moot/txn/ is kept; the next `moot apply` retries the rollback.")
         };
         if !outcome.keys.is_empty() {
             let roles: Vec<&str> = outcome.keys.iter().map(|k| k.role.as_str()).collect();
@@ -273,13 +276,14 @@ pub fn execute(
             }),
         }
     })?;
+    report_diverted(&session.ws.root, &diverted, printer);
     Ok(outcome)
 }
 
 /// The local transaction: every file change of the plan, the report, then
 /// moot.lock. Any error here (composing the key file included) comes after
 /// the rotations, so the caller names the keys it discarded.
-fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Result<()> {
+fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Result<Vec<Diverted>> {
     let mut changes = Vec::with_capacity(plan.actions.len() + 1);
     let mut lock_change = None;
     for a in &plan.actions {
@@ -293,16 +297,24 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
                 path: path.clone(),
                 content: content.clone().into_bytes(),
                 mode: *mode,
+                seen: match a.kind {
+                    ActionKind::WriteLock => Seen::Unchecked,
+                    _ => seen(session, path),
+                },
             },
             Op::Chmod { path, mode } => Change::Chmod {
                 path: path.clone(),
                 mode: *mode,
             },
-            Op::Remove { path } => Change::Remove { path: path.clone() },
+            Op::Remove { path } => Change::Remove {
+                path: path.clone(),
+                seen: seen(session, path),
+            },
             Op::WriteSecrets(spec) => Change::Write {
                 path: ACTORS_PATH.into(),
                 content: compose_secrets(session, spec, outcome)?.into_bytes(),
                 mode: 0o600,
+                seen: Seen::Unchecked,
             },
         };
         if a.kind == ActionKind::WriteLock {
@@ -316,10 +328,39 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
         path: report::REPORT_PATH.into(),
         content: report::render(plan).into_bytes(),
         mode: 0o600,
+        seen: Seen::Unchecked,
     });
     // moot.lock is written last.
     changes.extend(lock_change);
     txn::run(&session.ws.root, &changes)
+}
+
+/// What the plan saw at `path`, for the transaction's last check.
+fn seen(session: &Session, path: &str) -> Seen {
+    match session.observed.files.get(path) {
+        FileState::Absent => Seen::Absent,
+        FileState::File { sha256, .. } => Seen::File(sha256.clone()),
+        // The planner blocks writes to these; the transaction refuses them.
+        FileState::Dir | FileState::Symlink | FileState::Unsafe(_) => Seen::Unchecked,
+    }
+}
+
+/// Files edited while apply ran are kept as they are: said on the terminal
+/// and added to the report.
+fn report_diverted(root: &std::path::Path, diverted: &[Diverted], printer: &Printer) {
+    if diverted.is_empty() {
+        return;
+    }
+    for d in diverted {
+        printer.warn(&report::diverted_line(d));
+    }
+    let path = root.join(report::REPORT_PATH);
+    if let Ok(Some(mut text)) = crate::fsutil::read_regular(&path) {
+        text.extend_from_slice(report::render_diverted(diverted).as_bytes());
+        if let Err(e) = crate::fsutil::write_atomic(&path, &text, 0o600) {
+            printer.warn(&format!("could not add this to the apply report: {e}"));
+        }
+    }
 }
 
 /// The key file's new content: the keys issued now, and the held keys of

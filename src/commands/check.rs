@@ -22,7 +22,7 @@ pub const CHECK_FORMAT_VERSION: u32 = 1;
 
 pub fn run(global: &GlobalArgs, args: &CheckArgs, printer: &Printer) -> Result<Outcome> {
     let format = args.format.unwrap_or_else(default_format);
-    let ws = Workspace::open(global.dir.as_deref(), printer)?;
+    let ws = Workspace::open(global.dir.as_deref())?;
     let options = PlanOptions {
         offline: true,
         ..PlanOptions::default()

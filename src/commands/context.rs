@@ -13,7 +13,7 @@ use crate::observed::api::{ApiClient, ClientOptions};
 use crate::observed::credentials;
 use crate::observed::lockfile::{LOCK_PATH, Lock};
 use crate::observed::workspace::{LocalFiles, dir_mode, moot_dir_tracked, sha256_hex};
-use crate::plan::planner::{Observed, PlanOptions, RemoteState, suggested_path};
+use crate::plan::planner::{Observed, PlanOptions, REPORT_PATH, RemoteState, suggested_path};
 use crate::plan::saved::{Fingerprint, fingerprint};
 use crate::printer::Printer;
 
@@ -40,22 +40,29 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Finds the workspace (`-C DIR` or upwards), repairs an interrupted
-    /// apply, and loads team.toml.
-    pub fn open(dir: Option<&Path>, printer: &Printer) -> Result<Workspace> {
+    /// Finds the workspace (`-C DIR` or upwards) and loads team.toml, for
+    /// commands that change nothing: an interrupted apply is reported, not
+    /// repaired (only apply repairs, under its lock).
+    pub fn open(dir: Option<&Path>) -> Result<Workspace> {
+        let root = Self::locate(dir)?;
+        crate::apply::recover::refuse_interrupted(&root)?;
+        Self::load(root)
+    }
+
+    /// The workspace's directory, resolved.
+    pub fn locate(dir: Option<&Path>) -> Result<PathBuf> {
         let found = crate::workspace::find_workspace(dir)?;
-        let root = std::fs::canonicalize(&found).ctx("resolving", &found)?;
-        crate::apply::recover::repair(&root, printer)?;
+        std::fs::canonicalize(&found).ctx("resolving", &found)
+    }
+
+    /// Loads team.toml: never through a link, never blocking on a FIFO.
+    pub fn load(root: PathBuf) -> Result<Workspace> {
         let team_path = root.join(crate::workspace::TEAM_FILE);
-        let src = std::fs::read(&team_path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::user(
-                    format!("no team.toml in {}", root.display()),
-                    no_team_hint(&root),
-                )
-            } else {
-                Error::io("reading", &team_path, e)
-            }
+        let src = crate::fsutil::read_regular(&team_path)?.ok_or_else(|| {
+            Error::user(
+                format!("no team.toml in {}", root.display()),
+                no_team_hint(&root),
+            )
         })?;
         let team_sha = sha256_hex(&src);
         let text = String::from_utf8(src).map_err(|_| {
@@ -255,9 +262,17 @@ pub fn observe(
         paths.extend(desired.files.iter().map(|f| suggested_path(&f.path)));
         paths.push(".moot".into());
     }
-    paths.extend([SETTINGS_PATH, GITIGNORE_PATH, LOCK_PATH].map(String::from));
+    paths.extend([SETTINGS_PATH, GITIGNORE_PATH, LOCK_PATH, REPORT_PATH].map(String::from));
     if let Some(l) = &lock {
-        paths.extend(l.files.iter().map(|f| f.path.clone()));
+        // Only entries moot could have written are looked at: the others
+        // are never acted on, so a hand-made moot.lock cannot make moot
+        // read whatever file it names.
+        paths.extend(
+            l.files
+                .iter()
+                .filter(|f| desired.renderable.contains_key(&f.path))
+                .map(|f| f.path.clone()),
+        );
     }
     let mut files = LocalFiles::scan(&ws.root, paths.iter().map(String::as_str))?;
     let lock_made_moot_dir = ws_lock.is_some_and(|l| l.created_moot_dir());
@@ -390,7 +405,11 @@ pub fn read_actors(root: &Path) -> Result<Option<(ActorsFile, u32)>> {
             "remove it (moot never reads keys through a link); `moot apply --rotate-all` issues fresh keys",
         ));
     }
-    let bytes = std::fs::read(&path).ctx("reading", &path)?;
+    // Opened again without following a link or blocking: it may have been
+    // swapped since the lstat.
+    let Some(bytes) = crate::fsutil::read_regular(&path)? else {
+        return Ok(None);
+    };
     let file = ActorsFile::parse(&bytes, Path::new(ACTORS_PATH))?;
     Ok(Some((file, meta.mode() & 0o7777)))
 }

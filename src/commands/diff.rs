@@ -22,7 +22,7 @@ use crate::printer::{Printer, human};
 const CAP: u64 = 8 << 20;
 
 pub fn run(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> Result<Outcome> {
-    let ws = Workspace::open(global.dir.as_deref(), printer)?;
+    let ws = Workspace::open(global.dir.as_deref())?;
     let path = normalize(&args.path);
     let lock = Lock::load(&ws.root)?;
     let facts = lock

@@ -133,22 +133,20 @@ fn from_dir(dir: &Path) -> Result<Template> {
         ));
     }
     let file = dir.join(TEAM_FILE);
-    let source = match fs::read_to_string(&file) {
-        Ok(s) => s,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::user(
-                format!("template directory {} holds no {TEAM_FILE}", dir.display()),
-                "pass a directory that holds a team.toml, or an archetype name (see `moot templates`)",
-            ));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            return Err(Error::user(
-                format!("{} is not valid UTF-8", file.display()),
-                "TOML files must be UTF-8; re-save it with UTF-8 encoding",
-            ));
-        }
-        Err(e) => return Err(Error::io("reading", &file, e)),
+    // Another repository's file: never followed through a link, never
+    // blocked on as a FIFO.
+    let Some(bytes) = crate::fsutil::read_regular(&file)? else {
+        return Err(Error::user(
+            format!("template directory {} holds no {TEAM_FILE}", dir.display()),
+            "pass a directory that holds a team.toml, or an archetype name (see `moot templates`)",
+        ));
     };
+    let source = String::from_utf8(bytes).map_err(|_| {
+        Error::user(
+            format!("{} is not valid UTF-8", file.display()),
+            "TOML files must be UTF-8; re-save it with UTF-8 encoding",
+        )
+    })?;
     let team = parse_team(&source, &file)?;
     Ok(Template {
         origin: file.display().to_string(),

@@ -9,7 +9,7 @@ use crate::plan::saved::{SAVED_FORMAT, SAVED_VERSION, SavedOptions, SavedPlan};
 use crate::printer::{Printer, human, json};
 
 pub fn run(global: &GlobalArgs, args: PlanArgs, printer: &Printer) -> Result<Outcome> {
-    let ws = Workspace::open(global.dir.as_deref(), printer)?;
+    let ws = Workspace::open(global.dir.as_deref())?;
     let session = observe(
         ws,
         plan_options(&args.flags),

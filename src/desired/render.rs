@@ -1,7 +1,7 @@
 //! Rendering: (team.toml, remote facts) -> every file moot wants, with its
 //! policy and mode. Deterministic: the same input gives the same bytes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::Environment;
 use serde::Serialize;
@@ -127,6 +127,12 @@ pub struct DesiredState {
     pub bundle_version: String,
     /// Paths moot never touches (`[install] unmanaged`).
     pub unmanaged: BTreeSet<String>,
+    /// Every managed file this team.toml and bundle can render, with every
+    /// part of `[install]` turned on: path -> sha256 of its content. A file
+    /// moot.lock lists but no longer desired is removed only when its bytes
+    /// are one of these (moot.lock is committed, so anyone can edit it; a
+    /// pattern of paths would let it name the user's own files).
+    pub renderable: BTreeMap<String, String>,
 }
 
 impl DesiredState {
@@ -188,7 +194,38 @@ impl Harnesses {
 /// devcontainer mention it) is team.toml's `[team] name` for the CLI: it
 /// must not depend on where the workspace is checked out.
 pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Result<DesiredState> {
-    let used = Harnesses::of(team);
+    let mut state = render_once(team, facts, project_name, Harnesses::of(team))?;
+    // What moot could render for this team with every harness, and with
+    // every part of `[install]` turned on: moot.lock is committed, so a
+    // leftover entry may only remove a file whose bytes moot itself would
+    // write there. Seeds (whose text follows `[install]`) come from the team
+    // as it is; managed files from the team with every part on.
+    let all = Harnesses {
+        claude: true,
+        codex: true,
+        cursor: true,
+    };
+    let mut every_part = team.clone();
+    every_part.install.skills = Some(bundle::SKILLS.iter().map(|s| s.to_string()).collect());
+    every_part.install.hooks = true;
+    every_part.install.devcontainer = true;
+    let seeds = render_once(team, facts, project_name, all)?.files;
+    let managed = render_once(&every_part, facts, project_name, all)?.files;
+    state.renderable = seeds
+        .into_iter()
+        .filter(|f| f.policy == Policy::Seed)
+        .chain(managed.into_iter().filter(|f| f.policy == Policy::Managed))
+        .map(|f| (f.path, crate::observed::workspace::sha256_hex(&f.content)))
+        .collect();
+    Ok(state)
+}
+
+fn render_once(
+    team: &TeamFile,
+    facts: &RemoteFacts,
+    project_name: &str,
+    used: Harnesses,
+) -> Result<DesiredState> {
     let ctx = context(team, facts, project_name, used);
     let mut env = Environment::new();
     env.set_keep_trailing_newline(true);
@@ -253,6 +290,7 @@ pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Resul
         facts: facts.clone(),
         bundle_version: bundle::version().to_string(),
         unmanaged,
+        renderable: BTreeMap::new(),
     })
 }
 
@@ -411,26 +449,25 @@ fn context(
             .map(|h| h.as_str())
             .collect::<Vec<_>>()
             .join(", "),
-        generated => generated_paths(team, used),
+        generated => generated_paths(team),
         space_id => &facts.space_id,
         space_name => &facts.space_name,
         api_url => &facts.api_url,
     }
 }
 
-/// "`moot.toml`, `.claude/skills/` or `.claude/hooks/`": what the
-/// instructions tell agents not to edit, for the harnesses in use.
-fn generated_paths(team: &TeamFile, used: Harnesses) -> String {
-    let mut paths = vec!["`moot.toml`"];
-    if used.claude {
-        paths.push("`.claude/skills/`");
-        if team.install.hooks {
-            paths.push("`.claude/hooks/`");
-        }
+/// "`moot.toml`, `.claude/skills/`, ...": what the instructions tell agents
+/// not to edit. The same for every harness: the instructions are a seed,
+/// and a copy left when the last role of a harness goes must still be what
+/// moot renders, so that moot can prove it is its own and remove it. For
+/// the same reason the instructions' role table names no harness or model
+/// (moot.toml carries those).
+fn generated_paths(team: &TeamFile) -> String {
+    let mut paths = vec!["`moot.toml`", "`.claude/skills/`"];
+    if team.install.hooks {
+        paths.push("`.claude/hooks/`");
     }
-    if used.agents() {
-        paths.push("`.agents/skills/`");
-    }
+    paths.push("`.agents/skills/`");
     match paths.split_last() {
         Some((last, [])) => last.to_string(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
@@ -539,20 +576,6 @@ fn agent_table(out: &mut String, r: &Role) {
             out.push_str(&format!("{} = {}\n", toml_key(k), q(v)));
         }
     }
-}
-
-/// Whether `path` is one moot renders for some team.toml. moot.lock is
-/// committed, so anyone can edit it: an entry outside this set can never
-/// make moot remove a file (team.toml, say).
-pub fn could_render(path: &str) -> bool {
-    let depth = path.matches('/').count();
-    path == MOOT_TOML_PATH
-        || path == CLAUDE_MD_PATH
-        || path == AGENTS_MD_PATH
-        || (path.starts_with(".claude/skills/") && path.ends_with("/SKILL.md") && depth == 3)
-        || (path.starts_with(".agents/skills/") && path.ends_with("/SKILL.md") && depth == 3)
-        || (path.starts_with(".claude/hooks/") && path.ends_with(".sh") && depth == 2)
-        || (path.starts_with(".devcontainer/") && depth == 1)
 }
 
 /// A TOML key: bare when TOML allows it, else quoted (a display name like

@@ -283,6 +283,8 @@ fn read_private(path: &Path, what: &str, purpose: Use) -> Result<Option<Vec<u8>>
 /// The parsed file, None when it does not exist. A syntax error names
 /// file:line:col and never quotes the line (it may hold a token).
 fn read_table(path: &Path, purpose: Use) -> Result<Option<toml::Table>, Error> {
+    // Never blocks on a FIFO and never follows a link (a link would let
+    // whatever it points at pose as the credentials).
     let Some(bytes) = read_private(path, "moot's credentials", purpose)? else {
         return Ok(None);
     };

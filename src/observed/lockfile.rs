@@ -52,6 +52,24 @@ pub struct LockFile {
     pub mode: String,
 }
 
+/// Where the `i`th `[[files]]` entry's path is written: parsed again with
+/// spans, only when an entry is refused.
+fn entry_pos(src: &str, i: usize) -> (usize, usize) {
+    #[derive(Deserialize)]
+    struct Paths {
+        #[serde(default)]
+        files: Vec<SpannedPath>,
+    }
+    #[derive(Deserialize)]
+    struct SpannedPath {
+        path: serde_spanned::Spanned<String>,
+    }
+    toml::from_str::<Paths>(src)
+        .ok()
+        .and_then(|p| p.files.get(i).map(|f| f.path.span().start))
+        .map_or((1, 1), |offset| line_col(src, offset))
+}
+
 pub fn mode_string(mode: u32) -> String {
     format!("{mode:04o}")
 }
@@ -86,7 +104,24 @@ impl Lock {
                 "upgrade moot, or delete moot.lock and run `moot apply` again",
             ));
         }
-        for f in &lock.files {
+        let at = |i: usize| {
+            let (line, col) = entry_pos(src, i);
+            format!("{}:{line}:{col}", path.display())
+        };
+        let mut seen = std::collections::HashMap::new();
+        for (i, f) in lock.files.iter().enumerate() {
+            if let Some(first) = seen.insert(f.path.as_str(), i) {
+                let (line, _) = entry_pos(src, first);
+                return Err(Error::user(
+                    format!(
+                        "{}: `{}` is listed twice in [[files]] (first at line {line})",
+                        at(i),
+                        f.path
+                    ),
+                    "a hand-merged moot.lock? keep one entry per path (or restore moot.lock \
+                     from git, or delete it and run `moot apply` again)",
+                ));
+            }
             if crate::observed::workspace::check_relative(&f.path).is_err()
                 || f.path.split('/').any(|c| c.is_empty() || c == ".")
                 || f.path.starts_with(".moot/")
@@ -96,13 +131,13 @@ impl Lock {
                 || f.path == crate::workspace::TEAM_FILE
             {
                 return Err(Error::user(
-                    format!("{}: invalid path `{}` in lock file", path.display(), f.path),
+                    format!("{}: invalid path `{}` in lock file", at(i), f.path),
                     hint,
                 ));
             }
             if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(Error::user(
-                    format!("{}: invalid sha256 for `{}`", path.display(), f.path),
+                    format!("{}: invalid sha256 for `{}`", at(i), f.path),
                     hint,
                 ));
             }
@@ -110,12 +145,7 @@ impl Lock {
                 || !f.mode.bytes().all(|b| (b'0'..=b'7').contains(&b))
             {
                 return Err(Error::user(
-                    format!(
-                        "{}: invalid mode `{}` for `{}`",
-                        path.display(),
-                        f.mode,
-                        f.path
-                    ),
+                    format!("{}: invalid mode `{}` for `{}`", at(i), f.mode, f.path),
                     hint,
                 ));
             }
@@ -125,19 +155,18 @@ impl Lock {
 
     pub fn load(root: &Path) -> Result<Option<Lock>> {
         let path = root.join(LOCK_PATH);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let src = String::from_utf8(bytes).map_err(|_| {
-                    Error::user(
-                        format!("{}: not UTF-8", path.display()),
-                        "restore moot.lock from git or delete it",
-                    )
-                })?;
-                Lock::parse(&src, Path::new(LOCK_PATH)).map(Some)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io("reading", path, e)),
-        }
+        // moot.lock comes from the checkout: never read through a link, and
+        // never block on a FIFO planted in its place.
+        let Some(bytes) = crate::fsutil::read_regular(&path)? else {
+            return Ok(None);
+        };
+        let src = String::from_utf8(bytes).map_err(|_| {
+            Error::user(
+                format!("{}: not UTF-8", path.display()),
+                "restore moot.lock from git or delete it",
+            )
+        })?;
+        Lock::parse(&src, Path::new(LOCK_PATH)).map(Some)
     }
 
     /// The committed text: a header, then TOML. Deterministic.
@@ -195,5 +224,31 @@ mod tests {
         assert!(Lock::parse(&l.render(), Path::new("moot.lock")).is_err());
         let err = Lock::parse("version = 1\nbogus = [", Path::new("moot.lock")).unwrap_err();
         assert!(err.to_string().contains("moot.lock:2:"), "{err}");
+    }
+
+    #[test]
+    fn a_duplicated_files_entry_is_refused_with_its_position() {
+        let mut l = sample();
+        l.files.push(l.files[0].clone());
+        let text = l.render();
+        let err = Lock::parse(&text, Path::new("moot.lock")).unwrap_err();
+        let second = text.rfind("path = ").unwrap();
+        let (line, col) = line_col(&text, second + "path = ".len());
+        assert!(
+            err.to_string().starts_with(&format!(
+                "moot.lock:{line}:{col}: `moot.toml` is listed twice"
+            )),
+            "{err}"
+        );
+        assert!(err.hint().unwrap().contains("one entry per path"));
+        let mut l = sample();
+        l.files[0].path = "team.toml".into();
+        let text = l.render();
+        let err = Lock::parse(&text, Path::new("moot.lock")).unwrap_err();
+        let line = text.lines().position(|l| l.contains("team.toml")).unwrap() + 1;
+        assert!(
+            err.to_string().starts_with(&format!("moot.lock:{line}:")),
+            "{err}"
+        );
     }
 }

@@ -36,19 +36,18 @@ pub fn read(path: &Path, cap: u64, what: &str, hint: &str) -> Result<Option<Untr
     {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        // O_NOFOLLOW on a symlink: ELOOP.
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(refuse(
-                "is a symbolic link; moot does not read it through a link",
-            ));
+        Err(e) => {
+            return Err(match crate::fsutil::refused_kind(&e) {
+                Some(kind) => refuse(&not_a_file(kind)),
+                None => Error::io("opening", path, e),
+            });
         }
-        Err(e) => return Err(Error::io("opening", path, e)),
     };
     let meta = file
         .metadata()
         .map_err(|e| Error::io("inspecting", path, e))?;
-    if !meta.file_type().is_file() {
-        return Err(refuse("is not a regular file"));
+    if let Some(kind) = crate::fsutil::Kind::of(meta.file_type()) {
+        return Err(refuse(&not_a_file(kind)));
     }
     if meta.len() > cap {
         return Err(refuse(&format!(
@@ -69,6 +68,13 @@ pub fn read(path: &Path, cap: u64, what: &str, hint: &str) -> Result<Option<Untr
         mode: meta.mode() & 0o7777,
         uid: meta.uid(),
     }))
+}
+
+fn not_a_file(kind: crate::fsutil::Kind) -> String {
+    format!(
+        "is {}, not a regular file; moot reads it only as a file",
+        kind.describe()
+    )
 }
 
 /// Refuses a directory on the way to a file that is a link or not a
@@ -103,7 +109,7 @@ mod tests {
         let link = dir.path().join("l");
         std::os::unix::fs::symlink(&p, &link).unwrap();
         let err = read(&link, 10, "f", "h").unwrap_err();
-        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(err.to_string().contains("is a symlink"), "{err}");
         let fifo = dir.path().join("fifo");
         let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);

@@ -8,7 +8,7 @@ use std::path::{Component, Path};
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 
 /// What one workspace-relative path holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,8 +173,12 @@ pub fn inspect(root: &Path, rel: &str) -> Result<FileState> {
         PathKind::Symlink => FileState::Symlink,
         PathKind::Unsafe(why) => FileState::Unsafe(why),
         PathKind::File { mode } => {
+            // Read without following a link or blocking: the path may have
+            // been swapped for a link or a FIFO since the lstat.
             let path = root.join(rel);
-            let content = std::fs::read(&path).ctx("reading", &path)?;
+            let Some(content) = crate::fsutil::read_regular(&path)? else {
+                return Ok(FileState::Absent);
+            };
             FileState::File {
                 sha256: sha256_hex(&content),
                 mode,

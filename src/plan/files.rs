@@ -322,15 +322,18 @@ pub(super) fn plan_leftovers(b: &mut Builder, desired: &DesiredState, obs: &Obse
             // file goes only while it is exactly what moot wrote (below).
             continue;
         }
-        if !crate::desired::render::could_render(p) {
+        // Only bytes this team.toml and bundle render for this very path can
+        // be moot's: a hand-made entry carrying the sha256 of a user's own
+        // committed file must never remove it.
+        let Some(rendered) = desired.renderable.get(p) else {
             b.plan.notes.push(format!(
                 "moot.lock lists {p}, which moot never writes; it is left alone and dropped from moot.lock"
             ));
             continue;
-        }
+        };
         match obs.files.get(p) {
             FileState::Absent => {}
-            FileState::File { sha256, .. } if *sha256 == entry.sha256 => {
+            FileState::File { sha256, .. } if *sha256 == entry.sha256 && sha256 == rendered => {
                 b.push(
                     ActionKind::Remove,
                     Target::Path(p.to_string()),
@@ -340,6 +343,11 @@ pub(super) fn plan_leftovers(b: &mut Builder, desired: &DesiredState, obs: &Obse
                         path: p.to_string(),
                     },
                 );
+            }
+            FileState::File { sha256, .. } if *sha256 == entry.sha256 => {
+                b.plan.notes.push(format!(
+                    "{p} is no longer desired but is not what this moot renders for it; left in place"
+                ))
             }
             FileState::File { .. } => b.plan.notes.push(format!(
                 "{p} is no longer desired but was edited since moot wrote it; left in place"

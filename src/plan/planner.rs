@@ -308,7 +308,68 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
         }
     }
 
+    refuse_unwritable(&mut b, obs);
     finish(b)
+}
+
+/// Where apply writes its report (machine-local, under `.moot/`).
+pub const REPORT_PATH: &str = ".moot/apply-report.md";
+
+/// Whatever the local transaction would refuse blocks the plan now, before
+/// any remote call: every path an action writes, changes the mode of or
+/// removes must be what the transaction accepts (a regular file, or
+/// absent, under plain directories), and so must the report apply writes
+/// with any action and moot.lock. The rules that plan files already block
+/// most of these; this pass covers every action, whoever planned it.
+fn refuse_unwritable(b: &mut Builder, obs: &Observed) {
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Touch {
+        Write,
+        Chmod,
+        Remove,
+    }
+    let mut targets: Vec<(String, Touch)> = Vec::new();
+    for a in &b.nodes {
+        match &a.op {
+            Op::Write { path, .. } => targets.push((path.clone(), Touch::Write)),
+            Op::Chmod { path, .. } => targets.push((path.clone(), Touch::Chmod)),
+            Op::Remove { path } => targets.push((path.clone(), Touch::Remove)),
+            Op::WriteSecrets(_) | Op::RotateKey { .. } | Op::Rename { .. } => {}
+        }
+    }
+    if !b.nodes.is_empty() {
+        targets.push((REPORT_PATH.to_string(), Touch::Write));
+    }
+    for (path, touch) in targets {
+        let state = obs.files.get(&path);
+        let refused = match state {
+            FileState::Absent | FileState::File { .. } => false,
+            // Removing a link touches only the link.
+            FileState::Symlink => touch != Touch::Remove,
+            // `.moot` itself has its mode fixed.
+            FileState::Dir => touch != Touch::Chmod,
+            FileState::Unsafe(_) => true,
+        };
+        let verb = match touch {
+            Touch::Write => "write",
+            Touch::Chmod => "change the mode of",
+            Touch::Remove => "remove",
+        };
+        let already = b.plan.blocked.iter().any(|f| f.target.to_string() == path);
+        if refused && !already {
+            b.block(
+                Target::Path(path.clone()),
+                format!(
+                    "apply would {verb} {path}, which is {}",
+                    crate::plan::files::describe(state)
+                ),
+                format!(
+                    "replace {path} with a regular file (or remove it), then run moot again; \
+                     nothing was changed"
+                ),
+            );
+        }
+    }
 }
 
 /// Orders the nodes and renumbers them so that ids are positions.

@@ -82,12 +82,9 @@ impl SavedPlan {
 
     pub fn load(path: &Path) -> Result<SavedPlan> {
         let hint = "make a new one with `moot plan --out FILE`";
-        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                Error::user(format!("plan file {} not found", path.display()), hint)
-            }
-            _ => Error::io("reading plan", path, e),
-        })?;
+        // Never blocks on a FIFO, never follows a link.
+        let bytes = crate::fsutil::read_regular(path)?
+            .ok_or_else(|| Error::user(format!("plan file {} not found", path.display()), hint))?;
         let saved: SavedPlan = serde_json::from_slice(&bytes).map_err(|e| {
             Error::user(
                 format!(

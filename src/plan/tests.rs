@@ -37,7 +37,7 @@ fn desired() -> DesiredState {
         },
     ];
     DesiredState {
-        files,
+        files: files.clone(),
         settings_hooks: vec![HookEntry {
             event: "PreToolUse".into(),
             matcher: "Bash".into(),
@@ -59,6 +59,11 @@ fn desired() -> DesiredState {
         },
         bundle_version: "0.1.0+test".into(),
         unmanaged: BTreeSet::new(),
+        renderable: files
+            .iter()
+            .filter(|f| matches!(f.policy, Policy::Managed | Policy::Seed))
+            .map(|f| (f.path.clone(), sha256_hex(&f.content)))
+            .collect(),
     }
 }
 
@@ -365,15 +370,84 @@ fn seed_edits_are_never_drift() {
 #[test]
 fn leftovers_are_removed_only_when_unchanged() {
     let old = ".claude/skills/old/SKILL.md";
+    let mut d = desired();
+    d.renderable.insert(old.into(), sha256_hex(b"skill"));
     let mut obs = obs_with(&[(old, file(b"skill", 0o644))]);
     obs.lock = Some(lock_with(&[(old, b"skill", 0o644)]));
-    let plan = build(&desired(), &obs, &online()).unwrap();
+    let plan = build(&d, &obs, &online()).unwrap();
     assert_eq!(kinds_for(&plan, old), [ActionKind::Remove]);
 
     obs.files.files.insert(old.into(), file(b"edited", 0o644));
-    let plan = build(&desired(), &obs, &online()).unwrap();
+    let plan = build(&d, &obs, &online()).unwrap();
     assert!(kinds_for(&plan, old).is_empty());
     assert!(plan.notes.iter().any(|n| n.contains(old)));
+}
+
+/// moot.lock is committed, so a pull request can add entries to it: an
+/// entry is only ever a removal when the file holds exactly what this
+/// team.toml and bundle render for that very path, whatever sha256 the
+/// entry carries and whatever the path looks like.
+#[test]
+fn a_hostile_lock_entry_never_removes_a_users_file() {
+    let d = desired();
+    let cases: [(&str, &[u8]); 3] = [
+        // Not renderable at all, though it looks like moot's.
+        (".devcontainer/Dockerfile", b"FROM rust\n"),
+        (".claude/skills/mine/SKILL.md", b"my own skill\n"),
+        // Renderable, but these bytes are not what moot renders there.
+        (HOOK, b"#!/bin/sh\necho mine\n"),
+    ];
+    for (path, bytes) in cases {
+        let mut d = d.clone();
+        d.files.retain(|f| f.path != path);
+        let mut obs = obs_with(&[(path, file(bytes, 0o644))]);
+        obs.lock = Some(lock_with(&[(path, bytes, 0o644)]));
+        let plan = build(&d, &obs, &online()).unwrap();
+        assert!(kinds_for(&plan, path).is_empty(), "{path}: {plan:?}");
+        assert!(plan.notes.iter().any(|n| n.contains(path)), "{path}");
+    }
+}
+
+/// `.moot` with a loose mode gets a chmod, which the transaction does
+/// (through a no-follow descriptor): not blocked.
+#[test]
+fn a_loose_moot_dir_mode_is_fixed_not_blocked() {
+    let mut obs = obs_with(&[(".moot", FileState::Dir)]);
+    obs.moot_dir_mode = Some(0o755);
+    let plan = build(&desired(), &obs, &online()).unwrap();
+    assert_eq!(kinds_for(&plan, ".moot"), [ActionKind::Chmod]);
+    assert!(plan.blocked.is_empty(), "{:?}", plan.blocked);
+}
+
+/// Anything the local transaction would refuse (a symlinked or directory
+/// target, a symlinked apply report) blocks the plan, so apply stops
+/// before any remote call.
+#[test]
+fn what_the_transaction_refuses_blocks_the_plan() {
+    use crate::plan::planner::REPORT_PATH;
+    for state in [
+        FileState::Symlink,
+        FileState::Dir,
+        FileState::Unsafe("`.moot` is a symlink".into()),
+    ] {
+        let obs = obs_with(&[(REPORT_PATH, state.clone())]);
+        let plan = build(&desired(), &obs, &online()).unwrap();
+        assert!(
+            plan.blocked
+                .iter()
+                .any(|b| b.target == Target::Path(REPORT_PATH.into())),
+            "{state:?}: {:?}",
+            plan.blocked
+        );
+        let obs = obs_with(&[("moot.lock", state.clone())]);
+        let plan = build(&desired(), &obs, &online()).unwrap();
+        assert!(
+            plan.blocked
+                .iter()
+                .any(|b| b.target == Target::Path("moot.lock".into())),
+            "{state:?}"
+        );
+    }
 }
 
 #[test]
@@ -879,13 +953,15 @@ fn a_seed_file_no_longer_desired_goes_only_while_it_is_moot_s_text() {
     lock.files[0].policy = Policy::Seed;
     let mut obs = obs_with(&[(seed, file(b"# Team\n", 0o644))]);
     obs.lock = Some(lock);
-    let plan = build(&desired(), &obs, &online()).unwrap();
+    let mut d = desired();
+    d.renderable.insert(seed.into(), sha256_hex(b"# Team\n"));
+    let plan = build(&d, &obs, &online()).unwrap();
     assert_eq!(kinds_for(&plan, seed), [ActionKind::Remove]);
 
     obs.files
         .files
         .insert(seed.into(), file(b"# Team\nmine\n", 0o644));
-    let plan = build(&desired(), &obs, &online()).unwrap();
+    let plan = build(&d, &obs, &online()).unwrap();
     assert!(kinds_for(&plan, seed).is_empty());
     assert!(
         plan.notes

@@ -473,12 +473,18 @@ fn every_injected_fault_in_an_update_apply_is_all_or_nothing() {
             // loses its run bit (chmod); --rotate-all rewrites the key file.
             let team = team.replacen("model = \"opus\"", "model = \"sonnet\"", 1);
             std::fs::write(root.join("team.toml"), team).unwrap();
-            std::fs::create_dir_all(root.join(".claude/skills/old")).unwrap();
-            std::fs::write(root.join(".claude/skills/old/SKILL.md"), "old\n").unwrap();
+            // (doc-curation: in the bundle, not selected for loop-4.)
+            let skill = std::fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("templates/skills/doc-curation/SKILL.md"),
+            )
+            .unwrap();
+            std::fs::create_dir_all(root.join(".claude/skills/doc-curation")).unwrap();
+            std::fs::write(root.join(".claude/skills/doc-curation/SKILL.md"), &skill).unwrap();
             let mut lock = std::fs::read_to_string(root.join("moot.lock")).unwrap();
             lock.push_str(&format!(
-                "\n[[files]]\npath = \".claude/skills/old/SKILL.md\"\npolicy = \"managed\"\nsha256 = \"{}\"\nmode = \"0644\"\n",
-                support::digest(b"old\n")
+                "\n[[files]]\npath = \".claude/skills/doc-curation/SKILL.md\"\npolicy = \"managed\"\nsha256 = \"{}\"\nmode = \"0644\"\n",
+                support::digest(&skill)
             ));
             std::fs::write(root.join("moot.lock"), lock).unwrap();
             std::fs::set_permissions(
@@ -499,6 +505,10 @@ fn every_injected_fault_in_an_update_apply_is_all_or_nothing() {
             .unwrap();
             if out.status.success() {
                 assert!(k > 10, "the fault never fired: {}", text(&out));
+                assert!(
+                    !root.join(".claude/skills/doc-curation/SKILL.md").exists(),
+                    "the leftover skill was not removed"
+                );
                 eprintln!("{mode}: converged at k={k}");
                 break;
             }
@@ -512,8 +522,8 @@ fn every_injected_fault_in_an_update_apply_is_all_or_nothing() {
                 let d = tree_diff(&before, &tree(&root));
                 assert!(d.is_empty(), "k={k} ({mode}): {d:?}\n{}", text(&out));
             } else {
-                let plan = env.moot_offline(&["plan", "--offline"]);
-                assert!(plan.status.success(), "k={k}: {}", text(&plan));
+                let repair = env.moot_offline(&["apply", "--offline"]);
+                support::assert_repair_only(&format!("k={k}"), &repair);
                 let after = tree(&root);
                 if after != before {
                     let check = env.moot(&["plan", "--detailed-exitcode"]);
@@ -532,99 +542,77 @@ fn every_injected_fault_in_an_update_apply_is_all_or_nothing() {
     }
 }
 
-/// Guarantee 2 ("a crash at any point is rolled back by the next moot
-/// command, never a mix"): apply repairs before it takes the workspace
-/// lock. When another apply holds the lock at that moment, repair is
-/// skipped; if that apply then dies (SIGKILL releases its flock), this
-/// apply takes the lock and `txn::run` deletes `.moot/txn`, journal and
-/// backups included: the dead apply's half-applied state stays for good
-/// and the user's originals are gone. The test holds the lock itself (as
-/// the other apply) and uses a FIFO for team.toml to hold the second apply
-/// in the window between its repair and its lock.
+/// Guarantee 2 ("a crash at any point is rolled back, never a mix"): only
+/// apply repairs, and only under the workspace lock. While another apply
+/// holds the lock, a second apply refuses and plan and check only report
+/// the journal: the dead apply's journal and backups are never discarded,
+/// and the next apply restores the workspace, saying what it restores.
 #[test]
 fn an_apply_never_discards_the_journal_of_an_apply_that_died_meanwhile() {
-    use std::io::{BufRead, BufReader, Read, Write};
     let env = Env::new();
     let out = env.moot(&["apply", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     let root = env.root();
+    let before = tree(&root);
 
-    // The state a SIGKILLed apply leaves: moot.toml already replaced, its
-    // original moved to the backup, a prepared journal.
-    let original = std::fs::read(root.join("moot.toml")).unwrap();
-    std::fs::create_dir_all(root.join(".moot/txn/backup")).unwrap();
-    std::fs::rename(root.join("moot.toml"), root.join(".moot/txn/backup/0")).unwrap();
-    std::fs::write(root.join("moot.toml"), "# half-applied\n").unwrap();
-    let journal = json!({
-        "state": "prepared", "pid": 999_999,
-        "entries": [{"kind": "write", "target": "moot.toml", "staged": ".moot/txn/staged/0",
-                     "backup": ".moot/txn/backup/0", "had_original": true, "old_mode": 420}],
-        "created_dirs": [],
-    });
-    std::fs::write(
-        root.join(".moot/txn/journal.json"),
-        serde_json::to_vec(&journal).unwrap(),
-    )
-    .unwrap();
-    // Something for the second apply to do.
+    // An apply killed after it journalled: a real, sealed journal.
     std::fs::remove_file(root.join(".claude/skills/verify/SKILL.md")).unwrap();
+    let mut k = 1;
+    let journal = root.join(".moot/txn/journal.json");
+    while !journal.exists() {
+        let _ = moot(env.ws.path(), env.home.path(), None)
+            .args(["apply", "--offline", "--yes"])
+            .env("MOOT_FAULT_AT", k.to_string())
+            .env("MOOT_FAULT_MODE", "kill")
+            .output()
+            .unwrap();
+        k += 1;
+        assert!(k < 40, "no fault left a journal");
+    }
+    let crashed = tree(&root);
 
-    // The dying apply holds the lock.
+    // Another apply holds the lock.
     let held = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .create(true)
-        .truncate(false)
         .open(root.join(".moot/lock"))
+        .or_else(|_| std::fs::File::create(root.join(".moot/lock")))
         .unwrap();
     held.try_lock().unwrap();
-
-    let team = std::fs::read(root.join("team.toml")).unwrap();
-    std::fs::remove_file(root.join("team.toml")).unwrap();
-    let st = std::process::Command::new("mkfifo")
-        .arg(root.join("team.toml"))
-        .status()
-        .unwrap();
-    assert!(st.success());
-
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("moot"))
-        .arg("-C")
-        .arg(&root)
-        .args(["apply", "--offline", "--yes"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.home.path())
-        .env("NO_COLOR", "1")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    assert!(first.contains("in progress"), "{first}");
-    // The other apply dies now: its flock goes with it.
+    let second = env.moot_offline(&["apply", "--offline", "--yes"]);
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
+    assert!(
+        text(&second).contains("holds the workspace lock"),
+        "{}",
+        text(&second)
+    );
+    for cmd in [&["check"][..], &["plan", "--offline"][..]] {
+        let out = env.moot_offline(cmd);
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {}", text(&out));
+        assert!(text(&out).contains("run `moot apply`"), "{}", text(&out));
+    }
+    let d = tree_diff(&crashed, &tree(&root));
+    assert!(
+        d.iter().all(|p| p.contains(".moot/lock")),
+        "the journal's state changed while the lock was held: {d:?}"
+    );
     held.unlock().unwrap();
     drop(held);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(root.join("team.toml"))
-        .unwrap()
-        .write_all(&team)
-        .unwrap();
-    let mut rest = String::new();
-    err.read_to_string(&mut rest).unwrap();
-    let status = child.wait().unwrap();
-    std::fs::remove_file(root.join("team.toml")).unwrap();
-    std::fs::write(root.join("team.toml"), &team).unwrap();
 
-    // The next command, as promised, repairs what is left.
-    let next = env.moot_offline(&["plan", "--offline"]);
-    assert_eq!(
-        String::from_utf8_lossy(&std::fs::read(root.join("moot.toml")).unwrap()),
-        String::from_utf8_lossy(&original),
-        "the crashed apply's change to moot.toml was never rolled back and its backup is gone \
-         (second apply: {status}; {first}{rest})\nnext: {}",
-        text(&next)
+    let repair = env.moot_offline(&["apply", "--offline"]);
+    support::assert_repair_only("repair", &repair);
+    let said = text(&repair);
+    assert!(
+        said.contains("restoring the workspace as it was before it")
+            || said.contains("finished the cleanup"),
+        "{said}"
+    );
+    assert!(!root.join(".moot/txn").exists());
+    let d = tree_diff(&before, &tree(&root));
+    assert!(
+        d.iter()
+            .all(|p| p.contains("verify/SKILL.md") || p.contains("apply-report")),
+        "neither as before the crashed apply nor converged: {d:?}\n{said}"
     );
 }
 
@@ -674,4 +662,264 @@ fn a_rotation_that_times_out_is_named_as_possibly_rotated() {
         stderr.contains("--replace product"),
         "the timed-out rotation may have burnt product's key, and the message does not say so:\n{stderr}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Hostile checkouts: `moot check` runs in CI on a pull request, so every
+// file of the workspace, `.moot/` included, is the attacker's.
+
+/// The key case: `.moot/lock` a symlink to a file outside the workspace,
+/// plus a planted journal asking for team.toml to go, a script to become
+/// setuid and `.git` mode 000. `moot check` and `moot plan` report the
+/// journal (exit 1, "run `moot apply`") and change nothing, inside or
+/// outside; apply refuses the link before anything else.
+#[test]
+fn check_on_a_hostile_checkout_changes_nothing_inside_or_outside() {
+    let env = Env::new();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let root = env.root();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("victim"), "precious\n").unwrap();
+    let _ = std::fs::remove_file(root.join(".moot/lock"));
+    std::os::unix::fs::symlink(outside.path().join("victim"), root.join(".moot/lock")).unwrap();
+    std::fs::create_dir_all(root.join(".moot/txn/backup")).unwrap();
+    let journal = json!({
+        "state": "prepared", "pid": 1,
+        "entries": [
+            {"kind": "write", "target": "team.toml", "staged": null,
+             "backup": ".moot/txn/backup/0", "had_original": false, "old_mode": null},
+            {"kind": "chmod", "target": ".claude/hooks/git-guard.sh", "staged": null,
+             "backup": ".moot/txn/backup/1", "had_original": true, "old_mode": 0o6777},
+            {"kind": "chmod", "target": ".git", "staged": null,
+             "backup": ".moot/txn/backup/2", "had_original": true, "old_mode": 0},
+        ],
+        "created_dirs": [],
+    });
+    std::fs::write(
+        root.join(".moot/txn/journal.json"),
+        serde_json::to_vec(&journal).unwrap(),
+    )
+    .unwrap();
+    let inside = support::full_tree(&root);
+    let outer = support::full_tree(outside.path());
+
+    for cmd in [&["check"][..], &["plan", "--offline"][..], &["plan"][..]] {
+        let out = env.moot(cmd);
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("run `moot apply`"),
+            "{cmd:?}: {}",
+            text(&out)
+        );
+        let d = tree_diff(&inside, &support::full_tree(&root));
+        assert!(d.is_empty(), "{cmd:?} changed the workspace: {d:?}");
+        let d = tree_diff(&outer, &support::full_tree(outside.path()));
+        assert!(d.is_empty(), "{cmd:?} changed a file outside: {d:?}");
+    }
+    let out = env.moot(&["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("is a symlink"), "{}", text(&out));
+    assert!(tree_diff(&inside, &support::full_tree(&root)).is_empty());
+    assert!(tree_diff(&outer, &support::full_tree(outside.path())).is_empty());
+}
+
+/// Only a journal moot can prove it wrote is acted on. Even one sealed
+/// with this user's key (as if the key had leaked, or moot had a bug) is
+/// refused when it names what moot never writes or a mode moot never
+/// restores: team.toml, `.git`, setuid or 000.
+#[test]
+fn apply_restores_only_moots_own_files_and_modes() {
+    use moot::apply::seal::SealKey;
+    use moot::apply::txn::{Entry, EntryKind, Journal, JournalState};
+    let env = Env::new();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let root = env.root();
+    // A real apply that journalled made the key.
+    std::fs::remove_file(root.join(".claude/skills/verify/SKILL.md")).unwrap();
+    let out = env.moot(&["apply", "--offline", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let key = SealKey::read(&env.home.path().join(".moot/journal.key"))
+        .unwrap()
+        .expect("apply made a journal key");
+    let entry = |kind, target: &str, old_mode| Entry {
+        kind,
+        target: target.into(),
+        staged: None,
+        backup: ".moot/txn/backup/0".into(),
+        had_original: true,
+        old_mode,
+        written_sha256: None,
+    };
+    let bad = [
+        entry(EntryKind::Remove, "team.toml", None),
+        entry(EntryKind::Chmod, ".git", Some(0o644)),
+        entry(EntryKind::Chmod, ".claude/hooks/git-guard.sh", Some(0o6755)),
+        entry(EntryKind::Chmod, ".claude/hooks/git-guard.sh", Some(0)),
+        entry(EntryKind::Chmod, "moot.lock", Some(0o644)),
+    ];
+    for e in bad {
+        let mut j = Journal {
+            state: JournalState::Prepared,
+            pid: 1,
+            entries: vec![e.clone()],
+            created_dirs: vec![],
+            seal: String::new(),
+        };
+        j.seal = key.seal(&serde_json::to_vec(&j).unwrap());
+        std::fs::create_dir_all(root.join(".moot/txn")).unwrap();
+        std::fs::write(
+            root.join(".moot/txn/journal.json"),
+            serde_json::to_vec(&j).unwrap(),
+        )
+        .unwrap();
+        let before = tree(&root);
+        let out = env.moot(&["apply", "--offline", "--yes"]);
+        assert_eq!(out.status.code(), Some(1), "{e:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("refusing to act on this journal"),
+            "{}",
+            text(&out)
+        );
+        let d = tree_diff(&before, &tree(&root));
+        assert!(d.is_empty(), "{e:?}: {d:?}");
+        std::fs::remove_dir_all(root.join(".moot/txn")).unwrap();
+    }
+}
+
+/// Whatever the local transaction refuses blocks the plan before any
+/// remote call: a symlinked moot.lock or apply report used to let apply
+/// rotate every key, then refuse the link and discard the new keys.
+#[test]
+fn a_symlinked_lock_or_report_stops_apply_before_any_rotation() {
+    let env = Env::new();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let root = env.root();
+    let keys = std::fs::read(root.join(".moot/actors.json")).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    for name in ["moot.lock", ".moot/apply-report.md"] {
+        let there = outside.path().join("moved");
+        std::fs::copy(root.join(name), &there).unwrap();
+        std::fs::remove_file(root.join(name)).unwrap();
+        std::os::unix::fs::symlink(&there, root.join(name)).unwrap();
+        let out = env.moot(&["apply", "--yes", "--rotate-all"]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out));
+        assert!(text(&out).contains(name), "{name}: {}", text(&out));
+        assert!(!text(&out).contains("rotated"), "{name}: {}", text(&out));
+        assert_eq!(std::fs::read(root.join(".moot/actors.json")).unwrap(), keys);
+        std::fs::remove_file(root.join(name)).unwrap();
+        std::fs::copy(&there, root.join(name)).unwrap();
+        // The held keys still work: nothing was rotated.
+        let plan = env.moot(&["plan", "--detailed-exitcode"]);
+        assert_eq!(plan.status.code(), Some(0), "{name}: {}", text(&plan));
+    }
+}
+
+/// A hostile moot.lock names a user's own committed files (with their
+/// public sha256) as moot's leftovers: they are never removed, because no
+/// team.toml renders those bytes at those paths.
+#[test]
+fn a_hostile_lock_entry_cannot_remove_the_users_files() {
+    let env = Env::new();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let root = env.root();
+    let mine: [(&str, &[u8]); 3] = [
+        (".devcontainer/Dockerfile", b"FROM rust:1\n"),
+        (".claude/skills/mine/SKILL.md", b"# my skill\n"),
+        // A bundle path, but not moot's bytes.
+        (".claude/skills/doc-curation/SKILL.md", b"# my notes\n"),
+    ];
+    let mut lock = std::fs::read_to_string(root.join("moot.lock")).unwrap();
+    for (p, bytes) in mine {
+        std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+        std::fs::write(root.join(p), bytes).unwrap();
+        lock.push_str(&format!(
+            "\n[[files]]\npath = \"{p}\"\npolicy = \"managed\"\nsha256 = \"{}\"\nmode = \"0644\"\n",
+            support::digest(bytes)
+        ));
+    }
+    std::fs::write(root.join("moot.lock"), lock).unwrap();
+    let out = env.moot(&["apply", "--offline", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    for (p, bytes) in mine {
+        assert_eq!(
+            std::fs::read(root.join(p)).unwrap(),
+            bytes,
+            "{p} was removed"
+        );
+    }
+}
+
+/// A managed file edited while apply is in its remote phase is checked by
+/// content right before its rename: the user's edit is kept, moot's
+/// version staged for review and reported, never silently overwritten.
+#[test]
+fn a_file_edited_during_the_remote_phase_is_kept_and_moots_version_staged() {
+    let m = Mocked::loop4();
+    let out = m.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let root = m.root();
+    let team = std::fs::read_to_string(root.join("team.toml")).unwrap();
+    let team = team.replacen("model = \"opus\"", "model = \"sonnet\"", 1);
+    assert!(team.contains("sonnet"));
+    std::fs::write(root.join("team.toml"), team).unwrap();
+    let edit = root.join("moot.toml");
+    m.rotate.arm(move || {
+        let mut t = std::fs::read_to_string(&edit).unwrap();
+        t.push_str("# my local tweak\n");
+        std::fs::write(&edit, t).unwrap();
+    });
+    let out = m.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let now = std::fs::read_to_string(root.join("moot.toml")).unwrap();
+    assert!(
+        now.contains("# my local tweak"),
+        "the edit was overwritten:\n{now}"
+    );
+    let staged = std::fs::read_to_string(root.join(".moot/suggested/moot.toml")).unwrap();
+    assert!(staged.contains("sonnet") && !staged.contains("my local tweak"));
+    assert!(
+        text(&out).contains("moot.toml changed while apply ran"),
+        "{}",
+        text(&out)
+    );
+    let report = std::fs::read_to_string(root.join(".moot/apply-report.md")).unwrap();
+    assert!(
+        report.contains("moot.toml changed while apply ran"),
+        "{report}"
+    );
+    // The next plan sees the edit as drift, as for any edit.
+    let plan = m.moot(&["plan", "--offline"]);
+    assert!(text(&plan).contains("moot.toml"), "{}", text(&plan));
+}
+
+/// Modes are changed through a no-follow descriptor: a loosened `.moot`
+/// (a directory) and key file are still put back to 0700 and 0600.
+#[test]
+fn loosened_modes_of_moot_dir_and_key_file_are_fixed() {
+    let env = Env::new();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let root = env.root();
+    let set = |p: &str, m: u32| {
+        std::fs::set_permissions(root.join(p), std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    set(".moot", 0o755);
+    set(".moot/actors.json", 0o644);
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mode = |p: &str| {
+        std::fs::metadata(root.join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode(".moot"), 0o700);
+    assert_eq!(mode(".moot/actors.json"), 0o600);
 }

@@ -377,6 +377,151 @@ fn local_cases() -> Vec<Case> {
             }
             Ok(())
         }),
+        // Files where moot expects a regular file: never followed, never
+        // blocked on (each command runs under a hang guard).
+        case("moot.lock is a FIFO", Applied, |c| {
+            std::fs::remove_file(c.ws.join("moot.lock")).unwrap();
+            support::mkfifo(&c.ws.join("moot.lock"));
+        })
+        .fail(lock_cmds)
+        .says("moot.lock is a FIFO"),
+        case("moot.lock is a symlink", Applied, |c| {
+            std::fs::rename(c.ws.join("moot.lock"), c.other.join("moot.lock")).unwrap();
+            std::os::unix::fs::symlink(c.other.join("moot.lock"), c.ws.join("moot.lock")).unwrap();
+        })
+        .fail(lock_cmds)
+        .says("is a symlink")
+        .after(|c| outside_unchanged(c, "moot.lock")),
+        case("moot.lock lists a path twice", Applied, |c| {
+            let lock = c.read("moot.lock");
+            let at = lock.find("[[files]]").unwrap();
+            let end = lock[at + 1..]
+                .find("[[files]]")
+                .map_or(lock.len(), |e| at + 1 + e);
+            c.write("moot.lock", format!("{lock}\n{}", &lock[at..end]));
+        })
+        .fail(lock_cmds)
+        .says("is listed twice in [[files]]"),
+        case("team.toml is a FIFO", Fresh, |c| {
+            std::fs::remove_file(c.ws.join("team.toml")).unwrap();
+            support::mkfifo(&c.ws.join("team.toml"));
+        })
+        .fail(&[PLAN, OFFLINE, APPLY, CHECK])
+        .says("team.toml is a FIFO"),
+        case("team.toml is a symlink", Fresh, |c| {
+            std::fs::rename(c.ws.join("team.toml"), c.other.join("team.toml")).unwrap();
+            std::os::unix::fs::symlink(c.other.join("team.toml"), c.ws.join("team.toml")).unwrap();
+        })
+        .fail(&[OFFLINE, APPLY, CHECK])
+        .says("team.toml is a symlink"),
+        case("saved plan is a FIFO", Fresh, |c| {
+            support::mkfifo(&c.planfile())
+        })
+        .fail(&[APPLY_PLAN])
+        .says("is a FIFO"),
+        case("credentials file is a FIFO", Fresh, |c| {
+            std::fs::create_dir_all(c.home.join(".moot")).unwrap();
+            support::mkfifo(&c.home.join(".moot/credentials"));
+        })
+        .no_creds()
+        .fail(&[PLAN, APPLY])
+        .says("is a FIFO"),
+        // .moot/ comes from the checkout too.
+        case(
+            "journal is a FIFO: plan and check report it",
+            Applied,
+            |c| {
+                std::fs::create_dir_all(c.ws.join(".moot/txn")).unwrap();
+                support::mkfifo(&c.ws.join(".moot/txn/journal.json"));
+            },
+        )
+        .fail(&[PLAN, OFFLINE, CHECK])
+        .says("run `moot apply`"),
+        case("journal is a FIFO: apply refuses it", Applied, |c| {
+            std::fs::create_dir_all(c.ws.join(".moot/txn")).unwrap();
+            support::mkfifo(&c.ws.join(".moot/txn/journal.json"));
+        })
+        .fail(&[APPLY])
+        .says("is a FIFO"),
+        case("workspace lock is a FIFO", Applied, |c| {
+            support::mkfifo(&c.ws.join(".moot/lock"))
+        })
+        .fail(&[APPLY])
+        .says("is a FIFO"),
+        case(
+            "workspace lock is a symlink out of the workspace",
+            Applied,
+            |c| {
+                std::fs::write(c.other.join("victim"), "precious\n").unwrap();
+                std::os::unix::fs::symlink(c.other.join("victim"), c.ws.join(".moot/lock"))
+                    .unwrap();
+            },
+        )
+        .fail(&[APPLY])
+        .succeed(&[CHECK, OFFLINE])
+        .says("is a symlink")
+        .after(|c| match std::fs::read_to_string(c.other.join("victim")) {
+            Ok(t) if t == "precious\n" => Ok(()),
+            other => Err(format!("the file outside changed: {other:?}")),
+        }),
+        case("workspace lock is a dangling symlink", Applied, |c| {
+            std::os::unix::fs::symlink(c.other.join("created"), c.ws.join(".moot/lock")).unwrap();
+        })
+        .fail(&[APPLY])
+        .succeed(&[CHECK, OFFLINE])
+        .says("is a symlink")
+        .after(|c| match c.other.join("created").exists() {
+            false => Ok(()),
+            true => Err("apply created a file outside the workspace".into()),
+        }),
+        case(
+            "a planted journal: plan and check report it",
+            Applied,
+            |c| c.write(".moot/txn/journal.json", planted_journal()),
+        )
+        .fail(&[PLAN, OFFLINE, CHECK])
+        .says("run `moot apply`"),
+        case("a planted journal: apply refuses it", Applied, |c| {
+            c.write(".moot/txn/journal.json", planted_journal())
+        })
+        .fail(&[APPLY])
+        .says("moot cannot prove it wrote it"),
+        case("journal is a symlink out of the workspace", Applied, |c| {
+            std::fs::write(c.other.join("journal"), planted_journal()).unwrap();
+            std::fs::create_dir_all(c.ws.join(".moot/txn")).unwrap();
+            std::os::unix::fs::symlink(
+                c.other.join("journal"),
+                c.ws.join(".moot/txn/journal.json"),
+            )
+            .unwrap();
+        })
+        .fail(&[APPLY])
+        .says("is a symlink"),
+        case(
+            ".moot/txn is a symlink out of the workspace",
+            Applied,
+            |c| {
+                std::fs::create_dir_all(c.other.join("txn")).unwrap();
+                std::fs::write(c.other.join("txn/journal.json"), planted_journal()).unwrap();
+                std::os::unix::fs::symlink(c.other.join("txn"), c.ws.join(".moot/txn")).unwrap();
+            },
+        )
+        .fail(&[APPLY, CHECK])
+        .says(".moot/txn")
+        .after(|c| match c.other.join("txn/journal.json").exists() {
+            true => Ok(()),
+            false => Err("apply removed a file outside the workspace".into()),
+        }),
+        case("the apply report is a symlink", Applied, |c| {
+            std::fs::remove_file(c.ws.join(".claude/skills/verify/SKILL.md")).unwrap();
+            std::fs::write(c.other.join("report"), "mine\n").unwrap();
+            let report = c.ws.join(".moot/apply-report.md");
+            let _ = std::fs::remove_file(&report);
+            std::os::unix::fs::symlink(c.other.join("report"), &report).unwrap();
+        })
+        .fail(&[APPLY])
+        .says("the plan is blocked")
+        .after(|c| outside_unchanged(c, "report")),
         // CLI misuse
         case("--replace an unknown role", Fresh, nothing)
             .fail(&[
@@ -401,6 +546,49 @@ fn local_cases() -> Vec<Case> {
         case("init over an existing team.toml", Fresh, nothing)
             .fail(&[&["init"], &["init", "--template", "loop-9"]]),
     ]
+}
+
+/// A journal a pull request could commit: it asks for team.toml to be
+/// "restored" away, a script made setuid and `.git` unreadable.
+fn planted_journal() -> String {
+    json!({
+        "state": "prepared", "pid": 1,
+        "entries": [
+            {"kind": "remove", "target": "team.toml", "staged": null,
+             "backup": ".moot/txn/backup/0", "had_original": false, "old_mode": null},
+            {"kind": "chmod", "target": ".claude/hooks/git-guard.sh", "staged": null,
+             "backup": ".moot/txn/backup/1", "had_original": true, "old_mode": 0o6777},
+            {"kind": "chmod", "target": ".git", "staged": null,
+             "backup": ".moot/txn/backup/2", "had_original": true, "old_mode": 0},
+        ],
+        "created_dirs": [],
+    })
+    .to_string()
+}
+
+/// The file `name` in the scratch space outside the workspace is as the
+/// setup left it (a link from the workspace pointed there).
+fn outside_unchanged(c: &Ctx, name: &str) -> Result<(), String> {
+    let p = c.other.join(name);
+    let m = std::fs::symlink_metadata(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+    if !m.is_file() || m.permissions().readonly() {
+        return Err(format!("{} changed kind or mode", p.display()));
+    }
+    let text = std::fs::read_to_string(&p).unwrap_or_default();
+    if name == "report" && text != "mine\n" {
+        return Err(format!("{} was written through the link", p.display()));
+    }
+    Ok(())
+}
+
+/// The content of a regular file (a FIFO is never opened: it would block).
+fn read_if_file(p: &Path) -> Option<Vec<u8>> {
+    let m = std::fs::symlink_metadata(p).ok()?;
+    if m.is_file() {
+        std::fs::read(p).ok()
+    } else {
+        None
+    }
 }
 
 fn leaf(p: &Path) -> String {
@@ -440,7 +628,7 @@ fn run_case(
     };
     let plan = ctx.planfile().display().to_string();
     let before = tree(&ctx.ws);
-    let plan_before = std::fs::read(ctx.planfile()).ok();
+    let plan_before = read_if_file(&ctx.planfile());
     let mut problems = Vec::new();
     let runs = case
         .fail
@@ -451,6 +639,8 @@ fn run_case(
         let args: Vec<String> = args.iter().map(|a| a.replace("{plan}", &plan)).collect();
         let mut cmd = moot(&dir, &ctx.home, if case.creds { creds } else { None });
         cmd.args(&args);
+        // A hang guard, not a speed check: a FIFO read would block forever.
+        cmd.timeout(Duration::from_secs(120));
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -496,7 +686,7 @@ fn run_case(
         problems.push(format!("secret #{i} in {}", p.display()));
     }
     if let Some(b) = plan_before
-        && std::fs::read(ctx.planfile()).ok() != Some(b)
+        && read_if_file(&ctx.planfile()) != Some(b)
     {
         problems.push("the saved plan file changed".into());
     }

@@ -235,7 +235,7 @@ fn import_treats_its_inputs_as_hostile() {
     std::os::unix::fs::symlink("/etc/passwd", &toml).unwrap();
     let out = env.moot(&["import"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("symbolic link"), "{}", text(&out));
+    assert!(text(&out).contains("is a symlink"), "{}", text(&out));
     // Nor a FIFO (which would block a plain read forever).
     std::fs::remove_file(&toml).unwrap();
     let c = std::ffi::CString::new(toml.to_str().unwrap()).unwrap();
@@ -444,7 +444,7 @@ fn typescript_clients_static_token_is_used_and_never_written() {
     std::os::unix::fs::symlink(&real, &file).unwrap();
     let out = without_env_token(&env, &["plan", "--profile", "work"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("symbolic link"), "{}", text(&out));
+    assert!(text(&out).contains("is a symlink"), "{}", text(&out));
 }
 
 #[test]
@@ -509,5 +509,5 @@ fn moots_own_credentials_file_must_be_private_and_not_a_link() {
     std::os::unix::fs::symlink(&real, &file).unwrap();
     let out = without_env_token(&env, &["plan"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("symbolic link"), "{}", text(&out));
+    assert!(text(&out).contains("is a symlink"), "{}", text(&out));
 }

@@ -14,6 +14,7 @@ mod e2e;
 mod harness;
 mod hooks;
 mod hostile;
+mod hostile_props;
 mod import;
 mod init;
 mod kill_recover;

@@ -48,14 +48,24 @@ pub type Tree = BTreeMap<PathBuf, (String, u32)>;
 /// mode. `.moot/lock` (the workspace lock, empty between applies) and the
 /// `.moot` directory entry itself (created by the lock) are left out.
 pub fn tree(root: &Path) -> Tree {
-    fn walk(root: &Path, dir: &Path, out: &mut Tree) {
+    snapshot(root, true)
+}
+
+/// Every entry under `root`, `.moot/lock` and `.moot` included: for
+/// checkouts where those are the attacker's, not moot's.
+pub fn full_tree(root: &Path) -> Tree {
+    snapshot(root, false)
+}
+
+fn snapshot(root: &Path, skip_lock: bool) -> Tree {
+    fn walk(root: &Path, dir: &Path, skip_lock: bool, out: &mut Tree) {
         let Ok(rd) = std::fs::read_dir(dir) else {
             return;
         };
         for e in rd {
             let p = e.unwrap().path();
             let rel = p.strip_prefix(root).unwrap().to_path_buf();
-            if rel == Path::new(".moot/lock") {
+            if skip_lock && rel == Path::new(".moot/lock") {
                 continue;
             }
             let m = std::fs::symlink_metadata(&p).unwrap();
@@ -64,19 +74,31 @@ pub fn tree(root: &Path) -> Tree {
                 let target = std::fs::read_link(&p).unwrap();
                 out.insert(rel, (format!("link:{}", target.display()), 0));
             } else if m.is_dir() {
-                walk(root, &p, out);
-                if rel != Path::new(".moot") {
+                walk(root, &p, skip_lock, out);
+                if !skip_lock || rel != Path::new(".moot") {
                     out.insert(rel, ("dir".into(), mode));
                 }
-            } else {
+            } else if m.is_file() {
                 let bytes = std::fs::read(&p).unwrap();
                 out.insert(rel, (digest(&bytes), mode));
+            } else {
+                // A FIFO or device: never opened (it could block).
+                out.insert(rel, (format!("special:{}", m.ino()), mode));
             }
         }
     }
     let mut out = Tree::new();
-    walk(root, root, &mut out);
+    walk(root, root, skip_lock, &mut out);
     out
+}
+
+/// Makes a FIFO at `path`.
+pub fn mkfifo(path: &Path) {
+    let st = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mkfifo {}", path.display());
 }
 
 pub fn digest(bytes: &[u8]) -> String {
@@ -197,4 +219,16 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::fs::set_permissions(&dst, m.permissions()).unwrap();
         }
     }
+}
+
+/// Checks the output of `moot apply --offline` run without `--yes` and
+/// with stdin not a terminal, the way tests repair an interrupted apply:
+/// apply repairs under its lock, then stops at the confirmation (or has
+/// nothing to do), so nothing but the repair changes.
+pub fn assert_repair_only(label: &str, out: &Output) {
+    let said = text(out);
+    let stopped = out.status.success()
+        || said.contains("refusing to apply without confirmation")
+        || said.contains("the plan is blocked");
+    assert!(stopped, "{label}: the repairing apply failed: {said}");
 }
