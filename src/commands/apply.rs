@@ -237,7 +237,10 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
     let mut lock_change = None;
     for a in &plan.actions {
         let change = match &a.op {
-            Op::RotateKey { .. } | Op::Rename { .. } => continue,
+            Op::CreateAgent { .. }
+            | Op::DeleteAgent { .. }
+            | Op::RotateKey { .. }
+            | Op::Rename { .. } => continue,
             Op::Write {
                 path,
                 content,

@@ -7,8 +7,8 @@ use crate::Outcome;
 use crate::cli::GlobalArgs;
 use crate::commands::context::{Workspace, observe};
 use crate::error::Result;
+use crate::plan::Plan;
 use crate::plan::planner::PlanOptions;
-use crate::plan::{ActionKind, Plan};
 use crate::printer::{Printer, Styles, clean_line};
 
 pub fn run(global: &GlobalArgs, printer: &Printer) -> Result<Outcome> {
@@ -34,10 +34,7 @@ pub fn report(plan: &Plan, s: &Styles) -> String {
     }
     let mut out = String::new();
     for a in &plan.actions {
-        let fix = match a.kind {
-            ActionKind::WriteLock => "run `moot apply` and commit moot.lock",
-            _ => "run `moot apply`",
-        };
+        let fix = a.kind.spec().check_fix;
         let _ = writeln!(
             out,
             "  {} {}: {} ({}) -> {fix}",

@@ -82,7 +82,7 @@ impl Builder {
             id,
             kind,
             target,
-            destructive: kind == ActionKind::RotateKey,
+            destructive: kind.spec().destructive,
             depends_on: Vec::new(),
             reason: reason.into(),
             diff,

@@ -80,6 +80,8 @@ fn actor(id: &str, name: &str, prefix: Option<&str>) -> Actor {
         last_seen_at: None,
         created_at: "2026-01-01T00:00:00Z".into(),
         updated_at: "2026-01-01T00:00:00Z".into(),
+        oauth_scopes: None,
+        oauth_client_id: None,
     }
 }
 

@@ -104,6 +104,8 @@ impl State {
                 last_seen_at: None,
                 created_at: now.clone(),
                 updated_at: now.clone(),
+                oauth_scopes: None,
+                oauth_client_id: None,
             };
             if state
                 .actors
@@ -175,6 +177,8 @@ impl State {
             last_seen_at: None,
             created_at: now.clone(),
             updated_at: now,
+            oauth_scopes: None,
+            oauth_client_id: None,
         };
         self.next_agent += 1;
         let i = self.actors.len();
