@@ -120,6 +120,10 @@ pub struct PlanFlags {
     /// Rotate every role's key
     #[arg(long, conflicts_with = "offline")]
     pub rotate_all: bool,
+    /// Delete the agents of roles removed from team.toml (only agents
+    /// moot.lock binds to those roles)
+    #[arg(long, conflicts_with = "offline")]
+    pub prune: bool,
     /// Write managed files over the user's edits instead of staging them
     #[arg(long)]
     pub overwrite: bool,

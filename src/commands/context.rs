@@ -110,6 +110,7 @@ pub fn plan_options(flags: &PlanFlags) -> PlanOptions {
         replace: flags.replace.clone(),
         rotate_all: flags.rotate_all,
         overwrite: flags.overwrite,
+        prune: flags.prune,
     }
 }
 
@@ -160,6 +161,7 @@ pub fn observe(
                 "create or join a space on mootup.io, then run moot again",
             )
         })?;
+        let space = runtime.block_on(client.space(&space_id))?;
         let facts = RemoteFacts {
             api_url: client.base_url().to_string(),
             space_name: space_id.clone(),
@@ -167,7 +169,7 @@ pub fn observe(
         };
         (
             facts,
-            Some(RemoteState { me, agents }),
+            Some(RemoteState { me, agents, space }),
             Some(Online { client, runtime }),
         )
     };
@@ -217,6 +219,7 @@ pub fn observe(
         },
         moot_tracked: is_online && moot_dir_tracked(&ws.root),
         remote,
+        pending: pending_info(&ws.root)?,
     };
     let fingerprint = fingerprint(
         &observed,
@@ -232,6 +235,20 @@ pub fn observe(
         fingerprint,
         online,
     })
+}
+
+/// The tickets an interrupted apply left, without their ids.
+fn pending_info(root: &Path) -> Result<Vec<crate::plan::planner::PendingInfo>> {
+    let now = std::time::SystemTime::now();
+    Ok(crate::apply::pending::load(root)?
+        .into_iter()
+        .filter(|t| !t.exchanged)
+        .map(|t| crate::plan::planner::PendingInfo {
+            live: !t.expired(now),
+            role: t.role,
+            actor_id: t.actor_id,
+        })
+        .collect())
 }
 
 /// Proves each held key whose prefix matches its agent's by calling

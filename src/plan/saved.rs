@@ -31,6 +31,9 @@ pub struct SavedOptions {
     pub overwrite: bool,
     pub rotate_all: bool,
     pub replace: Vec<String>,
+    /// Absent in plans saved before --prune existed.
+    #[serde(default)]
+    pub prune: bool,
 }
 
 impl From<&PlanOptions> for SavedOptions {
@@ -40,6 +43,7 @@ impl From<&PlanOptions> for SavedOptions {
             overwrite: o.overwrite,
             rotate_all: o.rotate_all,
             replace: o.replace.clone(),
+            prune: o.prune,
         }
     }
 }
@@ -51,6 +55,7 @@ impl From<&SavedOptions> for PlanOptions {
             overwrite: o.overwrite,
             rotate_all: o.rotate_all,
             replace: o.replace.clone(),
+            prune: o.prune,
         }
     }
 }

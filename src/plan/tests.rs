@@ -89,7 +89,11 @@ fn remote(agents: Vec<Actor>) -> Option<RemoteState> {
     let mut me = actor("usr_1", "Ada", None);
     me.actor_type = "human".into();
     me.default_space_id = Some("spc_1".into());
-    Some(RemoteState { me, agents })
+    Some(RemoteState {
+        me,
+        agents,
+        space: None,
+    })
 }
 
 fn file(content: &[u8], mode: u32) -> FileState {

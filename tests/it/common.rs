@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-/// A full 16-field Actor body, as `Actor.model_dump()` gives it.
+/// A full 18-field Actor body, as today's `Actor.model_dump()` gives it.
 pub fn actor_json(actor_id: &str, display_name: &str, actor_type: &str) -> Value {
     let agent = actor_type == "agent";
     json!({
@@ -22,7 +22,14 @@ pub fn actor_json(actor_id: &str, display_name: &str, actor_type: &str) -> Value
         "last_seen_at": if agent { json!("2025-01-02T03:04:05.000006+00:00") } else { Value::Null },
         "created_at": "2025-01-01T00:00:00+00:00",
         "updated_at": "2025-01-02T00:00:00+00:00",
+        "oauth_scopes": Value::Null,
+        "oauth_client_id": Value::Null,
     })
+}
+
+/// The platform's error envelope.
+pub fn error_envelope(code: &str, message: &str, request_id: &str) -> Value {
+    json!({"code": code, "message": message, "request_id": request_id, "detail": Value::Null})
 }
 
 /// Every fixture shape the API client tests serve.

@@ -15,6 +15,7 @@ mod hooks;
 mod init;
 mod kill_recover;
 mod login;
+mod platform;
 mod properties;
 mod render;
 mod sandbox;

@@ -41,23 +41,17 @@ async fn get(url: &str, token: &str) -> Value {
 }
 
 #[test]
-fn the_schema_has_the_16_fields_and_the_required_ones() {
+fn the_schema_has_the_18_fields_and_the_required_ones() {
     let schema = schema();
     let props = schema["properties"].as_object().unwrap();
-    assert_eq!(props.len(), 16);
+    assert_eq!(props.len(), 18);
     let fixture = common::actor_json("agt_1", "Product", "agent");
     let keys: Vec<_> = fixture.as_object().unwrap().keys().collect();
     let schema_keys: Vec<_> = props.keys().collect();
     assert_eq!(keys, schema_keys, "same fields, same order");
     assert_eq!(
         schema["required"],
-        json!([
-            "actor_id",
-            "display_name",
-            "actor_type",
-            "created_at",
-            "updated_at"
-        ])
+        json!(["actor_id", "display_name", "actor_type"])
     );
 }
 
@@ -102,7 +96,7 @@ fn the_sandbox_answers_match_the_schema() {
         assert_eq!(agents.len(), 5);
         for agent in agents {
             assert_valid(&v, agent);
-            assert_eq!(agent.as_object().unwrap().len(), 16);
+            assert_eq!(agent.as_object().unwrap().len(), 18);
         }
         let as_agent = get(&format!("{}/api/actors/me", sb.url()), "convo_key_seeded").await;
         assert_valid(&v, &as_agent);
@@ -125,7 +119,7 @@ fn the_sandbox_answers_match_the_schema() {
         );
         rotated.as_object_mut().unwrap().remove("api_key");
         assert_valid(&v, &rotated);
-        assert_eq!(rotated.as_object().unwrap().len(), 16);
+        assert_eq!(rotated.as_object().unwrap().len(), 18);
 
         let client = ApiClient::new(
             sb.url(),
