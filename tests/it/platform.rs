@@ -168,3 +168,315 @@ async fn a_429_on_exchange_carries_retry_after_in_seconds_or_as_a_date() {
 fn httpdate_in(now: std::time::SystemTime, secs: u64) -> String {
     httpdate::fmt_http_date(now + Duration::from_secs(secs))
 }
+
+/// A SIGKILL between a ticket's mint and its exchange: the ticket was kept
+/// in `.moot/pending-tickets.json`, `plan` reports it and changes nothing,
+/// and the next apply redeems it: every key held, none issued twice.
+#[test]
+fn a_kill_between_mint_and_exchange_loses_no_key() {
+    use crate::support::{moot, text, tree};
+    use moot::sandbox::{Sandbox, SandboxConfig};
+    let mut cfg = SandboxConfig::with_agents(["Product", "Spec", "Implementation", "QA"]);
+    cfg.ticket_mode = true;
+    let sb = Sandbox::start(cfg);
+    let home = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], fault: Option<&str>| {
+        let mut c = moot(ws.path(), home.path(), Some((sb.token(), sb.url())));
+        if let Some(at) = fault {
+            c.env("MOOT_FAULT_AT", at).env("MOOT_FAULT_MODE", "kill");
+        }
+        c.args(args).output().unwrap()
+    };
+    assert!(run(&["init"], None).status.success());
+    assert!(run(&["apply", "--yes"], None).status.success());
+    // Step 1 rotates product's key (a ticket), step 2 is its exchange.
+    let out = run(
+        &["apply", "--yes", "--rotate-all", "--concurrency", "1"],
+        Some("2"),
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    let pending = ws.path().join(".moot/pending-tickets.json");
+    assert!(pending.exists(), "the ticket was not kept: {}", text(&out));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&pending).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    let before = tree(ws.path());
+    let out = run(&["plan"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("awaits its ticket's exchange"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(tree(ws.path()), before, "plan changed something");
+    let issued_before = sb.rotation_count();
+
+    let out = run(&["apply", "--yes"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!pending.exists());
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join(".moot/actors.json")).unwrap(),
+    )
+    .unwrap();
+    let mut held: Vec<String> = v["actors"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|a| a["api_key"].as_str().unwrap().to_string())
+        .collect();
+    let mut live: Vec<String> = ["Product", "Spec", "Implementation", "QA"]
+        .iter()
+        .filter_map(|n| sb.live_key(n))
+        .collect();
+    held.sort();
+    live.sort();
+    assert_eq!(held.len(), 4);
+    assert_eq!(held, live, "every key held is live");
+    // Product's key came from the redeemed ticket; the others were held.
+    assert_eq!(sb.rotation_count(), issued_before, "a key was issued twice");
+    assert_eq!(run(&["check"], None).status.code(), Some(0));
+}
+
+// ------------------------------------------------- end to end on the fake
+
+const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
+
+struct Ws {
+    home: tempfile::TempDir,
+    ws: tempfile::TempDir,
+    url: String,
+}
+
+impl Ws {
+    fn new(url: &str) -> Ws {
+        let w = Ws {
+            home: tempfile::tempdir().unwrap(),
+            ws: tempfile::tempdir().unwrap(),
+            url: url.to_string(),
+        };
+        assert!(w.run(&["init"], &[]).status.success());
+        w
+    }
+
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        let mut c = crate::support::moot_std(
+            self.ws.path(),
+            self.home.path(),
+            Some((TOKEN, self.url.as_str())),
+        );
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.args(args).output().unwrap()
+    }
+
+    fn held(&self) -> Vec<(String, String)> {
+        let Ok(text) = std::fs::read_to_string(self.ws.path().join(".moot/actors.json")) else {
+            return Vec::new();
+        };
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let mut out: Vec<(String, String)> = v["actors"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|a| {
+                (
+                    a["display_name"].as_str().unwrap().to_string(),
+                    a["api_key"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+/// Whether one line of `text` holds every part.
+fn has_line(text: &str, parts: &[&str]) -> bool {
+    text.lines().any(|l| parts.iter().all(|p| l.contains(p)))
+}
+
+fn live(fake: &common::fake::Fake, names: &[&str]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = names
+        .iter()
+        .filter_map(|n| fake.live_key(n).map(|k| (n.to_string(), k)))
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_a_rate_limit_every_key_is_issued_once_and_none_expires() {
+    let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
+    fake.with(|s| {
+        s.exchange_every = Some(Duration::from_millis(150));
+        s.lifetime = Duration::from_secs(1);
+    });
+    let ws = Ws::new(&server.uri());
+    // No Retry-After from this server: the (test-only) default applies.
+    let env = [
+        ("MOOT_TEST_RETRY_AFTER", "0.15"),
+        ("MOOT_TEST_TICKET_LIFETIME", "1"),
+    ];
+    let out = ws.run(&["apply", "--yes", "--concurrency", "16"], &env);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(fake.with(|s| s.limited) > 0, "the limit was never hit");
+    assert!(
+        err.contains("the server limits key exchanges; waiting"),
+        "{err}"
+    );
+    fake.with(|s| {
+        assert_eq!(s.expired, 0, "a ticket expired");
+        for n in LOOP4 {
+            assert_eq!(s.mints.get(n), Some(&1), "{n}: {:?}", s.mints);
+        }
+    });
+    assert_eq!(ws.held(), live(&fake, &LOOP4));
+    assert!(!ws.ws.path().join(".moot/pending-tickets.json").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_agent_is_created_named_and_keyed_once() {
+    let (server, fake) = common::fake::Fake::start(&LOOP4[..3], true).await;
+    let ws = Ws::new(&server.uri());
+    let out = ws.run(&["plan"], &[]);
+    let t = crate::support::text(&out);
+    assert!(has_line(&t, &["+ create-agent", "agent:qa"]), "{t}");
+    let out = ws.run(&["apply", "--yes", "--json"], &[]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["agents_created"], json!(["agent:qa"]));
+    // Created with the role, then named.
+    assert!(fake.live_key("QA").is_some());
+    assert_eq!(ws.held(), live(&fake, &LOOP4));
+    let lock = std::fs::read_to_string(ws.ws.path().join("moot.lock")).unwrap();
+    let qa_id = fake.with(|s| s.agents.iter().find(|a| a.name == "QA").unwrap().id.clone());
+    assert!(lock.contains(&qa_id), "{lock}");
+
+    let before = fake.with(|s| s.mutations);
+    let out = ws.run(&["apply", "--yes"], &[]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    assert!(crate::support::text(&out).contains("No changes."));
+    assert_eq!(fake.with(|s| s.mutations), before, "a mutating call");
+}
+
+/// team.toml without the qa role (the pipeline and owners no longer name it).
+fn drop_qa(root: &std::path::Path) {
+    let p = root.join("team.toml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let start = text.find("[[roles]]\nname = \"qa\"").unwrap();
+    let end = text.find("[workflow]").unwrap();
+    let text = format!("{}{}", &text[..start], &text[end..])
+        .replace(
+            "pipeline = [\"product\", \"spec\", \"implementation\", \"qa\"]",
+            "pipeline = [\"product\", \"spec\", \"implementation\"]",
+        )
+        .replace("tests = \"qa\"", "tests = \"implementation\"");
+    std::fs::write(&p, text).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_deletes_only_the_agents_bound_to_removed_roles() {
+    let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
+    let ws = Ws::new(&server.uri());
+    assert!(ws.run(&["apply", "--yes"], &[]).status.success());
+    // An agent moot never bound, of the same name.
+    fake.with(|s| {
+        s.agents.push(common::fake::Agent {
+            id: "agt_stranger".into(),
+            name: "QA".into(),
+            key: None,
+            deleted: false,
+        })
+    });
+    drop_qa(ws.ws.path());
+    let out = ws.run(&["plan"], &[]);
+    let t = crate::support::text(&out);
+    assert!(
+        t.contains("stays on the platform") && !t.contains("delete-agent"),
+        "{t}"
+    );
+    let out = ws.run(&["plan", "--prune"], &[]);
+    let t = crate::support::text(&out);
+    assert!(
+        has_line(&t, &["- delete-agent", "agent:qa", "(destructive)"]),
+        "{t}"
+    );
+    let out = ws.run(&["apply", "--yes", "--prune"], &[]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    fake.with(|s| {
+        let qa: Vec<_> = s.agents.iter().filter(|a| a.name == "QA").collect();
+        assert!(qa.iter().any(|a| a.id == "agt_3" && a.deleted), "{qa:?}");
+        assert!(
+            qa.iter().any(|a| a.id == "agt_stranger" && !a.deleted),
+            "{qa:?}"
+        );
+        assert_eq!(s.agents.iter().filter(|a| a.deleted).count(), 1);
+    });
+    let out = ws.run(&["apply", "--yes", "--prune"], &[]);
+    assert!(
+        crate::support::text(&out).contains("No changes."),
+        "{}",
+        crate::support::text(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_exchange_names_the_roles_whose_keys_are_gone_and_changes_nothing() {
+    for status in [410u16, 409, 404, 401, 403, 422] {
+        let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
+        let ws = Ws::new(&server.uri());
+        assert!(ws.run(&["apply", "--yes"], &[]).status.success());
+        fake.with(|s| s.exchange_status = Some(status));
+        let before = crate::support::tree(ws.ws.path());
+        let out = ws.run(&["apply", "--yes", "--replace", "spec"], &[]);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(1), "{status}: {err}");
+        assert!(err.contains(&format!("HTTP {status}")), "{status}: {err}");
+        assert!(
+            err.contains("agent:spec's key was rotated on the server"),
+            "{status}: {err}"
+        );
+        assert!(err.contains("--replace spec"), "{status}: {err}");
+        assert!(!err.contains("--replace ROLE"), "{status}: {err}");
+        assert!(!err.contains("your token was rejected"), "{status}: {err}");
+        assert!(!err.contains("tkt_"), "{status}: the ticket leaked: {err}");
+        assert_eq!(crate::support::tree(ws.ws.path()), before, "{status}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inactive_space_blocks_the_plan() {
+    let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
+    fake.with(|s| s.space_status = "archived".into());
+    let ws = Ws::new(&server.uri());
+    let out = ws.run(&["plan"], &[]);
+    let t = crate::support::text(&out);
+    assert!(t.contains("is archived, not active"), "{t}");
+    assert_eq!(ws.run(&["apply", "--yes"], &[]).status.code(), Some(1));
+    assert_eq!(fake.with(|s| s.mutations), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_display_name_the_api_refuses_blocks_before_any_rotation() {
+    let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
+    let ws = Ws::new(&server.uri());
+    assert!(ws.run(&["apply", "--yes"], &[]).status.success());
+    let p = ws.ws.path().join("team.toml");
+    let long = "Q".repeat(501);
+    let text = std::fs::read_to_string(&p).unwrap().replace(
+        "display_name = \"QA\"",
+        &format!("display_name = \"{long}\""),
+    );
+    std::fs::write(&p, text).unwrap();
+    let before = fake.with(|s| s.mutations);
+    let out = ws.run(&["apply", "--yes", "--rotate-all"], &[]);
+    let t = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("at most 500"), "{t}");
+    assert!(t.contains("hint:"), "{t}");
+    assert_eq!(fake.with(|s| s.mutations), before, "a key was rotated");
+}
