@@ -501,21 +501,23 @@ pub(super) fn plan_secrets(
     nodes
 }
 
-/// Offline, the tickets an interrupted apply left are only reported.
+/// Offline, the tickets an interrupted apply left are drift: a key the
+/// workspace does not hold yet (`moot check` fails until apply stores it).
 pub(super) fn note_pending(b: &mut Builder, obs: &Observed) {
     for p in &obs.pending {
-        b.plan.notes.push(if p.live {
-            format!(
-                "agent:{}: a key from an interrupted apply awaits its ticket's exchange; \
-                 `moot apply` stores it",
-                p.role
-            )
+        let target = Target::Agent(p.role.clone());
+        if p.live {
+            b.drift(
+                target,
+                "a key from an interrupted apply awaits its ticket's exchange",
+                "run `moot apply` soon: it redeems the ticket and stores the key (tickets live 5 minutes)",
+            );
         } else {
-            format!(
-                "agent:{}: an interrupted apply's ticket expired before it was exchanged; \
-                 run `moot apply --replace {}`",
-                p.role, p.role
-            )
-        });
+            b.drift(
+                target,
+                "its new key was lost: an interrupted apply's ticket expired before it was exchanged",
+                format!("run `moot apply --replace {}` to issue a new key", p.role),
+            );
+        }
     }
 }

@@ -79,6 +79,12 @@ pub mod fake {
         pub lifetime: Duration,
         /// Answer every exchange with this status instead.
         pub exchange_status: Option<u16>,
+        /// POST /api/agents creates the agent, then answers 500.
+        pub create_lost: bool,
+        /// POST /api/agents is unknown (405).
+        pub no_create: bool,
+        /// Answer first-key with this status instead.
+        pub first_key_status: Option<u16>,
         pub mints: HashMap<String, u32>,
         pub limited: u32,
         pub expired: u32,
@@ -236,6 +242,7 @@ pub mod fake {
                     .set_body_json(json!({"space_id": id, "description": null,
                         "status": self.space_status, "links": [],
                         "created_at": "2025-01-01T00:00:00Z", "ended_at": null})),
+                ("POST", ["api", "agents"]) if self.no_create => err(405, "method_not_allowed"),
                 ("POST", ["api", "agents"]) if self.revision2 => {
                     self.mutations += 1;
                     let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
@@ -249,9 +256,15 @@ pub mod fake {
                     });
                     let i = self.agents.len() - 1;
                     let ticket = self.ticket_for(i);
+                    if self.create_lost {
+                        return err(500, "internal");
+                    }
                     let mut v = agent_body(&self.agents[i]);
                     v["registration_ticket_id"] = json!(ticket);
                     ResponseTemplate::new(201).set_body_json(v)
+                }
+                ("POST", ["api", "agents", _, "first-key"]) if self.first_key_status.is_some() => {
+                    err(self.first_key_status.unwrap_or(500), "first_key")
                 }
                 ("POST", ["api", "agents", id, "first-key"]) => {
                     self.mutations += 1;

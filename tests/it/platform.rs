@@ -211,6 +211,16 @@ fn a_kill_between_mint_and_exchange_loses_no_key() {
         text(&out)
     );
     assert_eq!(tree(ws.path()), before, "plan changed something");
+    let plan_out = text(&out);
+    let out = run(&["check"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("agent:product"), "{}", text(&out));
+    let pending_text = std::fs::read_to_string(&pending).unwrap();
+    let v: Value = serde_json::from_str(&pending_text).unwrap();
+    let ticket = v["tickets"][0]["ticket"].as_str().unwrap().to_string();
+    assert!(!text(&out).contains(&ticket), "the ticket leaked");
+    assert!(!plan_out.contains(&ticket), "the ticket leaked");
+    assert_eq!(tree(ws.path()), before, "check changed something");
     let issued_before = sb.rotation_count();
 
     let out = run(&["apply", "--yes"], None);
@@ -479,4 +489,84 @@ async fn a_display_name_the_api_refuses_blocks_before_any_rotation() {
     assert!(t.contains("at most 500"), "{t}");
     assert!(t.contains("hint:"), "{t}");
     assert_eq!(fake.with(|s| s.mutations), before, "a key was rotated");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_answer_was_lost_is_adopted_not_repeated() {
+    let (server, fake) = common::fake::Fake::start(&LOOP4[..3], true).await;
+    fake.with(|s| s.create_lost = true);
+    let ws = Ws::new(&server.uri());
+    let out = ws.run(&["apply", "--yes"], &[]);
+    let t = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("POST /api/agents") && t.contains("500"), "{t}");
+    fake.with(|s| s.create_lost = false);
+    // The agent exists now, named after the role: adopted and named, never
+    // created twice; its key went with the lost answer.
+    let out = ws.run(&["plan"], &[]);
+    let t = crate::support::text(&out);
+    assert!(!t.contains("create-agent"), "{t}");
+    assert!(has_line(&t, &["rename-agent", "agent:qa"]), "{t}");
+    assert!(t.contains("--replace qa"), "{t}");
+    let out = ws.run(&["apply", "--yes", "--replace", "qa"], &[]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    assert_eq!(fake.with(|s| s.agents.len()), 4);
+    assert_eq!(ws.held(), live(&fake, &LOOP4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_cannot_create_agents_says_how_to_create_one() {
+    let (server, fake) = common::fake::Fake::start(&LOOP4[..3], true).await;
+    fake.with(|s| s.no_create = true);
+    let ws = Ws::new(&server.uri());
+    let before = crate::support::tree(ws.ws.path());
+    let out = ws.run(&["apply", "--yes", "--concurrency", "1"], &[]);
+    let t = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("HTTP 405"), "{t}");
+    assert!(t.contains("add an agent named"), "{t}");
+    assert_eq!(crate::support::tree(ws.ws.path()), before);
+    // Creation runs before any key: none was issued and lost.
+    assert!(fake.with(|s| s.mints.is_empty()), "a key was issued");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_key_409_stops_a_stale_plan_and_404_falls_back_to_rotate_key() {
+    let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
+    fake.with(|s| s.first_key_status = Some(409));
+    let ws = Ws::new(&server.uri());
+    let out = ws.run(&["apply", "--yes", "--concurrency", "1"], &[]);
+    let t = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("already has a key") && t.contains("run `moot plan` again"),
+        "{t}"
+    );
+    assert!(fake.with(|s| s.mints.is_empty()));
+
+    fake.with(|s| s.first_key_status = Some(404));
+    let out = ws.run(&["apply", "--yes"], &[]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    assert_eq!(ws.held(), live(&fake, &LOOP4));
+    fake.with(|s| assert!(s.mints.values().all(|&n| n == 1), "{:?}", s.mints));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_records_prune() {
+    let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
+    let ws = Ws::new(&server.uri());
+    assert!(ws.run(&["apply", "--yes"], &[]).status.success());
+    drop_qa(ws.ws.path());
+    let plan = ws.ws.path().join("prune.plan");
+    let plan_s = plan.to_str().unwrap();
+    assert!(
+        ws.run(&["plan", "--prune", "--out", plan_s], &[])
+            .status
+            .success()
+    );
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    assert_eq!(saved["options"]["prune"], json!(true));
+    let out = ws.run(&["apply", plan_s], &[]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    assert!(fake.with(|s| s.agents.iter().any(|a| a.id == "agt_3" && a.deleted)));
 }
