@@ -65,6 +65,59 @@ pub struct KindSpec {
 }
 
 const APPLY: &str = "run `moot apply`";
+const KEYS: Option<(&str, &str)> = Some(("key", "keys"));
+const AGENTS: Option<(&str, &str)> = Some(("agent", "agents"));
+
+/// An agent kind: remote, targets `agent:<role>`, no diff.
+const fn agent(
+    name: &'static str,
+    symbol: &'static str,
+    tone: Tone,
+    destructive: bool,
+    phase: RemotePhase,
+    row: (
+        Option<(&'static str, &'static str)>,
+        &'static str,
+        &'static str,
+    ),
+) -> KindSpec {
+    KindSpec {
+        name,
+        symbol,
+        tone,
+        destructive,
+        remote: Some(phase),
+        agent_target: true,
+        no_diff: true,
+        summary: Some(SummaryRow {
+            noun: row.0,
+            future: row.1,
+            past: row.2,
+        }),
+        check_fix: APPLY,
+    }
+}
+
+/// A file kind (the local transaction).
+const fn local(
+    name: &'static str,
+    symbol: &'static str,
+    tone: Tone,
+    no_diff: bool,
+    summary: Option<SummaryRow>,
+) -> KindSpec {
+    KindSpec {
+        name,
+        symbol,
+        tone,
+        destructive: false,
+        remote: None,
+        agent_target: false,
+        no_diff,
+        summary,
+        check_fix: APPLY,
+    }
+}
 
 const fn row(
     noun: Option<(&'static str, &'static str)>,
@@ -73,9 +126,6 @@ const fn row(
 ) -> Option<SummaryRow> {
     Some(SummaryRow { noun, future, past })
 }
-
-const KEYS: Option<(&str, &str)> = Some(("key", "keys"));
-const AGENTS: Option<(&str, &str)> = Some(("agent", "agents"));
 
 impl ActionKind {
     /// Every kind, in the order the summary line lists them.
@@ -96,118 +146,30 @@ impl ActionKind {
         ActionKind::WriteLock,
     ];
 
+    // One row per kind: a table reads best unwrapped.
+    #[rustfmt::skip]
     pub const fn spec(self) -> KindSpec {
         use ActionKind as K;
-        let local = KindSpec {
-            name: "",
-            symbol: "~",
-            tone: Tone::Change,
-            destructive: false,
-            remote: None,
-            agent_target: false,
-            no_diff: false,
-            summary: None,
-            check_fix: APPLY,
-        };
-        let agent = KindSpec {
-            agent_target: true,
-            no_diff: true,
-            ..local
-        };
+        use RemotePhase as P;
+        use Tone::{Add, Change, Remove};
         match self {
-            K::CreateAgent => KindSpec {
-                name: "create-agent",
-                symbol: "+",
-                tone: Tone::Add,
-                remote: Some(RemotePhase::Constructive),
-                summary: row(AGENTS, "to create", "created"),
-                ..agent
-            },
-            K::IssueKey => KindSpec {
-                name: "issue-key",
-                symbol: "+",
-                tone: Tone::Add,
-                remote: Some(RemotePhase::Keys),
-                summary: row(KEYS, "to issue", "issued"),
-                ..agent
-            },
-            K::RotateKey => KindSpec {
-                name: "rotate-key",
-                symbol: "-/+",
-                tone: Tone::Remove,
-                destructive: true,
-                remote: Some(RemotePhase::Keys),
-                summary: row(KEYS, "to rotate", "rotated"),
-                ..agent
-            },
-            K::RenameAgent => KindSpec {
-                name: "rename-agent",
-                remote: Some(RemotePhase::Constructive),
-                summary: row(AGENTS, "to rename", "renamed"),
-                ..agent
-            },
-            K::DeleteAgent => KindSpec {
-                name: "delete-agent",
-                symbol: "-",
-                tone: Tone::Remove,
-                destructive: true,
-                remote: Some(RemotePhase::Delete),
-                summary: row(AGENTS, "to delete", "deleted"),
-                ..agent
-            },
-            K::Create => KindSpec {
-                name: "create",
-                symbol: "+",
-                tone: Tone::Add,
-                summary: row(Some(("file", "files")), "to create", "created"),
-                ..local
-            },
-            K::Update => KindSpec {
-                name: "update",
-                summary: row(None, "to update", "updated"),
-                ..local
-            },
-            K::Merge => KindSpec {
-                name: "merge",
-                summary: row(None, "to merge", "merged"),
-                ..local
-            },
-            K::AppendLines => KindSpec {
-                name: "append-lines",
-                summary: row(None, "to append to", "appended to"),
-                ..local
-            },
-            K::Remove => KindSpec {
-                name: "remove",
-                symbol: "-",
-                tone: Tone::Remove,
-                no_diff: true,
-                summary: row(None, "to remove", "removed"),
-                ..local
-            },
-            K::Chmod => KindSpec {
-                name: "chmod",
-                no_diff: true,
-                summary: row(Some(("mode", "modes")), "to fix", "fixed"),
-                ..local
-            },
-            K::Stage => KindSpec {
-                name: "stage",
-                symbol: ">",
-                summary: row(None, "to stage", "staged"),
-                ..local
-            },
-            K::WriteSecrets => KindSpec {
-                name: "write-secrets",
-                symbol: "+",
-                tone: Tone::Add,
-                no_diff: true,
-                ..local
-            },
+            K::CreateAgent => agent("create-agent", "+", Add, false, P::Constructive, (AGENTS, "to create", "created")),
+            K::IssueKey => agent("issue-key", "+", Add, false, P::Keys, (KEYS, "to issue", "issued")),
+            K::RotateKey => agent("rotate-key", "-/+", Remove, true, P::Keys, (KEYS, "to rotate", "rotated")),
+            K::RenameAgent => agent("rename-agent", "~", Change, false, P::Constructive, (AGENTS, "to rename", "renamed")),
+            K::DeleteAgent => agent("delete-agent", "-", Remove, true, P::Delete, (AGENTS, "to delete", "deleted")),
+            K::Create => local("create", "+", Add, false, row(Some(("file", "files")), "to create", "created")),
+            K::Update => local("update", "~", Change, false, row(None, "to update", "updated")),
+            K::Merge => local("merge", "~", Change, false, row(None, "to merge", "merged")),
+            K::AppendLines => local("append-lines", "~", Change, false, row(None, "to append to", "appended to")),
+            K::Remove => local("remove", "-", Remove, true, row(None, "to remove", "removed")),
+            K::Chmod => local("chmod", "~", Change, true, row(Some(("mode", "modes")), "to fix", "fixed")),
+            K::Stage => local("stage", ">", Change, false, row(None, "to stage", "staged")),
+            // Bookkeeping: named in the summary only when nothing else changes.
+            K::WriteSecrets => local("write-secrets", "+", Add, true, None),
             K::WriteLock => KindSpec {
-                name: "write-lock",
                 check_fix: "run `moot apply` and commit moot.lock",
-                ..local
+                ..local("write-lock", "~", Change, false, None)
             },
         }
     }

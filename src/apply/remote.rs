@@ -319,7 +319,8 @@ async fn create(
         cause,
     };
     injected(a.kind).map_err(|c| fail(Stage::Mint, c))?;
-    ctx.pacer.adopt();
+    // A creation mints a ticket too: paced like the others.
+    ctx.pacer.acquire_mint().await;
     let created = match ctx
         .client
         .create_agent(role, agent_profile.as_deref())
@@ -636,10 +637,14 @@ fn failed(mut failures: Vec<Failure>, outcome: &RemoteOutcome, kept: bool) -> Er
             "the ticket was refused, not your token".to_string()
         }
         Some(_) if first.stage == Stage::Exchange => String::new(),
+        Some(ApiError::Rejected { .. }) if first.kind == ActionKind::RenameAgent => format!(
+            "the platform refused the display name; change role `{}`'s display_name in team.toml",
+            first.role
+        ),
         Some(e) => e
             .hint()
             .unwrap_or_default()
-            .replace("--replace ROLE", "--replace"),
+            .replace("--replace ROLE", &format!("--replace {}", first.role)),
         None => String::new(),
     };
     lost.sort_unstable();

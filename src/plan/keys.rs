@@ -41,6 +41,9 @@ pub(super) fn plan_keys(
         .collect();
     let mut rename_nodes = Vec::new();
     for role in &desired.roles {
+        if !name_ok(b, role) {
+            continue;
+        }
         let target = Target::Agent(role.name.clone());
         let by_lock = obs
             .lock
@@ -194,7 +197,7 @@ pub(super) fn plan_keys(
                 source,
             });
         }
-        if agent.display_name != role.display_name && name_ok(b, role) {
+        if agent.display_name != role.display_name {
             let id = b.push(
                 ActionKind::RenameAgent,
                 target.clone(),
@@ -274,9 +277,6 @@ fn plan_create(b: &mut Builder, role: &DesiredRole, remote: &RemoteState, out: &
             format!("no agent named \"{}\" on the platform", role.display_name),
             create_on_platform_hint(&role.display_name),
         );
-        return;
-    }
-    if !name_ok(b, role) {
         return;
     }
     let id = b.push(

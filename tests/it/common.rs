@@ -83,6 +83,8 @@ pub mod fake {
         pub create_lost: bool,
         /// POST /api/agents is unknown (405).
         pub no_create: bool,
+        /// Answer PATCH with this status instead.
+        pub patch_status: Option<u16>,
         /// Answer first-key with this status instead.
         pub first_key_status: Option<u16>,
         pub mints: HashMap<String, u32>,
@@ -287,6 +289,9 @@ pub mod fake {
                     let mut v = agent_body(&self.agents[i]);
                     v["registration_ticket_id"] = json!(ticket);
                     ResponseTemplate::new(200).set_body_json(v)
+                }
+                ("PATCH", ["api", "actors", _]) if self.patch_status.is_some() => {
+                    err(self.patch_status.unwrap_or(500), "validation_error")
                 }
                 ("PATCH", ["api", "actors", id]) => {
                     self.mutations += 1;

@@ -570,3 +570,27 @@ async fn a_saved_plan_records_prune() {
     assert!(out.status.success(), "{}", crate::support::text(&out));
     assert!(fake.with(|s| s.agents.iter().any(|a| a.id == "agt_3" && a.deleted)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_rename_costs_no_key_and_says_what_to_do() {
+    let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
+    let ws = Ws::new(&server.uri());
+    assert!(ws.run(&["apply", "--yes"], &[]).status.success());
+    let p = ws.ws.path().join("team.toml");
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("display_name = \"QA\"", "display_name = \"Tester\"");
+    std::fs::write(&p, text).unwrap();
+    fake.with(|s| s.patch_status = Some(422));
+    let held = ws.held();
+    let mints = fake.with(|s| s.mints.clone());
+    let out = ws.run(&["apply", "--yes", "--rotate-all"], &[]);
+    let t = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("HTTP 422") && t.contains("hint:"), "{t}");
+    assert!(t.contains("display_name"), "{t}");
+    // Renames run before rotations: no key was rotated, every key still works.
+    assert_eq!(fake.with(|s| s.mints.clone()), mints);
+    assert_eq!(ws.held(), held);
+    assert!(!t.contains("--replace"), "{t}");
+}
