@@ -58,6 +58,9 @@ pub struct Pacer {
     pacing: Pacing,
     state: std::sync::Mutex<State>,
     changed: Notify,
+    /// Once limited, one exchange at a time, oldest ticket first (the
+    /// mutex is fair): a ticket that got a 429 keeps its turn.
+    turn: tokio::sync::Mutex<()>,
 }
 
 impl Pacer {
@@ -72,7 +75,18 @@ impl Pacer {
                 interval: None,
             }),
             changed: Notify::new(),
+            turn: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Whether the server has limited the exchanges.
+    pub fn is_limited(&self) -> bool {
+        self.lock().interval.is_some()
+    }
+
+    /// The exchange turn (see `turn`); hold it across `slot` and the call.
+    pub async fn turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.turn.lock().await
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -125,6 +139,9 @@ impl Pacer {
         let wait = retry_after
             .unwrap_or(self.pacing.default_retry)
             .max(Duration::from_millis(50));
+        // A little later than asked: the server measures from its own
+        // clock, and `Retry-After` is rounded to whole seconds.
+        let wait = wait + wait / 20 + Duration::from_millis(10);
         let mut s = self.lock();
         s.interval = Some(wait);
         s.next_slot = s.next_slot.max(Instant::now() + wait);
@@ -201,10 +218,10 @@ mod tests {
     #[test]
     fn the_default_wait_applies_without_retry_after() {
         let p = pacer(4);
-        assert_eq!(p.limited(None), Duration::from_secs(12));
+        assert_eq!(p.limited(None), Duration::from_millis(12_610));
         assert_eq!(
-            p.limited(Some(Duration::from_secs(3))),
-            Duration::from_secs(3)
+            p.limited(Some(Duration::from_secs(2))),
+            Duration::from_millis(2_110)
         );
     }
 }

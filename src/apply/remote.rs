@@ -62,7 +62,8 @@ struct Failure {
     role: String,
     kind: ActionKind,
     stage: Stage,
-    cause: Cause,
+    /// Boxed: an `ApiError` is large, and failures are rare.
+    cause: Box<Cause>,
 }
 
 #[derive(Debug)]
@@ -214,7 +215,7 @@ async fn step(
         role: role.clone(),
         kind: a.kind,
         stage,
-        cause,
+        cause: Box::new(cause),
     };
     match (a.kind, &a.op) {
         (ActionKind::RenameAgent, Op::Rename { actor_id, to, .. }) => {
@@ -316,7 +317,7 @@ async fn create(
         role: role.clone(),
         kind: a.kind,
         stage,
-        cause,
+        cause: Box::new(cause),
     };
     injected(a.kind).map_err(|c| fail(Stage::Mint, c))?;
     // A creation mints a ticket too: paced like the others.
@@ -376,7 +377,7 @@ async fn mint_and_exchange(ctx: &Ctx, job: KeyJob) -> Task {
         role: job.role.clone(),
         kind: job.kind,
         stage,
-        cause,
+        cause: Box::new(cause),
     };
     if ctx.failed.load(Ordering::SeqCst) {
         ctx.pacer.release(false);
@@ -446,7 +447,7 @@ async fn exchange(ctx: &Ctx, job: KeyJob, ticket: Secret) -> Task {
         role: job.role.clone(),
         kind: job.kind,
         stage,
-        cause,
+        cause: Box::new(cause),
     };
     if let Err(e) = crate::apply::faults::step("exchange") {
         ctx.failed.store(true, Ordering::SeqCst);
@@ -454,50 +455,77 @@ async fn exchange(ctx: &Ctx, job: KeyJob, ticket: Secret) -> Task {
         return Err(fail(Stage::Exchange, Cause::Injected(e.to_string())));
     }
     loop {
-        ctx.pacer.slot().await;
-        if ctx.failed.load(Ordering::SeqCst) {
-            ctx.pacer.release(false);
-            return Err(fail(Stage::Exchange, Cause::Injected("stopped".into())));
-        }
-        match ctx.client.exchange_ticket(ticket.expose()).await {
-            Err(ApiError::RateLimited { retry_after, .. }) => {
-                let wait = ctx.pacer.limited(retry_after);
-                ctx.say.line(&format!(
-                    "agent:{}: the server limits key exchanges; waiting {:.1} s",
-                    job.role,
-                    wait.as_secs_f64()
-                ));
-            }
-            Ok(key) if key.actor_id == job.actor_id => {
-                let _ = ctx.store.mark_exchanged(&job.actor_id);
-                ctx.pacer.release(true);
-                return Ok(NewKey {
-                    role: job.role.clone(),
-                    role_key: job.role_key.clone(),
-                    actor_id: job.actor_id.clone(),
-                    api_key: key.api_key,
-                });
-            }
-            Ok(key) => {
-                let _ = ctx.store.mark_exchanged(&job.actor_id);
-                ctx.failed.store(true, Ordering::SeqCst);
+        // Once the server limits exchanges, they go one at a time.
+        let turn = match ctx.pacer.is_limited() {
+            true => Some(ctx.pacer.turn().await),
+            false => None,
+        };
+        loop {
+            ctx.pacer.slot().await;
+            if ctx.failed.load(Ordering::SeqCst) {
                 ctx.pacer.release(false);
-                let reason = format!(
-                    "the key is for actor {}, not {}",
-                    key.actor_id, job.actor_id
-                );
-                return Err(fail(Stage::Exchange, Cause::Local(Error::Internal(reason))));
+                return Err(fail(Stage::Exchange, Cause::Injected("stopped".into())));
             }
-            Err(e) => {
-                // An answer means the ticket is spent (or never was); no
-                // answer (timeout, network) leaves it possibly alive.
-                if e.status().is_some() {
-                    let _ = ctx.store.mark_exchanged(&job.actor_id);
+            match ctx.client.exchange_ticket(ticket.expose()).await {
+                Err(ApiError::RateLimited { retry_after, .. }) => {
+                    let wait = ctx.pacer.limited(retry_after);
+                    ctx.say.line(&format!(
+                        "agent:{}: the server limits key exchanges; waiting {:.1} s",
+                        job.role,
+                        wait.as_secs_f64()
+                    ));
+                    if turn.is_none() {
+                        break; // take the turn, then ask again
+                    }
                 }
-                ctx.failed.store(true, Ordering::SeqCst);
-                ctx.pacer.release(false);
-                return Err(fail(Stage::Exchange, Cause::Api(e)));
+                answer => return exchanged(ctx, &job, answer),
             }
+        }
+    }
+}
+
+/// The end of an exchange: the key, or why there is none. An answer means
+/// the ticket is spent (or never was); no answer (timeout, network) leaves
+/// it possibly alive, so it stays recorded for the next apply.
+fn exchanged(
+    ctx: &Ctx,
+    job: &KeyJob,
+    answer: std::result::Result<crate::observed::api::IssuedKey, ApiError>,
+) -> Task {
+    let fail = |cause| Failure {
+        role: job.role.clone(),
+        kind: job.kind,
+        stage: Stage::Exchange,
+        cause: Box::new(cause),
+    };
+    match answer {
+        Ok(key) if key.actor_id == job.actor_id => {
+            let _ = ctx.store.mark_exchanged(&job.actor_id);
+            ctx.pacer.release(true);
+            Ok(NewKey {
+                role: job.role.clone(),
+                role_key: job.role_key.clone(),
+                actor_id: job.actor_id.clone(),
+                api_key: key.api_key,
+            })
+        }
+        Ok(key) => {
+            let _ = ctx.store.mark_exchanged(&job.actor_id);
+            ctx.failed.store(true, Ordering::SeqCst);
+            ctx.pacer.release(false);
+            let reason = format!(
+                "the key is for actor {}, not {}",
+                key.actor_id, job.actor_id
+            );
+            Err(fail(Cause::Local(Error::Internal(reason))))
+        }
+        Err(e) => {
+            if e.status().is_some() {
+                let _ = ctx.store.mark_exchanged(&job.actor_id);
+            }
+            ctx.failed.store(true, Ordering::SeqCst);
+            ctx.pacer.release(false);
+            Err(fail(Cause::Api(e)))
         }
     }
 }
@@ -544,7 +572,7 @@ fn key_lost(f: &Failure) -> bool {
     match f.stage {
         // The ticket was minted (the old key died); its exchange failed. A
         // ticket without an answer stays recorded and may be redeemed.
-        Stage::Exchange => match &f.cause {
+        Stage::Exchange => match &*f.cause {
             Cause::Api(e) => e.status().is_some(),
             Cause::Injected(_) | Cause::Local(_) => false,
         },
@@ -573,9 +601,9 @@ fn key_lost(f: &Failure) -> bool {
 /// again), and which tickets the next apply redeems.
 fn failed(mut failures: Vec<Failure>, outcome: &RemoteOutcome, kept: bool) -> Error {
     // The first real failure (tasks stopped by it say "stopped").
-    failures.sort_by_key(|f| matches!(&f.cause, Cause::Injected(m) if m == "stopped"));
+    failures.sort_by_key(|f| matches!(&*f.cause, Cause::Injected(m) if m == "stopped"));
     let first = &failures[0];
-    let what = match &first.cause {
+    let what = match &*first.cause {
         Cause::Api(e) => e.to_string(),
         Cause::Injected(m) => m.clone(),
         Cause::Local(e) => e.to_string(),
