@@ -237,10 +237,24 @@ async fn step(
         (ActionKind::CreateAgent, Op::CreateAgent { .. }) => {
             create(ctx, a, tasks, outcome).await?;
         }
-        (ActionKind::IssueKey | ActionKind::RotateKey, Op::RotateKey { .. }) => {
-            let job = key_job(a).ok_or_else(|| {
-                fail(Stage::Other, Cause::Local(Error::Internal("key op".into())))
-            })?;
+        (
+            ActionKind::IssueKey | ActionKind::RotateKey,
+            Op::RotateKey {
+                role_key,
+                actor_id,
+                display_name,
+                force,
+                ..
+            },
+        ) => {
+            let job = KeyJob {
+                kind: a.kind,
+                role: role.clone(),
+                role_key: role_key.clone(),
+                actor_id: actor_id.clone(),
+                display_name: display_name.clone(),
+                force: *force,
+            };
             let c = ctx.clone();
             tasks.spawn(async move { mint_and_exchange(&c, job).await });
         }
@@ -275,26 +289,6 @@ async fn step(
 
 fn injected(kind: ActionKind) -> std::result::Result<(), Cause> {
     crate::apply::faults::step(kind.as_str()).map_err(|e| Cause::Injected(e.to_string()))
-}
-
-fn key_job(a: &Action) -> Option<KeyJob> {
-    match &a.op {
-        Op::RotateKey {
-            role,
-            role_key,
-            actor_id,
-            display_name,
-            force,
-        } => Some(KeyJob {
-            kind: a.kind,
-            role: role.clone(),
-            role_key: role_key.clone(),
-            actor_id: actor_id.clone(),
-            display_name: display_name.clone(),
-            force: *force,
-        }),
-        _ => None,
-    }
 }
 
 /// `POST /api/agents`, then the name, then the key through the pipeline.
@@ -413,15 +407,17 @@ async fn mint_and_exchange(ctx: &Ctx, job: KeyJob) -> Task {
     }
 }
 
+/// issue-key asks first-key (it never replaces a key someone issued
+/// meanwhile); rotate-key rotates.
 async fn mint(client: &ApiClient, job: &KeyJob) -> std::result::Result<Minted, ApiError> {
-    match job.kind {
-        ActionKind::IssueKey => match client.mint_first_key(&job.actor_id).await {
-            // A server without first-key: rotate-key does the same for an
-            // agent that has no key (forced if it is connected).
-            Err(e) if e.is_unknown_route() => client.mint_rotation(&job.actor_id, true).await,
-            other => other,
-        },
-        _ => client.mint_rotation(&job.actor_id, job.force).await,
+    if job.kind != ActionKind::IssueKey {
+        return client.mint_rotation(&job.actor_id, job.force).await;
+    }
+    match client.mint_first_key(&job.actor_id).await {
+        // A server without first-key: rotate-key does the same for an agent
+        // that has no key (forced if it is connected: nothing to lose).
+        Err(e) if e.is_unknown_route() => client.mint_rotation(&job.actor_id, job.force).await,
+        other => other,
     }
 }
 

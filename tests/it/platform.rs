@@ -594,3 +594,59 @@ async fn a_refused_rename_costs_no_key_and_says_what_to_do() {
     assert_eq!(ws.held(), held);
     assert!(!t.contains("--replace"), "{t}");
 }
+
+/// A ticket that expired before the rerun: reported with the exact
+/// `--replace` that issues a new key; the other keys are kept; a saved plan
+/// is refused while tickets are pending.
+#[test]
+fn an_expired_pending_ticket_is_reported_with_its_replace_hint() {
+    use crate::support::{moot, text};
+    use moot::sandbox::{Sandbox, SandboxConfig};
+    let mut cfg = SandboxConfig::with_agents(LOOP4);
+    cfg.ticket_mode = true;
+    let sb = Sandbox::start(cfg);
+    let home = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = moot(ws.path(), home.path(), Some((sb.token(), sb.url())));
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.args(args).output().unwrap()
+    };
+    assert!(run(&["init"], &[]).status.success());
+    assert!(run(&["apply", "--yes"], &[]).status.success());
+    let kill = [("MOOT_FAULT_AT", "2"), ("MOOT_FAULT_MODE", "kill")];
+    let out = run(
+        &["apply", "--yes", "--rotate-all", "--concurrency", "1"],
+        &kill,
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+
+    let plan = ws.path().join("saved.plan");
+    let plan_s = plan.to_str().unwrap();
+    assert!(run(&["plan", "--out", plan_s], &[]).status.success());
+    let out = run(&["apply", plan_s], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("pending-tickets.json"),
+        "{}",
+        text(&out)
+    );
+
+    // Tickets live this long for this run (the sandbox's own lifetime is
+    // longer: the client decides the ticket is gone).
+    let short = [("MOOT_TEST_TICKET_LIFETIME", "0.01")];
+    std::thread::sleep(Duration::from_millis(50));
+    let out = run(&["plan"], &short);
+    let t = text(&out);
+    assert!(t.contains("expired before it was exchanged"), "{t}");
+    assert!(t.contains("moot apply --replace product"), "{t}");
+    let rotations = sb.rotation_count();
+    let out = run(&["apply", "--yes"], &short);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(sb.rotation_count(), rotations, "nothing was issued unasked");
+    let out = run(&["apply", "--yes", "--replace", "product"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(run(&["check"], &[]).status.code(), Some(0));
+}
