@@ -650,3 +650,21 @@ fn an_expired_pending_ticket_is_reported_with_its_replace_hint() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(run(&["check"], &[]).status.code(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_prune_the_report_names_the_agent_left_on_the_platform() {
+    let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
+    let ws = Ws::new(&server.uri());
+    assert!(ws.run(&["apply", "--yes"], &[]).status.success());
+    drop_qa(ws.ws.path());
+    let out = ws.run(&["apply", "--yes"], &[]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    let report = std::fs::read_to_string(ws.ws.path().join(".moot/apply-report.md")).unwrap();
+    assert!(
+        report.contains("\"QA\" (agt_3) stays on the platform"),
+        "{report}"
+    );
+    assert!(fake.with(|s| s.agents.iter().all(|a| !a.deleted)));
+    // Its key left the workspace with the role.
+    assert!(!ws.held().iter().any(|(name, _)| name == "QA"));
+}
