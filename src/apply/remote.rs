@@ -655,10 +655,11 @@ fn failed(mut failures: Vec<Failure>, outcome: &RemoteOutcome, kept: bool) -> Er
         Some(e) if first.kind == ActionKind::CreateAgent && e.is_unknown_route() => {
             crate::plan::keys::create_on_platform_hint(&first.role)
         }
-        Some(ApiError::Unauthorized { .. } | ApiError::Forbidden { .. })
-            if first.stage == Stage::Exchange =>
-        {
-            "the ticket was refused, not your token".to_string()
+        Some(ApiError::Rejected {
+            status: 401 | 403, ..
+        }) if first.stage == Stage::Exchange => {
+            "the server refused the ticket (the exchange sends no token: your login is not the cause)"
+                .to_string()
         }
         Some(_) if first.stage == Stage::Exchange => String::new(),
         Some(ApiError::Rejected { .. }) if first.kind == ActionKind::RenameAgent => format!(

@@ -491,6 +491,12 @@ fn status_error(
     let detail = error_detail(body, secrets);
     match (status.as_u16(), kind) {
         (429, _) => ApiError::RateLimited { call, retry_after },
+        // An exchange carries no token: a 401/403 refuses the ticket.
+        (s @ (401 | 403), Kind::Exchange) => ApiError::Rejected {
+            call,
+            status: s,
+            detail,
+        },
         (409, Kind::FirstKey) => ApiError::AlreadyKeyed { call, detail },
         (401, _) => ApiError::Unauthorized { call },
         (403, _) => ApiError::Forbidden { call, detail },
