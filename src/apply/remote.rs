@@ -71,13 +71,15 @@ enum Cause {
     Api(ApiError),
     Injected(String),
     Local(Error),
+    /// Not attempted: another step failed first.
+    Stopped,
 }
 
 impl Cause {
     fn api(&self) -> Option<&ApiError> {
         match self {
             Cause::Api(e) => Some(e),
-            Cause::Injected(_) | Cause::Local(_) => None,
+            Cause::Injected(_) | Cause::Local(_) | Cause::Stopped => None,
         }
     }
 }
@@ -128,16 +130,7 @@ pub async fn run(
         .filter(|a| matches!(a.op, Op::RotateKey { .. } | Op::CreateAgent { .. }))
         .count()
         + redeem.len();
-    let bar = (printer.interactive() && keyed > 0).then(|| {
-        let bar = indicatif::ProgressBar::new(keyed as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} issuing keys {pos}/{len} {wide_msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
+    let bar = progress_bar(printer, keyed);
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         pacer: Pacer::new(pacing),
@@ -152,17 +145,7 @@ pub async fn run(
     let mut tasks: JoinSet<Task> = JoinSet::new();
     let mut failures = Vec::new();
     for t in redeem {
-        ctx.pacer.adopt();
-        let job = KeyJob {
-            kind: ActionKind::IssueKey,
-            role: t.role.clone(),
-            role_key: t.role_key.clone(),
-            actor_id: t.actor_id.clone(),
-            display_name: t.display_name.clone(),
-            force: false,
-        };
-        let c = ctx.clone();
-        tasks.spawn(async move { exchange(&c, job, t.ticket).await });
+        spawn_redeem(&ctx, &mut tasks, t);
     }
     for a in remote {
         reap(&mut tasks, &mut outcome, &mut failures, bar.as_ref())?;
@@ -181,6 +164,44 @@ pub async fn run(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    sort_keys(plan, &mut outcome.keys);
+    if failures.is_empty() {
+        return Ok(outcome);
+    }
+    let kept = ctx.store.drop_spent().unwrap_or(0) > 0;
+    Err(failed(failures, &outcome, kept))
+}
+
+fn progress_bar(printer: &Printer, keys: usize) -> Option<indicatif::ProgressBar> {
+    (printer.interactive() && keys > 0).then(|| {
+        let bar = indicatif::ProgressBar::new(keys as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} issuing keys {pos}/{len} {wide_msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
+}
+
+/// A live ticket an interrupted apply left: exchanged, not minted.
+fn spawn_redeem(ctx: &Arc<Ctx>, tasks: &mut JoinSet<Task>, t: PendingTicket) {
+    ctx.pacer.adopt();
+    let job = KeyJob {
+        kind: ActionKind::IssueKey,
+        role: t.role.clone(),
+        role_key: t.role_key.clone(),
+        actor_id: t.actor_id.clone(),
+        display_name: t.display_name.clone(),
+        force: false,
+    };
+    let c = ctx.clone();
+    tasks.spawn(async move { exchange(&c, job, t.ticket).await });
+}
+
+/// Keys in team.toml order, whatever order they arrived in.
+fn sort_keys(plan: &Plan, keys: &mut [NewKey]) {
     let order: Vec<&str> = plan
         .actions
         .iter()
@@ -189,14 +210,7 @@ pub async fn run(
             crate::plan::Target::Path(_) => None,
         })
         .collect();
-    outcome
-        .keys
-        .sort_by_key(|k| order.iter().position(|r| *r == k.role));
-    if failures.is_empty() {
-        return Ok(outcome);
-    }
-    let kept = ctx.store.drop_spent().unwrap_or(0) > 0;
-    Err(failed(failures, &outcome, kept))
+    keys.sort_by_key(|k| order.iter().position(|r| *r == k.role));
 }
 
 /// One remote action, dispatched on its kind. Key issuing is handed to the
@@ -274,17 +288,16 @@ async fn step(
             | ActionKind::WriteSecrets
             | ActionKind::WriteLock,
             _,
-        ) => {
-            return Err(fail(
-                Stage::Other,
-                Cause::Local(Error::Internal(format!(
-                    "{} {} is not a remote action",
-                    a.kind, a.target
-                ))),
-            ));
-        }
+        ) => return Err(fail(Stage::Other, not_remote(a))),
     }
     Ok(())
+}
+
+fn not_remote(a: &Action) -> Cause {
+    Cause::Local(Error::Internal(format!(
+        "{} {} is not a remote action",
+        a.kind, a.target
+    )))
 }
 
 fn injected(kind: ActionKind) -> std::result::Result<(), Cause> {
@@ -375,7 +388,7 @@ async fn mint_and_exchange(ctx: &Ctx, job: KeyJob) -> Task {
     };
     if ctx.failed.load(Ordering::SeqCst) {
         ctx.pacer.release(false);
-        return Err(fail(Stage::Other, Cause::Injected("stopped".into())));
+        return Err(fail(Stage::Other, Cause::Stopped));
     }
     let minted = match crate::apply::faults::step("rotate") {
         Err(e) => Err(Cause::Injected(e.to_string())),
@@ -460,7 +473,7 @@ async fn exchange(ctx: &Ctx, job: KeyJob, ticket: Secret) -> Task {
             ctx.pacer.slot().await;
             if ctx.failed.load(Ordering::SeqCst) {
                 ctx.pacer.release(false);
-                return Err(fail(Stage::Exchange, Cause::Injected("stopped".into())));
+                return Err(fail(Stage::Exchange, Cause::Stopped));
             }
             match ctx.client.exchange_ticket(ticket.expose()).await {
                 Err(ApiError::RateLimited { retry_after, .. }) => {
@@ -570,7 +583,7 @@ fn key_lost(f: &Failure) -> bool {
         // ticket without an answer stays recorded and may be redeemed.
         Stage::Exchange => match &*f.cause {
             Cause::Api(e) => e.status().is_some(),
-            Cause::Injected(_) | Cause::Local(_) => false,
+            Cause::Injected(_) | Cause::Local(_) | Cause::Stopped => false,
         },
         // A rotate request that reached the server and failed in transit,
         // or whose answer could not be used, may well have rotated the key.
@@ -596,38 +609,82 @@ fn key_lost(f: &Failure) -> bool {
 /// changed, which agents lost their key (with the command that issues them
 /// again), and which tickets the next apply redeems.
 fn failed(mut failures: Vec<Failure>, outcome: &RemoteOutcome, kept: bool) -> Error {
-    // The first real failure (tasks stopped by it say "stopped").
-    failures.sort_by_key(|f| matches!(&*f.cause, Cause::Injected(m) if m == "stopped"));
+    // The first real failure, not the tasks it stopped.
+    failures.sort_by_key(|f| matches!(&*f.cause, Cause::Stopped));
+    let first = &failures[0];
+    let (mut message, mut lost) = failure_message(&failures, outcome);
+    if kept {
+        message.push_str(
+            "\nTickets not yet exchanged are kept in .moot/pending-tickets.json: the next \
+             `moot apply` redeems those still alive.",
+        );
+    }
+    let mut hint = failure_hint(first);
+    lost.sort_unstable();
+    lost.dedup();
+    if !lost.is_empty() {
+        let replace: Vec<String> = lost.iter().map(|r| format!("--replace {r}")).collect();
+        if !hint.is_empty() {
+            hint.push_str("\n      ");
+        }
+        hint.push_str(&format!(
+            "once the cause is fixed, run `moot apply {}` to issue them again",
+            replace.join(" ")
+        ));
+    }
+    Error::User {
+        message,
+        hint: (!hint.is_empty()).then_some(hint),
+    }
+}
+
+/// What failed, and which roles' keys are gone (returned too, for the hint).
+fn failure_message<'a>(
+    failures: &'a [Failure],
+    outcome: &'a RemoteOutcome,
+) -> (String, Vec<&'a str>) {
     let first = &failures[0];
     let what = match &*first.cause {
         Cause::Api(e) => e.to_string(),
         Cause::Injected(m) => m.clone(),
         Cause::Local(e) => e.to_string(),
+        Cause::Stopped => "stopped".to_string(),
     };
     let mut message = format!(
         "apply failed at agent:{} ({}): {what}\nNo local file was created, changed or removed.",
         first.role, first.kind
     );
+    let unanswered = first
+        .cause
+        .api()
+        .is_some_and(|e| e.status().is_none_or(|s| s >= 500));
+    if first.kind == ActionKind::CreateAgent && first.stage == Stage::Mint && unanswered {
+        message.push_str(&format!(
+            "\nThe request reached the server: the agent for agent:{} may have been created. \
+             It is not created again: the next plan adopts an agent of that name.",
+            first.role
+        ));
+    }
     let mut lost: Vec<&str> = outcome.keys.iter().map(|k| k.role.as_str()).collect();
     for f in failures.iter().filter(|f| key_lost(f)) {
-        if f.stage == Stage::Exchange {
-            message.push_str(&format!(
-                "\nagent:{}'s key was {} on the server, but exchanging its ticket for the new key \
-                 failed: the old key no longer works.",
-                f.role,
-                if f.kind == ActionKind::RotateKey {
-                    "rotated"
-                } else {
-                    "issued"
-                }
-            ));
+        message.push_str(&if f.stage == Stage::Exchange {
+            let how = if f.kind == ActionKind::RotateKey {
+                "rotated"
+            } else {
+                "issued"
+            };
+            format!(
+                "\nagent:{}'s key was {how} on the server, but exchanging its ticket for the new \
+                 key failed: the old key no longer works.",
+                f.role
+            )
         } else {
-            message.push_str(&format!(
+            format!(
                 "\nThe request reached the server: agent:{}'s key may have been rotated, and its \
                  old key may no longer work.",
                 f.role
-            ));
-        }
+            )
+        });
         lost.push(&f.role);
     }
     if !outcome.keys.is_empty() {
@@ -638,13 +695,12 @@ fn failed(mut failures: Vec<Failure>, outcome: &RemoteOutcome, kept: bool) -> Er
             roles.join(", ")
         ));
     }
-    if kept {
-        message.push_str(
-            "\nTickets not yet exchanged are kept in .moot/pending-tickets.json: the next \
-             `moot apply` redeems those still alive.",
-        );
-    }
-    let mut hint = match first.cause.api() {
+    (message, lost)
+}
+
+/// What to do about the first failure (the `--replace` part comes after).
+fn failure_hint(first: &Failure) -> String {
+    match first.cause.api() {
         Some(ApiError::AlreadyKeyed { .. }) => {
             "the plan is stale: run `moot plan` again".to_string()
         }
@@ -671,21 +727,5 @@ fn failed(mut failures: Vec<Failure>, outcome: &RemoteOutcome, kept: bool) -> Er
             .unwrap_or_default()
             .replace("--replace ROLE", &format!("--replace {}", first.role)),
         None => String::new(),
-    };
-    lost.sort_unstable();
-    lost.dedup();
-    if !lost.is_empty() {
-        let replace: Vec<String> = lost.iter().map(|r| format!("--replace {r}")).collect();
-        if !hint.is_empty() {
-            hint.push_str("\n      ");
-        }
-        hint.push_str(&format!(
-            "once the cause is fixed, run `moot apply {}` to issue them again",
-            replace.join(" ")
-        ));
-    }
-    Error::User {
-        message,
-        hint: (!hint.is_empty()).then_some(hint),
     }
 }

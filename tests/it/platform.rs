@@ -504,6 +504,7 @@ async fn a_create_whose_answer_was_lost_is_adopted_not_repeated() {
     let t = crate::support::text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(t.contains("POST /api/agents") && t.contains("500"), "{t}");
+    assert!(t.contains("may have been created"), "{t}");
     fake.with(|s| s.create_lost = false);
     // The agent exists now, named after the role: adopted and named, never
     // created twice; its key went with the lost answer.
