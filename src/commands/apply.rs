@@ -31,72 +31,8 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
 
     let (session, plan, from_file) = match &args.planfile {
         Some(path) => {
-            let f = &args.flags;
-            if f.offline || f.overwrite || f.rotate_all || f.prune || !f.replace.is_empty() {
-                return Err(Error::user(
-                    "a saved plan carries the options it was made with; \
-                     --offline, --overwrite, --replace, --rotate-all and --prune cannot be given \
-                     with PLANFILE",
-                    "pass those flags to `moot plan --out FILE` instead",
-                ));
-            }
-            let saved = SavedPlan::load(path)?;
-            if !crate::apply::pending::load(&ws.root)?.is_empty() {
-                return Err(Error::user(
-                    "an interrupted apply left registration tickets in .moot/pending-tickets.json; \
-                     a saved plan cannot account for them, so nothing was applied",
-                    "run `moot apply` (without PLANFILE) to redeem them first",
-                ));
-            }
-            if saved.workspace != ws.root.display().to_string() {
-                return Err(Error::user(
-                    format!(
-                        "{} was made for the workspace {}, not {}",
-                        path.display(),
-                        saved.workspace,
-                        ws.root.display()
-                    ),
-                    "run `moot plan --out FILE` in this workspace",
-                ));
-            }
-            let options = (&saved.options).into();
-            let session = observe(
-                ws,
-                options,
-                args.flags.profile.as_deref(),
-                Some(&lock),
-                printer,
-            )?;
-            if session.fingerprint != saved.fingerprint
-                || session.desired.facts.api_url != saved.api_url
-            {
-                let what = if session.fingerprint.remote != saved.fingerprint.remote {
-                    "the agents on the platform changed"
-                } else {
-                    "the workspace files or team.toml changed"
-                };
-                return Err(Error::user(
-                    format!(
-                        "plan {} is stale: {what} since it was made; nothing was applied",
-                        path.display()
-                    ),
-                    "run `moot plan` again (and `--out FILE` to save a fresh plan)",
-                ));
-            }
-            // The saved actions must be exactly what moot would plan now from
-            // the same state: a plan file edited by hand (or by anything else)
-            // can never make apply write where the planner would not.
-            let fresh = crate::plan::build(&session.desired, &session.observed, &session.options)?;
-            if fresh != saved.plan {
-                return Err(Error::user(
-                    format!(
-                        "{} does not match the plan moot computes for the same state (edited, or made by another moot version); nothing was applied",
-                        path.display()
-                    ),
-                    "run `moot plan --out FILE` again and apply the new file",
-                ));
-            }
-            (session, fresh, true)
+            let (session, plan) = from_saved(ws, path, &args, &lock, printer)?;
+            (session, plan, true)
         }
         None => {
             let session = observe(
@@ -152,6 +88,81 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
         printer.status(&applied_summary(&plan));
     }
     Ok(Outcome::Success)
+}
+
+/// `moot apply PLANFILE`: the saved plan, if it still holds for this
+/// workspace and the state it was made from.
+fn from_saved(
+    ws: Workspace,
+    path: &std::path::Path,
+    args: &ApplyArgs,
+    lock: &WorkspaceLock,
+    printer: &Printer,
+) -> Result<(Session, Plan)> {
+    let f = &args.flags;
+    if f.offline || f.overwrite || f.rotate_all || f.prune || !f.replace.is_empty() {
+        return Err(Error::user(
+            "a saved plan carries the options it was made with; \
+             --offline, --overwrite, --replace, --rotate-all and --prune cannot be given \
+             with PLANFILE",
+            "pass those flags to `moot plan --out FILE` instead",
+        ));
+    }
+    let saved = SavedPlan::load(path)?;
+    if !crate::apply::pending::load(&ws.root)?.is_empty() {
+        return Err(Error::user(
+            "an interrupted apply left registration tickets in .moot/pending-tickets.json; \
+             a saved plan cannot account for them, so nothing was applied",
+            "run `moot apply` (without PLANFILE) to redeem them first",
+        ));
+    }
+    if saved.workspace != ws.root.display().to_string() {
+        return Err(Error::user(
+            format!(
+                "{} was made for the workspace {}, not {}",
+                path.display(),
+                saved.workspace,
+                ws.root.display()
+            ),
+            "run `moot plan --out FILE` in this workspace",
+        ));
+    }
+    let options = (&saved.options).into();
+    let session = observe(
+        ws,
+        options,
+        args.flags.profile.as_deref(),
+        Some(lock),
+        printer,
+    )?;
+    if session.fingerprint != saved.fingerprint || session.desired.facts.api_url != saved.api_url {
+        let what = if session.fingerprint.remote != saved.fingerprint.remote {
+            "the agents on the platform changed"
+        } else {
+            "the workspace files or team.toml changed"
+        };
+        return Err(Error::user(
+            format!(
+                "plan {} is stale: {what} since it was made; nothing was applied",
+                path.display()
+            ),
+            "run `moot plan` again (and `--out FILE` to save a fresh plan)",
+        ));
+    }
+    // The saved actions must be exactly what moot would plan now from
+    // the same state: a plan file edited by hand (or by anything else)
+    // can never make apply write where the planner would not.
+    let fresh = crate::plan::build(&session.desired, &session.observed, &session.options)?;
+    if fresh != saved.plan {
+        return Err(Error::user(
+            format!(
+                "{} does not match the plan moot computes for the same state (edited, or made by another moot version); nothing was applied",
+                path.display()
+            ),
+            "run `moot plan --out FILE` again and apply the new file",
+        ));
+    }
+    Ok((session, fresh))
 }
 
 fn confirm(plan: &Plan) -> Result<()> {
