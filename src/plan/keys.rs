@@ -218,7 +218,35 @@ pub(super) fn plan_keys(
     }
     out.remote_nodes.extend(rename_nodes);
     plan_prune(b, obs, opts, remote, desired, &mut out);
+    order_remote_phases(b, &out.remote_nodes);
     out
+}
+
+/// Apply runs the remote phases in order (creations and renames, then
+/// deletions, then keys: see `kinds::RemotePhase`); edges between
+/// consecutive phases make the plan list them in that order too.
+fn order_remote_phases(b: &mut Builder, nodes: &[usize]) {
+    let mut phases: Vec<Vec<usize>> = Vec::new();
+    let mut sorted: Vec<(crate::kinds::RemotePhase, usize)> = nodes
+        .iter()
+        .filter_map(|&id| b.nodes[id].kind.spec().remote.map(|p| (p, id)))
+        .collect();
+    sorted.sort();
+    for (i, &(phase, id)) in sorted.iter().enumerate() {
+        if i == 0 || sorted[i - 1].0 != phase {
+            phases.push(Vec::new());
+        }
+        if let Some(last) = phases.last_mut() {
+            last.push(id);
+        }
+    }
+    for pair in phases.windows(2) {
+        for &before in &pair[0] {
+            for &after in &pair[1] {
+                b.edges.push((before, after));
+            }
+        }
+    }
 }
 
 /// The longest display name the API accepts.

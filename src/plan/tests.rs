@@ -995,3 +995,24 @@ fn pending_tickets_are_redeemed_not_reissued() {
     let plan = build(&d, &obs, &opts).unwrap();
     assert_eq!(plan.drift.len(), 2);
 }
+
+#[test]
+fn create_and_delete_agents_snapshot() {
+    use crate::printer::{Styles, human};
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![
+        actor("agt_p", "Product", None),
+        actor("agt_old", "Old", Some("convo_ke")),
+    ]);
+    with_space(&mut obs, "active");
+    obs.lock = Some(lock_binding(&[("product", "agt_p"), ("old", "agt_old")]));
+    let opts = PlanOptions {
+        prune: true,
+        ..online()
+    };
+    let plan = build(&d, &obs, &opts).unwrap();
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"[0-9a-f]{64}", "[sha256]");
+    s.bind(|| insta::assert_snapshot!(human::render_plan(&plan, &Styles::plain(), false)));
+}
