@@ -673,3 +673,73 @@ async fn without_prune_the_report_names_the_agent_left_on_the_platform() {
     // Its key left the workspace with the role.
     assert!(!ws.held().iter().any(|(name, _)| name == "QA"));
 }
+
+/// loop-6 from keyless agents under a 1-per-second exchange limit with
+/// 2.5-second tickets and `--concurrency 16`: every key issued once, none
+/// expired. (The time it takes is printed, not asserted: about 5.5 s
+/// against the limit's 5 s floor on the dev VM.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loop6_under_a_one_per_second_limit_loses_no_ticket() {
+    let (server, fake) = common::fake::Fake::start(&[], true).await;
+    let ws = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let uri = server.uri();
+    let run = |args: &[&str]| {
+        crate::support::moot_std(ws.path(), home.path(), Some((TOKEN, uri.as_str())))
+            .env("MOOT_TEST_TICKET_LIFETIME", "2.5")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["init", "--template", "loop-6"]).status.success());
+    let team = std::fs::read_to_string(ws.path().join("team.toml")).unwrap();
+    let names: Vec<String> = team
+        .lines()
+        .filter_map(|l| l.strip_prefix("display_name = \""))
+        .map(|l| l.trim_end_matches('"').to_string())
+        .collect();
+    assert_eq!(names.len(), 6);
+    fake.with(|s| {
+        for (i, n) in names.iter().enumerate() {
+            s.agents.push(common::fake::Agent {
+                id: format!("agt_{i}"),
+                name: n.clone(),
+                key: None,
+                deleted: false,
+            });
+        }
+        s.exchange_every = Some(Duration::from_secs(1));
+        s.retry_after_header = Some(1);
+        s.lifetime = Duration::from_millis(2500);
+    });
+    let started = std::time::Instant::now();
+    let out = run(&["apply", "--yes", "--concurrency", "16"]);
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    eprintln!("loop-6 under 1/s: {:.2} s", took.as_secs_f64());
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    fake.with(|s| {
+        assert_eq!(s.expired, 0, "a ticket expired");
+        assert!(s.limited > 0);
+        for n in &names {
+            assert_eq!(s.mints.get(*n), Some(&1), "{n}: {:?}", s.mints);
+        }
+    });
+    let held: Vec<String> = {
+        let v: Value = serde_json::from_str(
+            &std::fs::read_to_string(ws.path().join(".moot/actors.json")).unwrap(),
+        )
+        .unwrap();
+        let mut k: Vec<String> = v["actors"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|a| a["api_key"].as_str().unwrap().to_string())
+            .collect();
+        k.sort();
+        k
+    };
+    let mut live: Vec<String> = names.iter().filter_map(|n| fake.live_key(n)).collect();
+    live.sort();
+    assert_eq!(held, live);
+}
