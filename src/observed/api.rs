@@ -2,9 +2,11 @@
 //!
 //! One `reqwest` connection pool behind an `Arc`, so clones are cheap and
 //! share it. Reads (`GET`) retry transient failures; calls that change state
-//! on the server (`rotate-key`, `PATCH`, ticket exchange) are sent exactly
-//! once, because repeating a rotation would burn the key the first attempt
-//! may already have issued. Bodies are read with a size cap. No token or key
+//! on the server (create, first-key, rotate-key, `PATCH`, `DELETE`, ticket
+//! exchange) are sent exactly once, because repeating a rotation would burn
+//! the key the first attempt may already have issued (a 429 on an exchange
+//! is returned as `RateLimited`: the caller decides to wait and ask again).
+//! Every route is one constant of `endpoints.rs`. Bodies are read with a size cap. No token or key
 //! ever appears in an error message: paths that carry a ticket id are shown
 //! with the id masked, and body excerpts are redacted.
 
