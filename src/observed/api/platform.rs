@@ -1,5 +1,6 @@
 //! The calls that create, key and delete agents, and read the space
-//! (api-contract "Revision 2" in docs/design.md's terms: today's platform).
+//! (`schemas/api-endpoints.json` lists them; docs/design.md "Tickets under
+//! the rate limit" says why they are shaped so).
 //! Every key the platform issues to an agent passes through a registration
 //! ticket; these calls return the ticket (`Minted::Ticket`) and leave the
 //! exchange to the caller, which paces it under the server's rate limit.
