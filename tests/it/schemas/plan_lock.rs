@@ -532,3 +532,31 @@ fn sb_keys(sb: &Sandbox) -> Vec<String> {
         .filter_map(|n| sb.live_key(n))
         .collect()
 }
+
+/// The schema's per-kind rules (agent targets, no diff) match the registry.
+#[test]
+fn the_schema_follows_the_kinds_registry() {
+    let schema = load("schemas/plan.schema.json");
+    let rules = schema["$defs"]["action"]["allOf"].as_array().unwrap();
+    let listed = |i: usize| -> Vec<String> {
+        let mut v: Vec<String> = rules[i]["if"]["properties"]["kind"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let ours = |f: fn(moot::kinds::KindSpec) -> bool| -> Vec<String> {
+        let mut v: Vec<String> = ActionKind::ALL
+            .iter()
+            .filter(|k| f(k.spec()))
+            .map(|k| k.as_str().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(listed(0), ours(|s| s.agent_target), "agent-target kinds");
+    assert_eq!(listed(1), ours(|s| s.no_diff), "kinds without a diff");
+}
