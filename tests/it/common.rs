@@ -228,6 +228,7 @@ pub mod fake {
                 }
                 return err(401, "unauthorized");
             }
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
             match (method, parts.as_slice()) {
                 ("GET", ["api", "actors", "me"]) => ResponseTemplate::new(200)
                     .set_body_json(actor_json("usr_owner", "Ada", "human")),
@@ -245,76 +246,83 @@ pub mod fake {
                         "status": self.space_status, "links": [],
                         "created_at": "2025-01-01T00:00:00Z", "ended_at": null})),
                 ("POST", ["api", "agents"]) if self.no_create => err(405, "method_not_allowed"),
-                ("POST", ["api", "agents"]) if self.revision2 => {
-                    self.mutations += 1;
-                    let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-                    let role = body["role"].as_str().unwrap_or("agent").to_string();
-                    self.next += 1;
-                    self.agents.push(Agent {
-                        id: format!("agt_new{}", self.next),
-                        name: role,
-                        key: None,
-                        deleted: false,
-                    });
-                    let i = self.agents.len() - 1;
-                    let ticket = self.ticket_for(i);
-                    if self.create_lost {
-                        return err(500, "internal");
-                    }
-                    let mut v = agent_body(&self.agents[i]);
-                    v["registration_ticket_id"] = json!(ticket);
-                    ResponseTemplate::new(201).set_body_json(v)
-                }
-                ("POST", ["api", "agents", _, "first-key"]) if self.first_key_status.is_some() => {
-                    err(self.first_key_status.unwrap_or(500), "first_key")
-                }
-                ("POST", ["api", "agents", id, "first-key"]) => {
-                    self.mutations += 1;
-                    let Some(i) = self.find(id) else {
-                        return err(404, "not_found");
-                    };
-                    if self.agents[i].key.is_some() {
-                        return err(409, "agent_has_key");
-                    }
-                    let ticket = self.ticket_for(i);
-                    ResponseTemplate::new(200)
-                        .set_body_json(json!({"registration_ticket_id": ticket, "agent_id": id}))
-                }
-                ("POST", ["api", "actors", id, "rotate-key"]) => {
-                    self.mutations += 1;
-                    let Some(i) = self.find(id) else {
-                        return err(404, "not_found");
-                    };
-                    let ticket = self.ticket_for(i);
-                    let mut v = agent_body(&self.agents[i]);
-                    v["registration_ticket_id"] = json!(ticket);
-                    ResponseTemplate::new(200).set_body_json(v)
-                }
-                ("PATCH", ["api", "actors", _]) if self.patch_status.is_some() => {
-                    err(self.patch_status.unwrap_or(500), "validation_error")
-                }
-                ("PATCH", ["api", "actors", id]) => {
-                    self.mutations += 1;
-                    let Some(i) = self.find(id) else {
-                        return err(404, "not_found");
-                    };
-                    let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-                    if let Some(n) = body["display_name"].as_str() {
-                        self.agents[i].name = n.to_string();
-                    }
-                    ResponseTemplate::new(200).set_body_json(agent_body(&self.agents[i]))
-                }
-                ("DELETE", ["api", "actors", id]) => {
-                    self.mutations += 1;
-                    let Some(i) = self.find(id) else {
-                        return err(404, "not_found");
-                    };
-                    self.agents[i].deleted = true;
-                    ResponseTemplate::new(200)
-                        .set_body_json(json!({"status": "deleted", "actor_id": id}))
-                }
+                ("POST", ["api", "agents"]) if self.revision2 => self.create(&body),
+                ("POST", ["api", "agents", id, "first-key"]) => self.first_key(id),
+                ("POST", ["api", "actors", id, "rotate-key"]) => self.rotate(id),
+                ("PATCH", ["api", "actors", id]) => self.patch(id, &body),
+                ("DELETE", ["api", "actors", id]) => self.delete(id),
                 _ => err(404, "not_found"),
             }
+        }
+
+        fn create(&mut self, body: &Value) -> ResponseTemplate {
+            self.mutations += 1;
+            let role = body["role"].as_str().unwrap_or("agent").to_string();
+            self.next += 1;
+            self.agents.push(Agent {
+                id: format!("agt_new{}", self.next),
+                name: role,
+                key: None,
+                deleted: false,
+            });
+            let i = self.agents.len() - 1;
+            let ticket = self.ticket_for(i);
+            if self.create_lost {
+                return err(500, "internal");
+            }
+            let mut v = agent_body(&self.agents[i]);
+            v["registration_ticket_id"] = json!(ticket);
+            ResponseTemplate::new(201).set_body_json(v)
+        }
+
+        fn first_key(&mut self, id: &str) -> ResponseTemplate {
+            if let Some(status) = self.first_key_status {
+                return err(status, "first_key");
+            }
+            self.mutations += 1;
+            let Some(i) = self.find(id) else {
+                return err(404, "not_found");
+            };
+            if self.agents[i].key.is_some() {
+                return err(409, "agent_has_key");
+            }
+            let ticket = self.ticket_for(i);
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"registration_ticket_id": ticket, "agent_id": id}))
+        }
+
+        fn rotate(&mut self, id: &str) -> ResponseTemplate {
+            self.mutations += 1;
+            let Some(i) = self.find(id) else {
+                return err(404, "not_found");
+            };
+            let ticket = self.ticket_for(i);
+            let mut v = agent_body(&self.agents[i]);
+            v["registration_ticket_id"] = json!(ticket);
+            ResponseTemplate::new(200).set_body_json(v)
+        }
+
+        fn patch(&mut self, id: &str, body: &Value) -> ResponseTemplate {
+            if let Some(status) = self.patch_status {
+                return err(status, "validation_error");
+            }
+            self.mutations += 1;
+            let Some(i) = self.find(id) else {
+                return err(404, "not_found");
+            };
+            if let Some(n) = body["display_name"].as_str() {
+                self.agents[i].name = n.to_string();
+            }
+            ResponseTemplate::new(200).set_body_json(agent_body(&self.agents[i]))
+        }
+
+        fn delete(&mut self, id: &str) -> ResponseTemplate {
+            self.mutations += 1;
+            let Some(i) = self.find(id) else {
+                return err(404, "not_found");
+            };
+            self.agents[i].deleted = true;
+            ResponseTemplate::new(200).set_body_json(json!({"status": "deleted", "actor_id": id}))
         }
     }
 
