@@ -176,6 +176,10 @@ pub struct PlanFlags {
     /// Rotate every role's key
     #[arg(long, conflicts_with = "offline")]
     pub rotate_all: bool,
+    /// Delete the agents of roles removed from team.toml (only agents
+    /// moot.lock binds to those roles)
+    #[arg(long, conflicts_with = "offline")]
+    pub prune: bool,
     /// Write managed files over the user's edits instead of staging them;
     /// with paths, only those files
     #[arg(long, value_name = "PATH", num_args = 0..)]

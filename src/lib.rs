@@ -13,6 +13,7 @@ pub mod commands;
 pub mod desired;
 pub mod error;
 pub mod fsutil;
+pub mod kinds;
 pub mod observed;
 pub mod plan;
 pub mod printer;

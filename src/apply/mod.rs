@@ -4,6 +4,8 @@
 //! transaction").
 
 pub mod faults;
+pub mod pacer;
+pub mod pending;
 pub mod recover;
 pub mod remote;
 pub mod report;

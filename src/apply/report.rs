@@ -31,6 +31,14 @@ pub fn render(plan: &Plan) -> String {
         }
         out.push('\n');
     }
+    if !plan.notes.is_empty() {
+        // E.g. the agent of a removed role that stays on the platform.
+        out.push_str("## Notes\n\n");
+        for n in &plan.notes {
+            let _ = writeln!(out, "- {}", clean_line(n));
+        }
+        out.push('\n');
+    }
     let staged: Vec<_> = plan
         .actions
         .iter()

@@ -6,6 +6,10 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use crate::Outcome;
 use crate::apply::remote::{self, RemoteOutcome};
+use std::sync::Arc;
+
+use crate::apply::pacer::Pacing;
+use crate::apply::pending;
 use crate::apply::report;
 use crate::apply::txn::{self, Change, Diverted, Seen};
 use crate::apply::wslock::WorkspaceLock;
@@ -31,51 +35,8 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
 
     let (session, plan, from_file) = match &args.planfile {
         Some(path) => {
-            let f = &args.flags;
-            if f.offline || f.overwrite.is_some() || f.rotate_all || !f.replace.is_empty() {
-                return Err(Error::user(
-                    "a saved plan carries the options it was made with; \
-                     --offline, --overwrite, --replace and --rotate-all cannot be given with PLANFILE",
-                    "pass those flags to `moot plan --out FILE` instead",
-                ));
-            }
-            let saved = SavedPlan::load(path)?;
-            if saved.workspace != ws.root.display().to_string() {
-                return Err(Error::user(
-                    format!(
-                        "{} was made for the workspace {}, not {}",
-                        path.display(),
-                        clean_line(&saved.workspace),
-                        ws.root.display()
-                    ),
-                    "run `moot plan --out FILE` in this workspace",
-                ));
-            }
-            let options = (&saved.options).into();
-            let session = observe(
-                ws,
-                options,
-                args.flags.profile.as_deref(),
-                Some(&lock),
-                printer,
-            )?;
-            if let Some(stale) = Staleness::of(&session, &saved) {
-                return Err(stale.error(path));
-            }
-            // The saved actions must be exactly what moot would plan now from
-            // the same state: a plan file edited by hand (or by anything else)
-            // can never make apply write where the planner would not.
-            let fresh = crate::plan::build(&session.desired, &session.observed, &session.options)?;
-            if fresh != saved.plan {
-                return Err(Error::user(
-                    format!(
-                        "{} does not match the plan moot computes for the same state (edited, or made by another moot version); nothing was applied",
-                        path.display()
-                    ),
-                    "run `moot plan --out FILE` again and apply the new file",
-                ));
-            }
-            (session, fresh, true)
+            let (session, plan) = from_saved(ws, path, &args, &lock, printer)?;
+            (session, plan, true)
         }
         None => {
             let session = observe(
@@ -108,6 +69,9 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
         ));
     }
     if plan.actions.is_empty() {
+        // Tickets of an interrupted apply that can no longer be redeemed
+        // were reported by the plan's notes; nothing will use them.
+        crate::apply::pending::drop_spent(&session.ws.root)?;
         if args.flags.json {
             printer.data(&json::to_pretty(&result_value(
                 &plan,
@@ -192,6 +156,70 @@ impl Staleness {
     }
 }
 
+/// `moot apply PLANFILE`: the saved plan, if it still holds for this
+/// workspace and the state it was made from.
+fn from_saved(
+    ws: Workspace,
+    path: &std::path::Path,
+    args: &ApplyArgs,
+    lock: &WorkspaceLock,
+    printer: &Printer,
+) -> Result<(Session, Plan)> {
+    let f = &args.flags;
+    if f.offline || f.overwrite.is_some() || f.rotate_all || f.prune || !f.replace.is_empty() {
+        return Err(Error::user(
+            "a saved plan carries the options it was made with; \
+             --offline, --overwrite, --replace, --rotate-all and --prune cannot be given \
+             with PLANFILE",
+            "pass those flags to `moot plan --out FILE` instead",
+        ));
+    }
+    let saved = SavedPlan::load(path)?;
+    if !crate::apply::pending::load(&ws.root)?.is_empty() {
+        return Err(Error::user(
+            "an interrupted apply left registration tickets in .moot/pending-tickets.json; \
+             a saved plan cannot account for them, so nothing was applied",
+            "run `moot apply` (without PLANFILE) to redeem them first",
+        ));
+    }
+    if saved.workspace != ws.root.display().to_string() {
+        return Err(Error::user(
+            format!(
+                "{} was made for the workspace {}, not {}",
+                path.display(),
+                clean_line(&saved.workspace),
+                ws.root.display()
+            ),
+            "run `moot plan --out FILE` in this workspace",
+        ));
+    }
+    let options = (&saved.options).into();
+    let session = observe(
+        ws,
+        options,
+        args.flags.profile.as_deref(),
+        Some(lock),
+        printer,
+    )?;
+    if let Some(stale) = Staleness::of(&session, &saved) {
+        return Err(stale.error(path));
+    }
+    // The saved actions must be exactly what moot would plan now from
+    // the same state: a plan file edited by hand (or by anything else)
+    // can never make apply write where the planner would not.
+    let fresh = crate::plan::build(&session.desired, &session.observed, &session.options)?;
+    if fresh != saved.plan {
+        return Err(Error::user(
+            format!(
+                "{} does not match the plan moot computes for the same state (edited, or made by another moot version); nothing was applied",
+                path.display()
+            ),
+            "run `moot plan --out FILE` again and apply the new file",
+        ));
+    }
+    Ok((session, fresh))
+}
+
 fn confirm(plan: &Plan) -> Result<()> {
     let n = plan.actions.len();
     if !std::io::stdin().is_terminal() {
@@ -229,7 +257,21 @@ pub fn execute(
     concurrency: usize,
     printer: &Printer,
 ) -> Result<RemoteOutcome> {
-    let needs_remote = plan.actions.iter().any(|a| a.kind.is_remote());
+    let root = &session.ws.root;
+    // Live tickets of an interrupted apply, unless this plan issues that
+    // agent a key anyway (--replace).
+    let now = std::time::SystemTime::now();
+    let redeem: Vec<_> = pending::load(root)?
+        .into_iter()
+        .filter(|t| !t.exchanged && !t.expired(now))
+        .filter(|t| {
+            !plan
+                .actions
+                .iter()
+                .any(|a| matches!(&a.op, Op::RotateKey { actor_id, .. } if *actor_id == t.actor_id))
+        })
+        .collect();
+    let needs_remote = !redeem.is_empty() || plan.actions.iter().any(|a| a.kind.is_remote());
     let outcome = if needs_remote {
         let online = session.online.as_ref().ok_or_else(|| {
             Error::user(
@@ -237,9 +279,15 @@ pub fn execute(
                 "run `moot apply` without --offline",
             )
         })?;
-        online
-            .runtime
-            .block_on(remote::run(&online.client, plan, concurrency, printer))?
+        let store = Arc::new(pending::Store::new(root, pending::load(root)?));
+        online.runtime.block_on(remote::run(
+            &online.client,
+            plan,
+            redeem,
+            Pacing::from_env(concurrency),
+            store,
+            printer,
+        ))?
     } else {
         RemoteOutcome::default()
     };
@@ -258,6 +306,8 @@ pub fn execute(
                 roles.join(", ")
             ));
         }
+        // The tickets were exchanged: nothing there to redeem any more.
+        let _ = pending::save(root, &[]);
         Error::User {
             message,
             hint: Some(match outcome.keys.is_empty() {
@@ -277,6 +327,7 @@ pub fn execute(
         }
     })?;
     report_diverted(&session.ws.root, &diverted, printer);
+    pending::save(root, &[])?;
     Ok(outcome)
 }
 
@@ -288,7 +339,10 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
     let mut lock_change = None;
     for a in &plan.actions {
         let change = match &a.op {
-            Op::RotateKey { .. } | Op::Rename { .. } => continue,
+            Op::CreateAgent { .. }
+            | Op::DeleteAgent { .. }
+            | Op::RotateKey { .. }
+            | Op::Rename { .. } => continue,
             Op::Write {
                 path,
                 content,
@@ -318,7 +372,22 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
             },
         };
         if a.kind == ActionKind::WriteLock {
-            lock_change = Some(change);
+            lock_change = Some(match (&a.op, change) {
+                (
+                    Op::Write {
+                        content,
+                        mode,
+                        path,
+                    },
+                    Change::Write { seen, .. },
+                ) => Change::Write {
+                    path: path.clone(),
+                    content: lock_with_created(content, outcome)?.into_bytes(),
+                    mode: *mode,
+                    seen,
+                },
+                (_, other) => other,
+            });
         } else {
             changes.push(change);
         }
@@ -380,12 +449,18 @@ fn compose_secrets(
     };
     for r in &spec.roles {
         let key = match r.source {
-            KeySource::Issued => outcome
+            KeySource::Issued => match outcome
                 .keys
                 .iter()
                 .find(|k| k.role == r.role)
-                .map(|k| k.api_key.clone())
-                .ok_or_else(|| Error::Internal(format!("no key was issued for {}", r.role)))?,
+                .or_else(|| outcome.keys.iter().find(|k| k.actor_id == r.actor_id))
+            {
+                Some(k) => k.api_key.clone(),
+                // A ticket left by an interrupted apply that the server no
+                // longer exchanges: the role has no key here (drift).
+                None if outcome.lost.contains(&r.role) => continue,
+                None => return Err(Error::Internal(format!("no key was issued for {}", r.role))),
+            },
             // Found by agent, whatever key it was stored under (a renamed
             // role has a new runtime key).
             KeySource::Held => match current.as_ref().and_then(|c| {
@@ -401,13 +476,40 @@ fn compose_secrets(
         file.actors.insert(
             r.key.clone(),
             ActorEntry {
-                actor_id: r.actor_id.clone(),
+                actor_id: created_id(outcome, &r.role, &r.actor_id),
                 api_key: key,
                 display_name: r.display_name.clone(),
             },
         );
     }
     Ok(file.render())
+}
+
+/// The actor id to record: the plan's, or, for an agent this apply
+/// created, the id the server gave it.
+fn created_id(outcome: &RemoteOutcome, role: &str, planned: &str) -> String {
+    outcome
+        .created
+        .iter()
+        .find(|(r, _)| r == role)
+        .map_or_else(|| planned.to_string(), |(_, id)| id.clone())
+}
+
+/// moot.lock as planned, with the ids of the agents created now.
+fn lock_with_created(content: &str, outcome: &RemoteOutcome) -> Result<String> {
+    if outcome.created.is_empty() {
+        return Ok(content.to_string());
+    }
+    let mut lock = crate::observed::lockfile::Lock::parse(
+        content,
+        std::path::Path::new(crate::observed::lockfile::LOCK_PATH),
+    )?;
+    for (role, id) in &outcome.created {
+        if let Some(r) = lock.roles.get_mut(role) {
+            r.actor_id = id.clone();
+        }
+    }
+    Ok(lock.render())
 }
 
 fn applied_summary(plan: &Plan) -> String {
@@ -428,6 +530,16 @@ fn result_value(plan: &Plan, outcome: &RemoteOutcome) -> serde_json::Value {
         .keys
         .iter()
         .map(|k| serde_json::Value::String(format!("agent:{}", k.role)))
+        .collect();
+    v["agents_created"] = outcome
+        .created
+        .iter()
+        .map(|(r, _)| serde_json::Value::String(format!("agent:{r}")))
+        .collect();
+    v["agents_deleted"] = outcome
+        .deleted
+        .iter()
+        .map(|r| serde_json::Value::String(format!("agent:{r}")))
         .collect();
     v["agents_renamed"] = outcome
         .renamed

@@ -137,10 +137,7 @@ pub fn report(plan: &Plan, s: &Styles) -> String {
     }
     let mut out = String::new();
     for a in &plan.actions {
-        let fix = match a.kind {
-            ActionKind::WriteLock => "run `moot apply` and commit moot.lock",
-            _ => "run `moot apply`",
-        };
+        let fix = a.kind.spec().check_fix;
         let _ = writeln!(
             out,
             "  {} {}: {} ({}) -> {fix}",

@@ -161,6 +161,7 @@ pub fn plan_options(flags: &PlanFlags) -> PlanOptions {
             .flatten()
             .map(|p| p.trim().trim_start_matches("./").to_string())
             .collect(),
+        prune: flags.prune,
     }
 }
 
@@ -242,6 +243,7 @@ pub fn observe(
             )
         })?;
         check_space_id(&space_id, "the server's answer to GET /api/actors/me")?;
+        let space = runtime.block_on(client.space(&space_id))?;
         let facts = RemoteFacts {
             api_url: client.base_url().to_string(),
             space_name: space_id.clone(),
@@ -249,7 +251,7 @@ pub fn observe(
         };
         (
             facts,
-            Some(RemoteState { me, agents }),
+            Some(RemoteState { me, agents, space }),
             Some(Online { client, runtime }),
         )
     };
@@ -308,6 +310,7 @@ pub fn observe(
         },
         moot_tracked: is_online && moot_dir_tracked(&ws.root),
         remote,
+        pending: pending_info(&ws.root)?,
     };
     let fingerprint = fingerprint(
         &observed,
@@ -323,6 +326,20 @@ pub fn observe(
         fingerprint,
         online,
     })
+}
+
+/// The tickets an interrupted apply left, without their ids.
+fn pending_info(root: &Path) -> Result<Vec<crate::plan::planner::PendingInfo>> {
+    let now = std::time::SystemTime::now();
+    Ok(crate::apply::pending::load(root)?
+        .into_iter()
+        .filter(|t| !t.exchanged)
+        .map(|t| crate::plan::planner::PendingInfo {
+            live: !t.expired(now),
+            role: t.role,
+            actor_id: t.actor_id,
+        })
+        .collect())
 }
 
 /// Proves each held key whose prefix matches its agent's by calling

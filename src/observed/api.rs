@@ -2,9 +2,11 @@
 //!
 //! One `reqwest` connection pool behind an `Arc`, so clones are cheap and
 //! share it. Reads (`GET`) retry transient failures; calls that change state
-//! on the server (`rotate-key`, `PATCH`, ticket exchange) are sent exactly
-//! once, because repeating a rotation would burn the key the first attempt
-//! may already have issued. Bodies are read with a size cap. No token or key
+//! on the server (create, first-key, rotate-key, `PATCH`, `DELETE`, ticket
+//! exchange) are sent exactly once, because repeating a rotation would burn
+//! the key the first attempt may already have issued (a 429 on an exchange
+//! is returned as `RateLimited`: the caller decides to wait and ask again).
+//! Every route is one constant of `endpoints.rs`. Bodies are read with a size cap. No token or key
 //! ever appears in an error message: paths that carry a ticket id are shown
 //! with the id masked, and body excerpts are redacted.
 
@@ -13,21 +15,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
-use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
+pub mod endpoints;
 mod error;
+mod platform;
 mod redact;
 
+pub use endpoints::{ENDPOINTS, Endpoint};
 pub use error::{ApiError, Call, IdKind};
+use platform::check_owner;
+pub use platform::{Created, Minted, Space, Ticket};
 pub use redact::{redact, redact_url};
 use redact::{snippet, truncate};
 
-/// `Actor.model_dump()`: 16 fields. Unknown fields are ignored and optional
-/// ones may be missing (the backend adds fields over time).
+/// `Actor.model_dump()`: 18 fields. Only `actor_id`, `display_name` and
+/// `actor_type` are required; unknown fields are ignored and the others may
+/// be missing (the backend adds fields over time).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Actor {
     pub actor_id: String,
@@ -55,8 +63,15 @@ pub struct Actor {
     pub metadata: Option<serde_json::Value>,
     #[serde(default)]
     pub last_seen_at: Option<String>,
+    /// Empty when the server left it out.
+    #[serde(default)]
     pub created_at: String,
+    #[serde(default)]
     pub updated_at: String,
+    #[serde(default)]
+    pub oauth_scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub oauth_client_id: Option<String>,
 }
 
 impl Actor {
@@ -169,6 +184,7 @@ fn env_value(name: &str) -> Option<String> {
 enum Kind {
     Read,
     Rotate,
+    FirstKey,
     Exchange,
     Write,
 }
@@ -244,14 +260,14 @@ impl ApiClient {
     }
 
     pub async fn me(&self) -> Result<Actor, ApiError> {
-        let call = Call::new(Method::GET, "/api/actors/me".into());
+        let (call, _) = endpoints::ME.call(&[])?;
         let (status, body) = self.send(&call, Kind::Read, None, true, false).await?;
         parse(&call, status, &body, self.redact_list())
     }
 
     /// Every agent the caller sponsors (403 when the caller is an agent).
     pub async fn my_agents(&self) -> Result<Vec<Actor>, ApiError> {
-        let call = Call::new(Method::GET, "/api/actors/me/agents".into());
+        let (call, _) = endpoints::MY_AGENTS.call(&[])?;
         let (status, body) = self.send(&call, Kind::Read, None, true, false).await?;
         let actors: Vec<Actor> = parse(&call, status, &body, self.redact_list())?;
         Ok(actors.into_iter().filter(Actor::is_agent).collect())
@@ -261,69 +277,24 @@ impl ApiClient {
         tokio::try_join!(self.me(), self.my_agents())
     }
 
-    /// Issues a new key for the agent, invalidating the old one at once.
-    /// Sent exactly once, never retried. `force` adds `X-Force-Rotate: true`
-    /// (needed when the agent is connected). An answer holding a
-    /// `registration_ticket_id` instead of the key is exchanged here.
+    /// Issues a new key for the agent, invalidating the old one at once:
+    /// [`ApiClient::mint_rotation`], then the ticket (if the answer held one)
+    /// is exchanged here.
     pub async fn rotate_key(&self, actor_id: &str, force: bool) -> Result<IssuedKey, ApiError> {
-        let path = format!(
-            "/api/actors/{}/rotate-key",
-            segment(actor_id, IdKind::Actor)?
-        );
-        let call = Call::new(Method::POST, path);
-        let (status, body) = self.send(&call, Kind::Rotate, None, true, force).await?;
-        let value: serde_json::Value = parse_secret_bearing(&call, status, &body)?;
-        let obj = value.as_object().ok_or_else(|| ApiError::InvalidBody {
-            call: call.clone(),
-            status: status.as_u16(),
-            reason: "expected a JSON object".into(),
-            snippet: None,
-        })?;
-        let key = match non_empty_str(obj.get("api_key")) {
-            Some(key) => IssuedKey {
-                actor_id: non_empty_str(obj.get("actor_id"))
-                    .unwrap_or(actor_id)
-                    .to_string(),
-                api_key: Secret::new(key),
-                api_key_prefix: non_empty_str(obj.get("api_key_prefix")).map(str::to_string),
-                display_name: non_empty_str(obj.get("display_name")).map(str::to_string),
-            },
-            None => match non_empty_str(obj.get("registration_ticket_id")) {
-                Some(ticket) => self.exchange_ticket(ticket).await?,
-                None => {
-                    return Err(ApiError::EmptyKey {
-                        call,
-                        status: status.as_u16(),
-                    });
-                }
-            },
-        };
-        if key.actor_id != actor_id {
-            // Storing it under this role would hand the role someone else's key.
-            return Err(ApiError::InvalidBody {
-                call,
-                status: status.as_u16(),
-                reason: format!(
-                    "the key issued is for actor {}, not {actor_id}",
-                    key.actor_id
-                ),
-                snippet: None,
-            });
+        match self.mint_rotation(actor_id, force).await? {
+            Minted::Key(key) => Ok(key),
+            Minted::Ticket(t) => {
+                let key = self.exchange_ticket(t.id.expose()).await?;
+                check_owner(key, actor_id)
+            }
         }
-        Ok(key)
     }
 
     /// Trades a registration ticket for the key it holds (no auth header).
+    /// A 429 is `ApiError::RateLimited`: the ticket was not used.
     pub async fn exchange_ticket(&self, ticket_id: &str) -> Result<IssuedKey, ApiError> {
-        let real_path = format!(
-            "/api/registration-tickets/{}/exchange",
-            segment(ticket_id, IdKind::Ticket)?
-        );
         // The ticket is as good as a key for five minutes: never show it.
-        let call = Call::new(
-            Method::POST,
-            "/api/registration-tickets/(ticket)/exchange".into(),
-        );
+        let (call, real_path) = endpoints::EXCHANGE.masked_call(&[ticket_id])?;
         let (status, body) = self
             .send_to(&call, &real_path, Kind::Exchange, None, false, false)
             .await?;
@@ -348,8 +319,7 @@ impl ApiClient {
 
     /// Renames an agent (`PATCH`, never retried).
     pub async fn rename(&self, actor_id: &str, display_name: &str) -> Result<Actor, ApiError> {
-        let path = format!("/api/actors/{}", segment(actor_id, IdKind::Actor)?);
-        let call = Call::new(Method::PATCH, path);
+        let (call, _) = endpoints::PATCH_ACTOR.call(&[actor_id])?;
         let body = serde_json::json!({ "display_name": display_name });
         let (status, bytes) = self
             .send(&call, Kind::Write, Some(body), true, false)
@@ -359,7 +329,7 @@ impl ApiClient {
 
     /// `GET /health`, without credentials.
     pub async fn health(&self) -> Result<(), ApiError> {
-        let call = Call::new(Method::GET, "/health".into());
+        let (call, _) = endpoints::HEALTH.call(&[])?;
         self.send(&call, Kind::Read, None, false, false).await?;
         Ok(())
     }
@@ -445,6 +415,11 @@ impl ApiClient {
         }
         let mut resp = req.send().await.map_err(|e| self.transport(call, e))?;
         let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
         if resp
             .content_length()
             .is_some_and(|n| n > MAX_BODY_BYTES as u64)
@@ -461,7 +436,15 @@ impl ApiClient {
         if status.is_success() {
             return Ok((status, body));
         }
-        Err(status_error(call, kind, status, &body, &self.redact_list()))
+        let secrets = self.redact_list();
+        Err(status_error(
+            call,
+            kind,
+            status,
+            &body,
+            &secrets,
+            retry_after,
+        ))
     }
 
     fn transport(&self, call: &Call, e: reqwest::Error) -> ApiError {
@@ -527,10 +510,19 @@ fn status_error(
     status: StatusCode,
     body: &[u8],
     secrets: &[&str],
+    retry_after: Option<Duration>,
 ) -> ApiError {
     let call = call.clone();
     let detail = error_detail(body, secrets);
     match (status.as_u16(), kind) {
+        (429, _) => ApiError::RateLimited { call, retry_after },
+        // An exchange carries no token: a 401/403 refuses the ticket.
+        (s @ (401 | 403), Kind::Exchange) => ApiError::Rejected {
+            call,
+            status: s,
+            detail,
+        },
+        (409, Kind::FirstKey) => ApiError::AlreadyKeyed { call, detail },
         (401, _) => ApiError::Unauthorized { call },
         (403, _) => ApiError::Forbidden { call, detail },
         (404, _) => ApiError::NotFound { call, detail },
@@ -550,24 +542,41 @@ fn status_error(
     }
 }
 
-/// The server's explanation of an error: FastAPI's `{"detail": "..."}`, or
-/// a short redacted excerpt of whatever else came back.
+/// The server's explanation of an error: the envelope's `message` (with
+/// its `request_id`, which support asks for), an older server's
+/// `{"detail": ...}`, or a short redacted excerpt of whatever else came back.
 fn error_detail(body: &[u8], secrets: &[&str]) -> Option<String> {
     if body.is_empty() {
         return None;
     }
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-        let detail = match value.get("detail") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => value.to_string(),
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
         };
-        return Some(
-            crate::printer::clean_line(&redact(&truncate(&detail, SNIPPET_BYTES), secrets))
-                .into_owned(),
-        );
+        let mut detail = match (value.get("message"), value.get("detail")) {
+            (Some(m), _) if !m.is_null() => text(m),
+            (_, Some(d)) => text(d),
+            _ => value.to_string(),
+        };
+        detail = truncate(&detail, SNIPPET_BYTES);
+        if let Some(id) = value.get("request_id").and_then(serde_json::Value::as_str) {
+            detail.push_str(&format!("; request id {}", truncate(id, 80)));
+        }
+        return Some(crate::printer::clean_line(&redact(&detail, secrets)).into_owned());
     }
     Some(snippet(body, secrets))
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date (RFC 9110 10.2.3); a date
+/// in the past means now. None when neither parses.
+pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 fn parse<T: serde::de::DeserializeOwned>(

@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionKind {
+    CreateAgent,
     IssueKey,
     RotateKey,
     RenameAgent,
+    DeleteAgent,
     Create,
     Update,
     Remove,
@@ -24,29 +26,14 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActionKind::IssueKey => "issue-key",
-            ActionKind::RotateKey => "rotate-key",
-            ActionKind::RenameAgent => "rename-agent",
-            ActionKind::Create => "create",
-            ActionKind::Update => "update",
-            ActionKind::Remove => "remove",
-            ActionKind::Chmod => "chmod",
-            ActionKind::Stage => "stage",
-            ActionKind::Merge => "merge",
-            ActionKind::AppendLines => "append-lines",
-            ActionKind::WriteSecrets => "write-secrets",
-            ActionKind::WriteLock => "write-lock",
-        }
+    /// The kind's spelling (`crate::kinds` holds the rest of its spec).
+    pub const fn as_str(self) -> &'static str {
+        self.spec().name
     }
 
     /// Whether the action talks to the API (apply's remote phase).
-    pub fn is_remote(self) -> bool {
-        matches!(
-            self,
-            ActionKind::IssueKey | ActionKind::RotateKey | ActionKind::RenameAgent
-        )
+    pub const fn is_remote(self) -> bool {
+        self.spec().remote.is_some()
     }
 }
 
@@ -93,13 +80,31 @@ impl<'de> Deserialize<'de> for Target {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum Op {
-    /// Rotate an agent's key (issue-key and rotate-key).
+    /// Create an agent (`POST /api/agents`), take its first key from the
+    /// ticket, and name it.
+    CreateAgent {
+        role: String,
+        role_key: String,
+        display_name: String,
+        /// Sent only when declared.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent_profile: Option<String>,
+    },
+    /// Delete an agent moot.lock binds to a role team.toml no longer has.
+    DeleteAgent {
+        role: String,
+        actor_id: String,
+        display_name: String,
+    },
+    /// Give an agent a key: issue-key (first-key, falling back to
+    /// rotate-key on servers without it) and rotate-key.
     RotateKey {
         role: String,
         role_key: String,
         actor_id: String,
         display_name: String,
-        /// Send `X-Force-Rotate: true` (only for --replace/--rotate-all).
+        /// Send `X-Force-Rotate: true` (--replace/--rotate-all, and a
+        /// connected agent that has no key: it has nothing to lose).
         force: bool,
     },
     Rename {

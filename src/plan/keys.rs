@@ -5,6 +5,7 @@ use indexmap::IndexMap;
 
 use crate::desired::DesiredState;
 use crate::desired::render::ACTORS_PATH;
+use crate::desired::render::DesiredRole;
 use crate::observed::api::Actor;
 use crate::observed::lockfile::{LockRole, mode_string};
 use crate::observed::workspace::FileState;
@@ -33,9 +34,7 @@ pub(super) fn plan_keys(
     remote: &RemoteState,
 ) -> KeyPlan {
     let mut out = KeyPlan::default();
-    let lock_roles = &mut out.lock_roles;
-    let secret_roles = &mut out.secret_roles;
-    let remote_nodes = &mut out.remote_nodes;
+    check_space(b, remote);
     let agents: Vec<&Actor> = remote
         .agents
         .iter()
@@ -43,6 +42,9 @@ pub(super) fn plan_keys(
         .collect();
     let mut rename_nodes = Vec::new();
     for role in &desired.roles {
+        if !name_ok(b, role) {
+            continue;
+        }
         let target = Target::Agent(role.name.clone());
         let by_lock = obs
             .lock
@@ -64,23 +66,24 @@ pub(super) fn plan_keys(
         let agent = match by_lock.or_else(by_key_file) {
             Some(a) => a,
             None => {
-                let named: Vec<&Actor> = agents
-                    .iter()
-                    .filter(|a| a.display_name.eq_ignore_ascii_case(&role.display_name))
-                    .copied()
-                    .collect();
+                let by_name = |name: &str| -> Vec<&Actor> {
+                    agents
+                        .iter()
+                        .filter(|a| a.display_name.eq_ignore_ascii_case(name))
+                        .copied()
+                        .collect()
+                };
+                let mut named = by_name(&role.display_name);
+                // A creation whose answer was lost left an agent named after
+                // the role (`POST /api/agents` takes no display name): adopt
+                // it rather than create a second one.
+                if named.is_empty() && remote.space.is_some() {
+                    named = by_name(&role.name);
+                }
                 match named.as_slice() {
                     [one] => *one,
                     [] => {
-                        b.block(
-                            target,
-                            format!("no agent named \"{}\" on the platform", role.display_name),
-                            format!(
-                                "agents are created on the platform, not by moot: add an agent named \"{}\" \
-                                 to your space on mootup.io (or rename an existing one), then run `moot plan` again",
-                                role.display_name
-                            ),
-                        );
+                        plan_create(b, role, remote, &mut out);
                         continue;
                     }
                     many => {
@@ -100,7 +103,7 @@ pub(super) fn plan_keys(
                 }
             }
         };
-        lock_roles.insert(
+        out.lock_roles.insert(
             role.name.clone(),
             LockRole {
                 actor_id: agent.actor_id.clone(),
@@ -136,7 +139,16 @@ pub(super) fn plan_keys(
             force,
         };
         let mut source = None;
-        if let Some(flag) = forced_by {
+        let pending = obs.pending.iter().find(|p| p.actor_id == agent.actor_id);
+        if let Some(p) = pending.filter(|p| p.live && forced_by.is_none()) {
+            // Redeemed by apply before anything else: no new key needed.
+            b.plan.notes.push(format!(
+                "agent:{}: a key from an interrupted apply awaits its ticket's exchange; \
+                 `moot apply` stores it",
+                p.role
+            ));
+            source = Some(KeySource::Issued);
+        } else if let Some(flag) = forced_by {
             let mut reason = format!("{flag}: the current key stops working at once");
             if agent.is_connected == Some(true) {
                 reason.push_str("; the agent is connected and its session will lose its key");
@@ -148,20 +160,33 @@ pub(super) fn plan_keys(
                 None,
                 key_op(true),
             );
-            remote_nodes.push(id);
+            out.remote_nodes.push(id);
             source = Some(KeySource::Issued);
         } else if agent.api_key_prefix.is_none() {
+            // A connected agent without a key has nothing to lose: force,
+            // so a server that falls back to rotate-key does not refuse.
+            let connected = agent.is_connected == Some(true);
             let id = b.push(
                 ActionKind::IssueKey,
                 target.clone(),
-                "agent has no key yet",
+                if connected {
+                    "agent has no key yet (it is connected)"
+                } else {
+                    "agent has no key yet"
+                },
                 None,
-                key_op(false),
+                key_op(connected),
             );
-            remote_nodes.push(id);
+            out.remote_nodes.push(id);
             source = Some(KeySource::Issued);
         } else if live {
             source = Some(KeySource::Held);
+        } else if pending.is_some() {
+            b.drift(
+                target.clone(),
+                "its new key was lost: an interrupted apply's ticket expired before it was exchanged",
+                format!("run `moot apply --replace {}` to issue a new key", role.name),
+            );
         } else {
             b.drift(
                 target.clone(),
@@ -177,7 +202,7 @@ pub(super) fn plan_keys(
             }
         }
         if let Some(source) = source {
-            secret_roles.push(SecretRole {
+            out.secret_roles.push(SecretRole {
                 role: role.name.clone(),
                 key: role.key.clone(),
                 actor_id: agent.actor_id.clone(),
@@ -204,8 +229,193 @@ pub(super) fn plan_keys(
             rename_nodes.push(id);
         }
     }
-    remote_nodes.extend(rename_nodes);
+    out.remote_nodes.extend(rename_nodes);
+    plan_prune(b, obs, opts, remote, desired, &mut out);
+    order_remote_phases(b, &out.remote_nodes);
     out
+}
+
+/// Apply runs the remote phases in order (creations and renames, then
+/// deletions, then keys: see `kinds::RemotePhase`); edges between
+/// consecutive phases make the plan list them in that order too.
+fn order_remote_phases(b: &mut Builder, nodes: &[usize]) {
+    let mut phases: Vec<Vec<usize>> = Vec::new();
+    let mut sorted: Vec<(crate::kinds::RemotePhase, usize)> = nodes
+        .iter()
+        .filter_map(|&id| b.nodes[id].kind.spec().remote.map(|p| (p, id)))
+        .collect();
+    sorted.sort();
+    for (i, &(phase, id)) in sorted.iter().enumerate() {
+        if i == 0 || sorted[i - 1].0 != phase {
+            phases.push(Vec::new());
+        }
+        if let Some(last) = phases.last_mut() {
+            last.push(id);
+        }
+    }
+    for pair in phases.windows(2) {
+        for &before in &pair[0] {
+            for &after in &pair[1] {
+                b.edges.push((before, after));
+            }
+        }
+    }
+}
+
+/// The longest display name the API accepts.
+pub const MAX_DISPLAY_NAME: usize = 500;
+
+/// Whether the API will take the role's display name; blocks it otherwise
+/// (found now, before any key is rotated, rather than as a 422 after).
+fn name_ok(b: &mut Builder, role: &DesiredRole) -> bool {
+    let name = &role.display_name;
+    let problem = if name.chars().count() > MAX_DISPLAY_NAME {
+        format!(
+            "display name is {} characters long; the platform accepts at most {MAX_DISPLAY_NAME}",
+            name.chars().count()
+        )
+    } else if name.chars().any(char::is_control) {
+        "display name holds a control character, which the platform refuses".to_string()
+    } else if name.trim().is_empty() {
+        "display name is empty".to_string()
+    } else {
+        return true;
+    };
+    b.block(
+        Target::Agent(role.name.clone()),
+        problem,
+        format!(
+            "set a shorter, printable display_name for role `{}` in team.toml",
+            role.name
+        ),
+    );
+    false
+}
+
+/// A space the platform reports as not active cannot host a team.
+fn check_space(b: &mut Builder, remote: &RemoteState) {
+    let Some(space) = &remote.space else {
+        return;
+    };
+    match space.status.as_deref() {
+        None | Some("active") => {}
+        Some(status) => b.block(
+            Target::Path("team.toml".into()),
+            format!("the space {} is {status}, not active", space.space_id),
+            "reactivate the space on mootup.io (or switch your default space), then run moot again",
+        ),
+    }
+}
+
+/// A role whose agent does not exist: created on servers that can
+/// (`POST /api/agents`, seen by their answering `GET /api/spaces/{id}`:
+/// both came with the same platform revision), blocked on older ones.
+fn plan_create(b: &mut Builder, role: &DesiredRole, remote: &RemoteState, out: &mut KeyPlan) {
+    let target = Target::Agent(role.name.clone());
+    if remote.space.is_none() {
+        b.block(
+            target,
+            format!("no agent named \"{}\" on the platform", role.display_name),
+            create_on_platform_hint(&role.display_name),
+        );
+        return;
+    }
+    let id = b.push(
+        ActionKind::CreateAgent,
+        target,
+        format!(
+            "no agent named \"{}\": create it and issue its key",
+            role.display_name
+        ),
+        None,
+        Op::CreateAgent {
+            role: role.name.clone(),
+            role_key: role.key.clone(),
+            display_name: role.display_name.clone(),
+            agent_profile: None,
+        },
+    );
+    out.remote_nodes.push(id);
+    // The agent's id exists only once apply created it: apply fills it in.
+    out.lock_roles.insert(
+        role.name.clone(),
+        LockRole {
+            actor_id: CREATED.into(),
+        },
+    );
+    out.secret_roles.push(SecretRole {
+        role: role.name.clone(),
+        key: role.key.clone(),
+        actor_id: CREATED.into(),
+        display_name: role.display_name.clone(),
+        source: KeySource::Issued,
+    });
+}
+
+/// The actor id a plan records for an agent apply will create.
+pub const CREATED: &str = "";
+
+pub fn create_on_platform_hint(display_name: &str) -> String {
+    format!(
+        "agents are created on the platform, not by moot: add an agent named \"{display_name}\" \
+         to your space on mootup.io (or rename an existing one), then run `moot plan` again"
+    )
+}
+
+/// Roles moot.lock binds to an agent that team.toml no longer declares:
+/// the one rule of what `--prune` may delete. Never an agent moot did not
+/// bind.
+pub fn removed_roles<'a>(desired: &DesiredState, obs: &'a Observed) -> Vec<(&'a str, &'a str)> {
+    let Some(lock) = &obs.lock else {
+        return Vec::new();
+    };
+    lock.roles
+        .iter()
+        .filter(|(name, lr)| {
+            !desired.roles.iter().any(|r| &r.name == *name) && lr.actor_id != CREATED
+        })
+        .map(|(name, lr)| (name.as_str(), lr.actor_id.as_str()))
+        .collect()
+}
+
+/// With --prune, deletes the agents of removed roles; without, says they
+/// stay on the platform.
+fn plan_prune(
+    b: &mut Builder,
+    obs: &Observed,
+    opts: &PlanOptions,
+    remote: &RemoteState,
+    desired: &DesiredState,
+    out: &mut KeyPlan,
+) {
+    for (role, actor_id) in removed_roles(desired, obs) {
+        let Some(agent) = remote.agents.iter().find(|a| a.actor_id == actor_id) else {
+            continue;
+        };
+        if !opts.prune {
+            b.plan.notes.push(format!(
+                "role `{role}` was removed from team.toml; its agent \"{}\" ({actor_id}) stays on \
+                 the platform (`--prune` deletes it)",
+                agent.display_name
+            ));
+            continue;
+        }
+        let id = b.push(
+            ActionKind::DeleteAgent,
+            Target::Agent(role.to_string()),
+            format!(
+                "role removed from team.toml: delete its agent \"{}\" ({actor_id})",
+                agent.display_name
+            ),
+            None,
+            Op::DeleteAgent {
+                role: role.to_string(),
+                actor_id: actor_id.to_string(),
+                display_name: agent.display_name.clone(),
+            },
+        );
+        out.remote_nodes.push(id);
+    }
 }
 
 /// The key file: rewritten when keys were issued or what it records
@@ -331,4 +541,25 @@ pub(super) fn plan_secrets(
         ));
     }
     nodes
+}
+
+/// Offline, the tickets an interrupted apply left are drift: a key the
+/// workspace does not hold yet (`moot check` fails until apply stores it).
+pub(super) fn note_pending(b: &mut Builder, obs: &Observed) {
+    for p in &obs.pending {
+        let target = Target::Agent(p.role.clone());
+        if p.live {
+            b.drift(
+                target,
+                "a key from an interrupted apply awaits its ticket's exchange",
+                "run `moot apply` soon: it redeems the ticket and stores the key (tickets live 5 minutes)",
+            );
+        } else {
+            b.drift(
+                target,
+                "its new key was lost: an interrupted apply's ticket expired before it was exchanged",
+                format!("run `moot apply --replace {}` to issue a new key", p.role),
+            );
+        }
+    }
 }

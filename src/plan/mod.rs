@@ -6,7 +6,7 @@ pub mod diff;
 mod files;
 pub mod gitignore;
 pub mod graph;
-mod keys;
+pub(crate) mod keys;
 pub mod planner;
 pub mod saved;
 pub mod settings_merge;

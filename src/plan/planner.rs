@@ -8,7 +8,7 @@ use crate::desired::Policy;
 use crate::desired::render::{GITIGNORE_PATH, SETTINGS_PATH};
 use crate::error::{Error, Result};
 use crate::observed::actors_file::HeldKeys;
-use crate::observed::api::Actor;
+use crate::observed::api::{Actor, Space};
 use crate::observed::lockfile::{LOCK_PATH, LOCK_VERSION, Lock, LockFile, mode_string};
 use crate::observed::workspace::{FileState, LocalFiles, sha256_hex};
 use crate::plan::action::{Action, ActionKind, Blocked, Drift, Op, Plan, Target};
@@ -43,6 +43,8 @@ pub fn suggested_path(path: &str) -> String {
 pub struct RemoteState {
     pub me: Actor,
     pub agents: Vec<Actor>,
+    /// `GET /api/spaces/{id}`; None from servers without that route.
+    pub space: Option<Space>,
 }
 
 /// Everything read from the outside world.
@@ -60,6 +62,17 @@ pub struct Observed {
     pub moot_tracked: bool,
     /// None when offline.
     pub remote: Option<RemoteState>,
+    /// Tickets an interrupted apply minted and did not exchange.
+    pub pending: Vec<PendingInfo>,
+}
+
+/// A ticket left in `.moot/pending-tickets.json` (never its id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingInfo {
+    pub role: String,
+    pub actor_id: String,
+    /// Still within its lifetime (the next apply redeems it).
+    pub live: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,6 +82,8 @@ pub struct PlanOptions {
     pub rotate_all: bool,
     /// `--overwrite` alone: every managed file the user edited.
     pub overwrite: bool,
+    /// Delete the agents of roles removed from team.toml.
+    pub prune: bool,
     /// `--overwrite PATH...`: only these managed files.
     pub overwrite_paths: Vec<String>,
 }
@@ -104,7 +119,7 @@ impl Builder {
             id,
             kind,
             target,
-            destructive: kind == ActionKind::RotateKey,
+            destructive: kind.spec().destructive,
             depends_on: Vec::new(),
             reason: reason.into(),
             diff,
@@ -192,6 +207,7 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
                 "offline: remote agents and keys were not checked; key actions are not evaluated"
                     .into(),
             );
+            crate::plan::keys::note_pending(&mut b, obs);
             keys
         }
     };
@@ -334,7 +350,11 @@ fn refuse_unwritable(b: &mut Builder, obs: &Observed) {
             Op::Write { path, .. } => targets.push((path.clone(), Touch::Write)),
             Op::Chmod { path, .. } => targets.push((path.clone(), Touch::Chmod)),
             Op::Remove { path } => targets.push((path.clone(), Touch::Remove)),
-            Op::WriteSecrets(_) | Op::RotateKey { .. } | Op::Rename { .. } => {}
+            Op::WriteSecrets(_)
+            | Op::RotateKey { .. }
+            | Op::Rename { .. }
+            | Op::CreateAgent { .. }
+            | Op::DeleteAgent { .. } => {}
         }
     }
     if !b.nodes.is_empty() {

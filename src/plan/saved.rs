@@ -34,6 +34,9 @@ pub struct SavedOptions {
     pub overwrite_paths: Vec<String>,
     pub rotate_all: bool,
     pub replace: Vec<String>,
+    /// Absent in plans saved before --prune existed.
+    #[serde(default)]
+    pub prune: bool,
 }
 
 impl From<&PlanOptions> for SavedOptions {
@@ -44,6 +47,7 @@ impl From<&PlanOptions> for SavedOptions {
             overwrite_paths: o.overwrite_paths.clone(),
             rotate_all: o.rotate_all,
             replace: o.replace.clone(),
+            prune: o.prune,
         }
     }
 }
@@ -56,6 +60,7 @@ impl From<&SavedOptions> for PlanOptions {
             overwrite_paths: o.overwrite_paths.clone(),
             rotate_all: o.rotate_all,
             replace: o.replace.clone(),
+            prune: o.prune,
         }
     }
 }

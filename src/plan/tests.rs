@@ -85,6 +85,8 @@ fn actor(id: &str, name: &str, prefix: Option<&str>) -> Actor {
         last_seen_at: None,
         created_at: "2026-01-01T00:00:00Z".into(),
         updated_at: "2026-01-01T00:00:00Z".into(),
+        oauth_scopes: None,
+        oauth_client_id: None,
     }
 }
 
@@ -92,7 +94,11 @@ fn remote(agents: Vec<Actor>) -> Option<RemoteState> {
     let mut me = actor("usr_1", "Ada", None);
     me.actor_type = "human".into();
     me.default_space_id = Some("spc_1".into());
-    Some(RemoteState { me, agents })
+    Some(RemoteState {
+        me,
+        agents,
+        space: None,
+    })
 }
 
 fn file(content: &[u8], mode: u32) -> FileState {
@@ -996,4 +1002,218 @@ fn a_settings_file_holding_only_moot_s_hooks_goes_with_them() {
     )
     .unwrap();
     assert!(kinds_for(&plan, ".claude/settings.json").is_empty());
+}
+
+fn with_space(obs: &mut Observed, status: &str) {
+    obs.remote.as_mut().unwrap().space = Some(crate::observed::api::Space {
+        space_id: "spc_1".into(),
+        status: Some(status.into()),
+    });
+}
+
+#[test]
+fn a_missing_agent_is_created_where_the_server_can_and_blocked_where_not() {
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![actor("agt_p", "Product", None)]);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert_eq!(plan.blocked[0].target, Target::Agent("qa".into()));
+    assert!(kinds_for(&plan, "agent:qa").is_empty());
+
+    with_space(&mut obs, "active");
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(plan.blocked.is_empty(), "{:?}", plan.blocked);
+    assert_eq!(kinds_for(&plan, "agent:qa"), [ActionKind::CreateAgent]);
+    let secrets = plan
+        .actions
+        .iter()
+        .find(|a| a.kind == ActionKind::WriteSecrets)
+        .unwrap();
+    let create = plan
+        .actions
+        .iter()
+        .find(|a| a.kind == ActionKind::CreateAgent)
+        .unwrap();
+    assert!(secrets.depends_on.contains(&create.id));
+
+    // An agent named after the role (a creation whose answer was lost) is
+    // adopted and named, not created again.
+    obs.remote
+        .as_mut()
+        .unwrap()
+        .agents
+        .push(actor("agt_lost", "qa", Some("convo_ke")));
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert_eq!(kinds_for(&plan, "agent:qa"), [ActionKind::RenameAgent]);
+}
+
+#[test]
+fn a_connected_keyless_agent_gets_its_first_key_forced() {
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote.as_mut().unwrap().agents[1].is_connected = Some(true);
+    let plan = build(&d, &obs, &online()).unwrap();
+    let qa = plan
+        .actions
+        .iter()
+        .find(|a| a.target.to_string() == "agent:qa")
+        .unwrap();
+    assert_eq!(qa.kind, ActionKind::IssueKey);
+    assert!(!qa.destructive);
+    assert!(matches!(qa.op, Op::RotateKey { force: true, .. }));
+    let product = plan
+        .actions
+        .iter()
+        .find(|a| a.target.to_string() == "agent:product")
+        .unwrap();
+    assert!(matches!(product.op, Op::RotateKey { force: false, .. }));
+}
+
+fn lock_binding(roles: &[(&str, &str)]) -> Lock {
+    let mut lock = lock_with(&[]);
+    for (r, id) in roles {
+        lock.roles.insert(
+            r.to_string(),
+            LockRole {
+                actor_id: id.to_string(),
+            },
+        );
+    }
+    lock
+}
+
+#[test]
+fn prune_deletes_only_agents_bound_to_removed_roles() {
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote.as_mut().unwrap().agents.extend([
+        actor("agt_old", "Old", Some("convo_ke")),
+        actor("agt_stranger", "Stranger", None),
+    ]);
+    obs.lock = Some(lock_binding(&[
+        ("product", "agt_p"),
+        ("qa", "agt_q"),
+        ("old", "agt_old"),
+        ("gone", "agt_deleted_meanwhile"),
+    ]));
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert_eq!(plan.count(ActionKind::DeleteAgent), 0);
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("`old`") && n.contains("agt_old") && n.contains("--prune")),
+        "{:?}",
+        plan.notes
+    );
+    let opts = PlanOptions {
+        prune: true,
+        ..online()
+    };
+    let plan = build(&d, &obs, &opts).unwrap();
+    let deletes: Vec<_> = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind == ActionKind::DeleteAgent)
+        .collect();
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].target, Target::Agent("old".into()));
+    assert!(deletes[0].destructive);
+    assert!(matches!(&deletes[0].op, Op::DeleteAgent { actor_id, .. } if actor_id == "agt_old"));
+}
+
+#[test]
+fn display_names_the_api_refuses_block_the_plan() {
+    let mut d = desired();
+    d.roles[1].display_name = "Q".repeat(501);
+    let obs = obs_with(&[]);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert_eq!(plan.blocked.len(), 1);
+    assert!(plan.blocked[0].reason.contains("at most 500"));
+    assert!(plan.count(ActionKind::RenameAgent) == 0);
+
+    d.roles[1].display_name = "Q\u{7}A".into();
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(plan.blocked[0].reason.contains("control character"));
+    assert!(plan.blocked[0].hint.as_deref().unwrap().contains("`qa`"));
+}
+
+#[test]
+fn an_inactive_space_blocks() {
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    with_space(&mut obs, "archived");
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(plan.blocked.iter().any(|b| b.reason.contains("archived")));
+    with_space(&mut obs, "active");
+    assert!(build(&d, &obs, &online()).unwrap().blocked.is_empty());
+}
+
+#[test]
+fn pending_tickets_are_redeemed_not_reissued() {
+    use super::planner::PendingInfo;
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![
+        actor("agt_p", "Product", Some("convo_ke")),
+        actor("agt_q", "QA", Some("convo_ke")),
+    ]);
+    obs.pending = vec![
+        PendingInfo {
+            role: "product".into(),
+            actor_id: "agt_p".into(),
+            live: true,
+        },
+        PendingInfo {
+            role: "qa".into(),
+            actor_id: "agt_q".into(),
+            live: false,
+        },
+    ];
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(kinds_for(&plan, "agent:product").is_empty());
+    let secrets = plan
+        .actions
+        .iter()
+        .find(|a| a.kind == ActionKind::WriteSecrets)
+        .unwrap();
+    let Op::WriteSecrets(spec) = &secrets.op else {
+        panic!()
+    };
+    assert_eq!(spec.roles.len(), 1);
+    assert_eq!(spec.roles[0].source, KeySource::Issued);
+    let qa = plan
+        .drift
+        .iter()
+        .find(|f| f.target == Target::Agent("qa".into()))
+        .unwrap();
+    assert!(qa.hint.as_deref().unwrap().contains("--replace qa"));
+
+    // Offline (moot check): both are drift.
+    let opts = PlanOptions {
+        offline: true,
+        ..online()
+    };
+    let plan = build(&d, &obs, &opts).unwrap();
+    assert_eq!(plan.drift.len(), 2);
+}
+
+#[test]
+fn create_and_delete_agents_snapshot() {
+    use crate::printer::{Styles, human};
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote = remote(vec![
+        actor("agt_p", "Product", None),
+        actor("agt_old", "Old", Some("convo_ke")),
+    ]);
+    with_space(&mut obs, "active");
+    obs.lock = Some(lock_binding(&[("product", "agt_p"), ("old", "agt_old")]));
+    let opts = PlanOptions {
+        prune: true,
+        ..online()
+    };
+    let plan = build(&d, &obs, &opts).unwrap();
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"[0-9a-f]{64}", "[sha256]");
+    s.bind(|| insta::assert_snapshot!(human::render_plan(&plan, &Styles::plain(), false)));
 }

@@ -4,32 +4,21 @@
 
 use std::fmt::Write;
 
+use crate::kinds::Tone;
 use crate::plan::action::Finding;
 use crate::plan::{Action, ActionKind, Plan};
 use crate::printer::{Styles, clean_line};
 
 /// The symbol for an action kind.
 pub fn symbol(kind: ActionKind) -> &'static str {
-    match kind {
-        ActionKind::IssueKey | ActionKind::Create => "+",
-        ActionKind::RotateKey => "-/+",
-        ActionKind::Remove => "-",
-        ActionKind::Stage => ">",
-        ActionKind::WriteSecrets => "+",
-        ActionKind::RenameAgent
-        | ActionKind::Update
-        | ActionKind::Chmod
-        | ActionKind::Merge
-        | ActionKind::AppendLines
-        | ActionKind::WriteLock => "~",
-    }
+    kind.spec().symbol
 }
 
 fn style_for(kind: ActionKind, s: &Styles) -> &console::Style {
-    match kind {
-        ActionKind::IssueKey | ActionKind::Create | ActionKind::WriteSecrets => &s.add,
-        ActionKind::RotateKey | ActionKind::Remove => &s.remove,
-        _ => &s.change,
+    match kind.spec().tone {
+        Tone::Add => &s.add,
+        Tone::Remove => &s.remove,
+        Tone::Change => &s.change,
     }
 }
 
@@ -153,37 +142,17 @@ pub fn summary_in(plan: &Plan, tense: Tense) -> String {
         Tense::Future => future,
         Tense::Past => past,
     };
-    use ActionKind as K;
-    // (kind, noun when counted, future, past)
-    type Row = (
-        ActionKind,
-        Option<(&'static str, &'static str)>,
-        &'static str,
-        &'static str,
-    );
-    let rows: [Row; 10] = [
-        (K::IssueKey, Some(("key", "keys")), "to issue", "issued"),
-        (K::RotateKey, Some(("key", "keys")), "to rotate", "rotated"),
-        (
-            K::RenameAgent,
-            Some(("agent", "agents")),
-            "to rename",
-            "renamed",
-        ),
-        (K::Create, Some(("file", "files")), "to create", "created"),
-        (K::Update, None, "to update", "updated"),
-        (K::Merge, None, "to merge", "merged"),
-        (K::AppendLines, None, "to append to", "appended to"),
-        (K::Remove, None, "to remove", "removed"),
-        (K::Chmod, Some(("mode", "modes")), "to fix", "fixed"),
-        (K::Stage, None, "to stage", "staged"),
-    ];
     let mut parts = Vec::new();
-    for (kind, noun, future, past) in rows {
+    for kind in ActionKind::ALL {
+        let Some(row) = kind.spec().summary else {
+            continue;
+        };
         let n = c(kind);
         if n > 0 {
-            let count = noun.map_or(n.to_string(), |(one, many)| plural(n, one, many));
-            parts.push(format!("{count} {}", verb(future, past)));
+            let count = row
+                .noun
+                .map_or(n.to_string(), |(one, many)| plural(n, one, many));
+            parts.push(format!("{count} {}", verb(row.future, row.past)));
         }
     }
     if parts.is_empty() && c(ActionKind::WriteSecrets) > 0 {

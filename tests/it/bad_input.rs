@@ -1019,8 +1019,12 @@ fn server_cases() -> Vec<ServerCase> {
                 .filter(|r| r.method.as_str() == "POST")
                 .map(|r| r.url.path().to_string())
                 .collect();
-            let want = "/api/actors/agt%2F%2E%2E%2F%2E%2E%2Fapi%2Factors%2Fagt_2/rotate-key";
-            (posts == [want])
+            // first-key (unknown to this server), then rotate-key.
+            let want = [
+                "/api/agents/agt%2F%2E%2E%2F%2E%2E%2Fapi%2Factors%2Fagt_2/first-key",
+                "/api/actors/agt%2F%2E%2E%2F%2E%2E%2Fapi%2Factors%2Fagt_2/rotate-key",
+            ];
+            (posts == want)
                 .then_some(())
                 .ok_or(format!("POSTs: {posts:?}"))
         }),

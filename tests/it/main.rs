@@ -19,6 +19,7 @@ mod import;
 mod init;
 mod kill_recover;
 mod login;
+mod platform;
 mod properties;
 mod render;
 mod sandbox;

@@ -224,6 +224,19 @@ impl Sandbox {
         }
     }
 
+    /// Gives the agent a new key outside any client, as another machine's
+    /// rotation would: the old key stops working. false: no such agent.
+    pub fn rotate_elsewhere(&self, name_or_id: &str) -> bool {
+        let mut state = self.shared.lock();
+        match state.find(name_or_id) {
+            Some(i) => {
+                state.issue_key(i);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Turns the 500-on-rotate fault on or off for an agent.
     pub fn set_fail_rotate(&self, name_or_id: &str, fail: bool) {
         let mut state = self.shared.lock();

@@ -21,6 +21,15 @@ pub enum ApiError {
     #[error("{call}: HTTP 409 Conflict: the agent is connected{}", detail_suffix(.detail))]
     Conflict { call: Call, detail: Option<String> },
 
+    #[error("{call}: HTTP 409 Conflict: the agent already has a key{}", detail_suffix(.detail))]
+    AlreadyKeyed { call: Call, detail: Option<String> },
+
+    #[error("{call}: HTTP 429 Too Many Requests{}", retry_suffix(.retry_after))]
+    RateLimited {
+        call: Call,
+        retry_after: Option<Duration>,
+    },
+
     #[error("{call}: HTTP 410 Gone: the registration ticket expired")]
     TicketExpired { call: Call },
 
@@ -145,6 +154,12 @@ fn detail_suffix(detail: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+fn retry_suffix(after: &Option<Duration>) -> String {
+    after
+        .map(|d| format!(" (retry after {} s)", d.as_secs()))
+        .unwrap_or_default()
+}
+
 fn snippet_suffix(snippet: &Option<String>) -> String {
     snippet
         .as_deref()
@@ -175,6 +190,14 @@ impl ApiError {
             }
             ApiError::Conflict { .. } => {
                 "agent is connected; use `--replace ROLE` to force (it will be disconnected)"
+                    .to_string()
+            }
+            ApiError::AlreadyKeyed { .. } => {
+                "someone gave the agent a key after the plan was made; run `moot plan` again"
+                    .to_string()
+            }
+            ApiError::RateLimited { .. } => {
+                "the server limits how fast it answers; wait a minute and run moot again"
                     .to_string()
             }
             ApiError::TicketExpired { .. } | ApiError::TicketUsed { .. } => {
@@ -233,7 +256,10 @@ impl ApiError {
             ApiError::Unauthorized { .. } => Some(401),
             ApiError::Forbidden { .. } => Some(403),
             ApiError::NotFound { .. } => Some(404),
-            ApiError::Conflict { .. } | ApiError::TicketUsed { .. } => Some(409),
+            ApiError::Conflict { .. }
+            | ApiError::TicketUsed { .. }
+            | ApiError::AlreadyKeyed { .. } => Some(409),
+            ApiError::RateLimited { .. } => Some(429),
             ApiError::TicketExpired { .. } => Some(410),
             ApiError::Rejected { status, .. }
             | ApiError::Server { status, .. }
@@ -248,6 +274,13 @@ impl ApiError {
             | ApiError::InvalidToken { .. }
             | ApiError::InvalidSetting { .. } => None,
         }
+    }
+}
+
+impl ApiError {
+    /// The server does not know the route (a 404 or 405): an older server.
+    pub fn is_unknown_route(&self) -> bool {
+        matches!(self.status(), Some(404 | 405))
     }
 }
 

@@ -71,13 +71,7 @@ fn the_schema_has_the_18_fields_and_the_required_ones() {
     assert_eq!(keys, schema_keys[..keys.len()], "fixtures: a prefix");
     assert_eq!(
         schema["required"],
-        json!([
-            "actor_id",
-            "display_name",
-            "actor_type",
-            "created_at",
-            "updated_at"
-        ])
+        json!(["actor_id", "display_name", "actor_type"])
     );
 }
 

@@ -291,10 +291,16 @@ fn plan_value_of_every_kind_validates() {
         .iter()
         .map(|k| k.as_str().unwrap())
         .collect();
-    let mut ours = kinds.clone();
+    let mut ours: Vec<&str> = ActionKind::ALL.iter().map(|k| k.as_str()).collect();
     ours.sort_unstable();
     listed.sort_unstable();
-    assert_eq!(ours, listed, "the schema lists exactly the 12 kinds");
+    assert_eq!(
+        ours, listed,
+        "the schema lists exactly the registry's kinds"
+    );
+    for k in &kinds {
+        assert!(listed.contains(k), "{k}");
+    }
 
     // No `op` (apply's internals) leaks into the JSON.
     for a in value["actions"].as_array().unwrap() {
@@ -556,4 +562,32 @@ fn check_value_of_every_kind_validates() {
     let mut bad = value;
     bad["drift"][0]["api_key"] = json!("convo_key_x");
     assert!(!v.is_valid(&bad));
+}
+
+/// The schema's per-kind rules (agent targets, no diff) match the registry.
+#[test]
+fn the_schema_follows_the_kinds_registry() {
+    let schema = load("schemas/plan.schema.json");
+    let rules = schema["$defs"]["action"]["allOf"].as_array().unwrap();
+    let listed = |i: usize| -> Vec<String> {
+        let mut v: Vec<String> = rules[i]["if"]["properties"]["kind"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let ours = |f: fn(moot::kinds::KindSpec) -> bool| -> Vec<String> {
+        let mut v: Vec<String> = ActionKind::ALL
+            .iter()
+            .filter(|k| f(k.spec()))
+            .map(|k| k.as_str().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(listed(0), ours(|s| s.agent_target), "agent-target kinds");
+    assert_eq!(listed(1), ours(|s| s.no_diff), "kinds without a diff");
 }

@@ -1,0 +1,222 @@
+//! Registration tickets between mint and the commit of the apply that
+//! minted them: `.moot/pending-tickets.json` (mode 0600, in the gitignored
+//! `.moot/`). A ticket is a bearer secret for its lifetime and the only way
+//! to the key it stands for (the agent's old key died when it was minted),
+//! so it is written here before it is exchanged: after a crash, the next
+//! `apply` redeems the tickets still alive, and `plan`/`check` report them.
+//! The ids never appear in any output, the lock or the report.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, IoContext, Result};
+use crate::secret::Secret;
+
+pub const PENDING_PATH: &str = ".moot/pending-tickets.json";
+
+/// How long a ticket lives (the platform's five minutes). Tests shorten it
+/// with `MOOT_TEST_TICKET_LIFETIME` (seconds; test-only, undocumented for
+/// users).
+pub fn ticket_lifetime() -> Duration {
+    env_secs("MOOT_TEST_TICKET_LIFETIME").unwrap_or(Duration::from_secs(300))
+}
+
+pub(crate) fn env_secs(name: &str) -> Option<Duration> {
+    let secs: f64 = std::env::var(name).ok()?.trim().parse().ok()?;
+    (secs.is_finite() && secs > 0.0 && secs < 86_400.0).then(|| Duration::from_secs_f64(secs))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingTicket {
+    pub role: String,
+    pub role_key: String,
+    pub actor_id: String,
+    pub display_name: String,
+    /// Seconds since the Unix epoch.
+    pub minted_at: u64,
+    /// Set once the exchange was sent: the ticket is used up then.
+    #[serde(default)]
+    pub exchanged: bool,
+    #[serde(with = "secret_serde")]
+    pub ticket: Secret,
+}
+
+impl PendingTicket {
+    pub fn expired(&self, now: SystemTime) -> bool {
+        let minted = UNIX_EPOCH + Duration::from_secs(self.minted_at);
+        now.duration_since(minted).unwrap_or_default() >= ticket_lifetime()
+    }
+}
+
+mod secret_serde {
+    use crate::secret::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(s: &Secret, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(s.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Secret, D::Error> {
+        String::deserialize(de).map(Secret::new)
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct File {
+    tickets: Vec<PendingTicket>,
+}
+
+pub fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn path(root: &Path) -> PathBuf {
+    root.join(PENDING_PATH)
+}
+
+/// The pending tickets, if any. Anything but a regular file is refused.
+pub fn load(root: &Path) -> Result<Vec<PendingTicket>> {
+    let p = path(root);
+    // Never through a link, never blocking on a FIFO: `.moot/` may hold
+    // anything a checkout committed.
+    let Some(bytes) = crate::fsutil::read_regular(&p)? else {
+        return Ok(Vec::new());
+    };
+    let file: File = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::user(
+            format!(
+                "{}:{}:{}: not a pending-ticket file",
+                p.display(),
+                e.line(),
+                e.column()
+            ),
+            "remove it; keys it stood for can be issued again with `moot apply --replace ROLE`",
+        )
+    })?;
+    Ok(file.tickets)
+}
+
+/// Replaces the file with `tickets` (removes it when empty): written to a
+/// temporary file (0600, never through a link), synced, renamed.
+pub fn save(root: &Path, tickets: &[PendingTicket]) -> Result<()> {
+    let p = path(root);
+    remove_stale_temps(&p);
+    if tickets.is_empty() {
+        return match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("removing", &p, e)),
+            _ => Ok(()),
+        };
+    }
+    let body = serde_json::to_vec_pretty(&File {
+        tickets: tickets.to_vec(),
+    })
+    .map_err(|e| Error::Internal(format!("serializing pending tickets: {e}")))?;
+    let tmp = p.with_extension(format!("moot-tmp.{}", std::process::id()));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)
+        .ctx("creating", &tmp)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .ctx("setting the mode of", &tmp)?;
+    f.write_all(&body).ctx("writing", &tmp)?;
+    f.sync_all().ctx("syncing", &tmp)?;
+    std::fs::rename(&tmp, &p).ctx("renaming into place", &p)?;
+    Ok(())
+}
+
+/// Temporary files of a save a crash interrupted (the apply that writes
+/// holds the workspace lock, so none is in use). Best effort: a leftover
+/// is litter, not a danger.
+fn remove_stale_temps(p: &Path) {
+    let (Some(dir), Some(name)) = (p.parent(), p.file_name()) else {
+        return;
+    };
+    let prefix = format!("{}.moot-tmp.", Path::new(name).with_extension("").display());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Forgets the tickets no apply can redeem any more (exchanged or
+/// expired): once a plan has reported them, they are only noise.
+pub fn drop_spent(root: &Path) -> Result<()> {
+    let now = SystemTime::now();
+    let tickets = load(root)?;
+    let live: Vec<PendingTicket> = tickets
+        .iter()
+        .filter(|t| !t.exchanged && !t.expired(now))
+        .cloned()
+        .collect();
+    if live.len() != tickets.len() {
+        save(root, &live)?;
+    }
+    Ok(())
+}
+
+/// The store shared by the tasks of one remote phase.
+#[derive(Debug)]
+pub struct Store {
+    root: PathBuf,
+    tickets: std::sync::Mutex<Vec<PendingTicket>>,
+}
+
+impl Store {
+    pub fn new(root: &Path, existing: Vec<PendingTicket>) -> Store {
+        Store {
+            root: root.to_path_buf(),
+            tickets: std::sync::Mutex::new(existing),
+        }
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Vec<PendingTicket>)) -> Result<()> {
+        let mut t = self
+            .tickets
+            .lock()
+            .map_err(|_| Error::Internal("pending-ticket store poisoned".into()))?;
+        f(&mut t);
+        save(&self.root, &t)
+    }
+
+    /// Records a ticket before its exchange is sent.
+    pub fn add(&self, t: PendingTicket) -> Result<()> {
+        self.update(|v| {
+            v.retain(|x| x.actor_id != t.actor_id);
+            v.push(t);
+        })
+    }
+
+    /// Marks a ticket as sent for exchange (it cannot be redeemed again).
+    pub fn mark_exchanged(&self, actor_id: &str) -> Result<()> {
+        self.update(|v| {
+            for t in v.iter_mut().filter(|t| t.actor_id == actor_id) {
+                t.exchanged = true;
+            }
+        })
+    }
+
+    /// Forgets the tickets already exchanged or expired; keeps the live
+    /// ones for the next apply, and returns how many.
+    pub fn drop_spent(&self) -> Result<usize> {
+        let now = SystemTime::now();
+        let mut kept = 0;
+        self.update(|v| {
+            v.retain(|t| !t.exchanged && !t.expired(now));
+            kept = v.len();
+        })?;
+        Ok(kept)
+    }
+}
