@@ -66,7 +66,10 @@ impl ActorsFile {
                         serde_json::error::Category::Io => "unreadable",
                     }
                 ),
-                "move .moot/actors.json aside and run `moot apply --rotate-all` to issue fresh keys",
+                format!(
+                    "move {} aside and run `moot apply --rotate-all` to issue fresh keys",
+                    path.display()
+                ),
             )
         })
     }
