@@ -318,23 +318,14 @@ fn plan_role(
     rename_nodes: &mut Vec<usize>,
 ) {
     let target = Target::Agent(role.name.clone());
-    out.lock_roles.insert(
-        role.name.clone(),
-        LockRole {
-            actor_id: agent.actor_id.clone(),
-        },
-    );
+    let actor_id = agent.actor_id.clone();
+    out.lock_roles
+        .insert(role.name.clone(), LockRole { actor_id });
     // By the agent, not by the runtime's role key: that key derives from
     // the display name, so renaming a role must not lose its key.
     let held = held_for(obs, &role.key, &agent.actor_id);
     let live = is_live(held, agent);
-    let forced_by = if opts.rotate_all {
-        Some("--rotate-all")
-    } else if opts.replace.iter().any(|r| r == &role.name) {
-        Some("--replace")
-    } else {
-        None
-    };
+    let forced_by = forced_by(opts, role);
     let key_op = |force: bool| Op::RotateKey {
         role: role.name.clone(),
         role_key: role.key.clone(),
@@ -393,23 +384,38 @@ fn plan_role(
         });
     }
     if agent.display_name != role.display_name {
-        let id = b.push(
-            ActionKind::RenameAgent,
-            target,
-            format!(
-                "display name \"{}\" -> \"{}\"",
-                agent.display_name, role.display_name
-            ),
-            None,
-            Op::Rename {
-                role: role.name.clone(),
-                actor_id: agent.actor_id.clone(),
-                from: agent.display_name.clone(),
-                to: role.display_name.clone(),
-            },
-        );
-        rename_nodes.push(id);
+        rename_nodes.push(plan_rename(b, role, agent));
     }
+}
+
+/// The flag that forces a rotation of this role's key, if any.
+fn forced_by(opts: &PlanOptions, role: &DesiredRole) -> Option<&'static str> {
+    if opts.rotate_all {
+        Some("--rotate-all")
+    } else if opts.replace.iter().any(|r| r == &role.name) {
+        Some("--replace")
+    } else {
+        None
+    }
+}
+
+/// The agent takes the role's display name.
+fn plan_rename(b: &mut Builder, role: &DesiredRole, agent: &Actor) -> usize {
+    b.push(
+        ActionKind::RenameAgent,
+        Target::Agent(role.name.clone()),
+        format!(
+            "display name \"{}\" -> \"{}\"",
+            agent.display_name, role.display_name
+        ),
+        None,
+        Op::Rename {
+            role: role.name.clone(),
+            actor_id: agent.actor_id.clone(),
+            from: agent.display_name.clone(),
+            to: role.display_name.clone(),
+        },
+    )
 }
 
 /// Roles gone from team.toml: the agent stays on the platform, the binding
@@ -526,45 +532,8 @@ pub(super) fn plan_secrets(
         roles,
         retired,
     };
-    let issued = spec
-        .roles
-        .iter()
-        .filter(|r| r.source == KeySource::Issued)
-        .count();
-    let same = match &obs.held {
-        None => spec.roles.is_empty(),
-        Some(h) => {
-            issued == 0
-                && h.space_id == spec.space_id
-                && h.space_name == spec.space_name
-                && h.api_url == spec.api_url
-                && same_roles(h, &spec.roles)
-        }
-    };
-    let retired_same = match &obs.retired_keys {
-        None => spec.retired.is_empty(),
-        Some(h) => same_roles(h, &spec.retired),
-    };
     let mut nodes = Vec::new();
-    if !same || !retired_same {
-        let mut reason = if issued > 0 {
-            format!(
-                "store {issued} new key{} (mode 0600)",
-                if issued == 1 { "" } else { "s" }
-            )
-        } else if !same {
-            "update the space, names or roles recorded with the keys".to_string()
-        } else {
-            String::new()
-        };
-        if !retired_same {
-            if !reason.is_empty() {
-                reason.push_str("; ");
-            }
-            reason.push_str(&format!(
-                "keep retired roles' keys aside in {RETIRED_KEYS_PATH} (mode 0600)"
-            ));
-        }
+    if let Some(reason) = secrets_change(obs, &spec) {
         nodes.push(b.push(
             ActionKind::WriteSecrets,
             target,
@@ -601,6 +570,45 @@ pub(super) fn plan_secrets(
         ));
     }
     nodes
+}
+
+/// Why the key files must be rewritten (None: they record what `spec`
+/// says, and no key is issued).
+fn secrets_change(obs: &Observed, spec: &SecretsSpec) -> Option<String> {
+    let issued = spec
+        .roles
+        .iter()
+        .filter(|r| r.source == KeySource::Issued)
+        .count();
+    let same = match &obs.held {
+        None => spec.roles.is_empty(),
+        Some(h) => {
+            issued == 0
+                && h.space_id == spec.space_id
+                && h.space_name == spec.space_name
+                && h.api_url == spec.api_url
+                && same_roles(h, &spec.roles)
+        }
+    };
+    let retired_same = match &obs.retired_keys {
+        None => spec.retired.is_empty(),
+        Some(h) => same_roles(h, &spec.retired),
+    };
+    let mut why = Vec::new();
+    if issued > 0 {
+        why.push(format!(
+            "store {issued} new key{} (mode 0600)",
+            if issued == 1 { "" } else { "s" }
+        ));
+    } else if !same {
+        why.push("update the space, names or roles recorded with the keys".to_string());
+    }
+    if !retired_same {
+        why.push(format!(
+            "keep retired roles' keys aside in {RETIRED_KEYS_PATH} (mode 0600)"
+        ));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
 }
 
 /// Whether a key file records exactly these roles (by key, agent and name).
