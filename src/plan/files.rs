@@ -203,8 +203,8 @@ pub(super) fn plan_file(
                 )
             } else {
                 format!(
-                    "moot keeps your version; see moot's with `moot plan` (online, it is staged \
-                     under {SUGGESTED_DIR}/ for review), accept it with `moot apply --overwrite`, \
+                    "moot keeps your version (an online `moot apply` stages moot's under \
+                     {SUGGESTED_DIR}/ for review); accept moot's with `moot apply --overwrite`, \
                      or list `{}` under [install] unmanaged in team.toml",
                     f.path
                 )

@@ -94,7 +94,11 @@ fn retired_candidates(
     let mut out: Vec<(String, String, Option<String>)> = Vec::new();
     for (name, lr) in &lock.roles {
         if !current.contains(name.as_str()) {
-            let known = lock.retired.get(name).and_then(|r| r.display_name.clone());
+            let known = lock
+                .retired
+                .get(name)
+                .filter(|r| r.actor_id == lr.actor_id)
+                .and_then(|r| r.display_name.clone());
             out.push((name.clone(), lr.actor_id.clone(), known));
         }
     }
