@@ -185,7 +185,15 @@ fn random_step(rng: &mut Rng, team: &Team, root: &Path, n: usize) -> Step {
                     Step::UserAppend(p, format!("user edit {n}"))
                 }
             }
-            14 if !files.is_empty() => Step::UserDelete(rng.pick(&files).clone()),
+            14 if !files.is_empty() => {
+                let p = rng.pick(&files).clone();
+                // Without moot's .gitignore the key file may not be
+                // written (a block the user caused and must fix by hand).
+                if p == Path::new(".gitignore") && unmanaged(team, ".gitignore") {
+                    continue;
+                }
+                Step::UserDelete(p)
+            }
             15 => Step::UserSettings(format!("user_{n}")),
             _ => continue,
         };
