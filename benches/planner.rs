@@ -119,6 +119,7 @@ impl Fixture {
             space_id: String::new(),
             space_name: String::new(),
             roles: Default::default(),
+            retired: Default::default(),
             files: self
                 .desired
                 .files

@@ -105,8 +105,8 @@ pub fn load(root: &Path) -> Result<Vec<PendingTicket>> {
 /// Replaces the file with `tickets` (removes it when empty): written to a
 /// temporary file (0600, never through a link), synced, renamed.
 pub fn save(root: &Path, tickets: &[PendingTicket]) -> Result<()> {
+    remove_stale_temps(root);
     let p = path(root);
-    remove_stale_temps(&p);
     if tickets.is_empty() {
         return match std::fs::remove_file(&p) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("removing", &p, e)),
@@ -136,7 +136,8 @@ pub fn save(root: &Path, tickets: &[PendingTicket]) -> Result<()> {
 /// Temporary files of a save a crash interrupted (the apply that writes
 /// holds the workspace lock, so none is in use). Best effort: a leftover
 /// is litter, not a danger.
-fn remove_stale_temps(p: &Path) {
+pub fn remove_stale_temps(root: &Path) {
+    let p = path(root);
     let (Some(dir), Some(name)) = (p.parent(), p.file_name()) else {
         return;
     };

@@ -14,13 +14,15 @@ use crate::apply::report;
 use crate::apply::txn::{self, Change, Diverted, Seen};
 use crate::apply::wslock::WorkspaceLock;
 use crate::cli::{ApplyArgs, GlobalArgs};
-use crate::commands::context::{Session, Workspace, observe, plan_options, read_actors};
+use crate::commands::context::{
+    Session, Workspace, observe, plan_options, read_actors, read_key_file,
+};
 use crate::desired::render::ACTORS_PATH;
 use crate::error::{Error, Result};
-use crate::observed::actors_file::{ActorEntry, ActorsFile};
+use crate::observed::actors_file::{ActorEntry, ActorsFile, RETIRED_KEYS_PATH};
 use crate::observed::api::redact_url;
 use crate::observed::workspace::FileState;
-use crate::plan::action::{KeySource, SecretsSpec};
+use crate::plan::action::{KeySource, SecretRole, SecretsSpec};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{ActionKind, Op, Plan};
 use crate::printer::{Printer, clean_line, human, json};
@@ -31,6 +33,8 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
     // An interrupted apply is repaired here only: under the lock, once its
     // journal is proven to be moot's, after saying what is restored.
     crate::apply::recover::repair_locked(&root, printer)?;
+    // A ticket-file write a crash interrupted leaves its temporary copy.
+    crate::apply::pending::remove_stale_temps(&root);
     let ws = Workspace::load(root)?;
 
     let (session, plan, from_file) = match &args.planfile {
@@ -364,12 +368,16 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
                 path: path.clone(),
                 seen: seen(session, path),
             },
-            Op::WriteSecrets(spec) => Change::Write {
-                path: ACTORS_PATH.into(),
-                content: compose_secrets(session, spec, outcome)?.into_bytes(),
-                mode: 0o600,
-                seen: Seen::Unchecked,
-            },
+            Op::WriteSecrets(spec) => {
+                let (actors, retired) = compose_secrets(session, spec, outcome)?;
+                changes.extend(retired);
+                Change::Write {
+                    path: ACTORS_PATH.into(),
+                    content: actors.into_bytes(),
+                    mode: 0o600,
+                    seen: Seen::Unchecked,
+                }
+            }
         };
         if a.kind == ActionKind::WriteLock {
             lock_change = Some(match (&a.op, change) {
@@ -434,55 +442,93 @@ fn report_diverted(root: &std::path::Path, diverted: &[Diverted], printer: &Prin
 
 /// The key file's new content: the keys issued now, and the held keys of
 /// roles not rotated (read again, so nothing the planner saw is trusted
-/// for a secret).
+/// for a secret); and the change to the retired roles' key file.
 fn compose_secrets(
     session: &Session,
     spec: &SecretsSpec,
     outcome: &RemoteOutcome,
-) -> Result<String> {
-    let current = read_actors(&session.ws.root)?.map(|(f, _)| f);
-    let mut file = ActorsFile {
-        space_id: spec.space_id.clone(),
-        space_name: spec.space_name.clone(),
-        api_url: spec.api_url.clone(),
-        actors: Default::default(),
-    };
-    for r in &spec.roles {
-        let key = match r.source {
-            KeySource::Issued => match outcome
-                .keys
-                .iter()
-                .find(|k| k.role == r.role)
-                .or_else(|| outcome.keys.iter().find(|k| k.actor_id == r.actor_id))
-            {
-                Some(k) => k.api_key.clone(),
-                // A ticket left by an interrupted apply that the server no
-                // longer exchanges: the role has no key here (drift).
-                None if outcome.lost.contains(&r.role) => continue,
-                None => return Err(Error::Internal(format!("no key was issued for {}", r.role))),
-            },
-            // Found by agent, whatever key it was stored under (a renamed
-            // role has a new runtime key).
-            KeySource::Held => match current.as_ref().and_then(|c| {
+) -> Result<(String, Option<Change>)> {
+    let root = &session.ws.root;
+    let current = read_actors(root)?.map(|(f, _)| f);
+    let retired_file = read_key_file(root, RETIRED_KEYS_PATH)?.map(|(f, _)| f);
+    // Held keys are found by agent, whatever key they were stored under (a
+    // renamed role has a new runtime key; a role put back has its key in
+    // the retired file).
+    let held = |r: &SecretRole| {
+        let by_agent = |e: &&ActorEntry| e.actor_id == r.actor_id;
+        current
+            .as_ref()
+            .and_then(|c| {
                 c.actors
                     .get(&r.key)
-                    .filter(|e| e.actor_id == r.actor_id)
-                    .or_else(|| c.actors.values().find(|e| e.actor_id == r.actor_id))
-            }) {
-                Some(e) if !e.api_key.is_empty() => e.api_key.clone(),
-                _ => continue,
-            },
+                    .filter(by_agent)
+                    .or_else(|| c.actors.values().find(by_agent))
+            })
+            .or_else(|| {
+                retired_file
+                    .as_ref()
+                    .and_then(|c| c.actors.values().find(by_agent))
+            })
+            .filter(|e| !e.api_key.is_empty())
+            .map(|e| e.api_key.clone())
+    };
+    let issued = |r: &SecretRole| {
+        outcome
+            .keys
+            .iter()
+            .find(|k| k.role == r.role)
+            .or_else(|| outcome.keys.iter().find(|k| k.actor_id == r.actor_id))
+            .map(|k| k.api_key.clone())
+    };
+    let compose = |roles: &[SecretRole]| -> Result<ActorsFile> {
+        let mut file = ActorsFile {
+            space_id: spec.space_id.clone(),
+            space_name: spec.space_name.clone(),
+            api_url: spec.api_url.clone(),
+            actors: Default::default(),
         };
-        file.actors.insert(
-            r.key.clone(),
-            ActorEntry {
-                actor_id: created_id(outcome, &r.role, &r.actor_id),
-                api_key: key,
-                display_name: r.display_name.clone(),
-            },
-        );
-    }
-    Ok(file.render())
+        for r in roles {
+            let key = match (r.source, issued(r)) {
+                (KeySource::Issued, Some(k)) => k,
+                // A ticket left by an interrupted apply that the server no
+                // longer exchanges: the role has no key here (drift).
+                (KeySource::Issued, None) if outcome.lost.contains(&r.role) => continue,
+                (KeySource::Issued, None) => {
+                    return Err(Error::Internal(format!("no key was issued for {}", r.role)));
+                }
+                (KeySource::Held, _) => match held(r) {
+                    Some(k) => k,
+                    None => continue,
+                },
+            };
+            file.actors.insert(
+                r.key.clone(),
+                ActorEntry {
+                    actor_id: created_id(outcome, &r.role, &r.actor_id),
+                    api_key: key,
+                    display_name: r.display_name.clone(),
+                },
+            );
+        }
+        Ok(file)
+    };
+    let actors = compose(&spec.roles)?.render();
+    let retired = if !spec.retired.is_empty() {
+        Some(Change::Write {
+            path: RETIRED_KEYS_PATH.into(),
+            content: compose(&spec.retired)?.render().into_bytes(),
+            mode: 0o600,
+            seen: Seen::Unchecked,
+        })
+    } else if retired_file.is_some() {
+        Some(Change::Remove {
+            path: RETIRED_KEYS_PATH.into(),
+            seen: Seen::Unchecked,
+        })
+    } else {
+        None
+    };
+    Ok((actors, retired))
 }
 
 /// The actor id to record: the plan's, or, for an agent this apply

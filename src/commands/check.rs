@@ -130,10 +130,15 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// One line per item out of sync, with what fixes it.
+/// One line per item out of sync, with what fixes it; then the plan's notes
+/// (retired roles, files left in place), which are not drift.
 pub fn report(plan: &Plan, s: &Styles) -> String {
+    let mut notes = String::new();
+    for n in &plan.notes {
+        let _ = writeln!(notes, "{} {}", s.dim.apply_to("note:"), clean_line(n));
+    }
     if !plan.has_changes() {
-        return "moot check: the workspace matches team.toml.\n".into();
+        return format!("moot check: the workspace matches team.toml.\n{notes}");
     }
     let mut out = String::new();
     for a in &plan.actions {
@@ -162,7 +167,7 @@ pub fn report(plan: &Plan, s: &Styles) -> String {
     }
     let n = plan.actions.len() + plan.drift.len() + plan.blocked.len();
     format!(
-        "moot check: {n} item{} out of sync with team.toml:\n{out}\nRun `moot plan` to see the diff, `moot apply` to converge.\n",
+        "moot check: {n} item{} out of sync with team.toml:\n{out}\nRun `moot plan` to see the diff, `moot apply` to converge.\n{notes}",
         if n == 1 { "" } else { "s" }
     )
 }

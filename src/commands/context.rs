@@ -8,12 +8,14 @@ use crate::cli::PlanFlags;
 use crate::desired::render::{ACTORS_PATH, GITIGNORE_PATH, SETTINGS_PATH};
 use crate::desired::{DesiredState, RemoteFacts, TeamFile};
 use crate::error::{Error, IoContext, Result};
-use crate::observed::actors_file::{ActorsFile, HeldKeys};
+use crate::observed::actors_file::{ActorsFile, HeldKeys, RETIRED_KEYS_PATH};
 use crate::observed::api::{ApiClient, ClientOptions};
 use crate::observed::credentials;
 use crate::observed::lockfile::{LOCK_PATH, Lock};
 use crate::observed::workspace::{LocalFiles, dir_mode, moot_dir_tracked, sha256_hex};
-use crate::plan::planner::{Observed, PlanOptions, REPORT_PATH, RemoteState, suggested_path};
+use crate::plan::planner::{
+    Observed, PlanOptions, REPORT_PATH, RemoteState, SUGGESTED_DIR, suggested_path,
+};
 use crate::plan::saved::{Fingerprint, fingerprint};
 use crate::printer::Printer;
 
@@ -262,6 +264,8 @@ pub fn observe(
     let mut paths: Vec<String> = desired.files.iter().map(|f| f.path.clone()).collect();
     if is_online {
         paths.extend(desired.files.iter().map(|f| suggested_path(&f.path)));
+        // Every staged suggestion, so those that no longer serve are seen.
+        paths.extend(staged_suggestions(&ws.root));
         paths.push(".moot".into());
     }
     paths.extend([SETTINGS_PATH, GITIGNORE_PATH, LOCK_PATH, REPORT_PATH].map(String::from));
@@ -280,28 +284,43 @@ pub fn observe(
     let lock_made_moot_dir = ws_lock.is_some_and(|l| l.created_moot_dir());
     if lock_made_moot_dir {
         // Created by apply's lock a moment ago: not part of the observed
-        // state (a saved plan being checked saw no such directory).
-        files.files.insert(
-            ".moot".into(),
-            crate::observed::workspace::FileState::Absent,
-        );
+        // state (a saved plan being checked saw no such directory). Only
+        // where it was looked at: offline it is not, and adding it would
+        // make every offline saved plan of a fresh clone look stale.
+        if let Some(state) = files.files.get_mut(".moot") {
+            *state = crate::observed::workspace::FileState::Absent;
+        }
     }
 
-    let (held, actors_file_mode) = match (&online, &remote) {
-        (Some(on), Some(r)) => match read_actors(&ws.root)? {
-            Some((file, mode)) => {
-                let mut held = HeldKeys::from(&file);
-                verify_held_keys(on, &r.agents, &file, &mut held)?;
-                (Some(held), Some(mode))
-            }
-            None => (None, None),
-        },
-        _ => (None, None),
+    let (held, actors_file_mode, retired_keys) = match (&online, &remote) {
+        (Some(on), Some(r)) => {
+            let (held, mode) = match read_actors(&ws.root)? {
+                Some((file, mode)) => {
+                    let mut held = HeldKeys::from(&file);
+                    verify_held_keys(on, &r.agents, &file, &mut held)?;
+                    (Some(held), Some(mode))
+                }
+                None => (None, None),
+            };
+            // Retired roles' keys are proven like held ones: putting a role
+            // back restores its key only if it still works.
+            let retired = match read_key_file(&ws.root, RETIRED_KEYS_PATH)? {
+                Some((file, _)) => {
+                    let mut held = HeldKeys::from(&file);
+                    verify_held_keys(on, &r.agents, &file, &mut held)?;
+                    Some(held)
+                }
+                None => None,
+            };
+            (held, mode, retired)
+        }
+        _ => (None, None, None),
     };
     let observed = Observed {
         files,
         lock,
         held,
+        retired_keys,
         actors_file_mode,
         moot_dir_mode: if is_online && !lock_made_moot_dir {
             dir_mode(&ws.root.join(".moot"))
@@ -409,8 +428,13 @@ fn verify_held_keys(
 /// The key file and its mode, if present. A symlink is refused: keys are
 /// never read from, or written through, a link.
 pub fn read_actors(root: &Path) -> Result<Option<(ActorsFile, u32)>> {
+    read_key_file(root, ACTORS_PATH)
+}
+
+/// A key file (`.moot/actors.json` or `.moot/retired.json`) and its mode.
+pub fn read_key_file(root: &Path, rel: &str) -> Result<Option<(ActorsFile, u32)>> {
     use std::os::unix::fs::MetadataExt;
-    let path = root.join(ACTORS_PATH);
+    let path = root.join(rel);
     let meta = match std::fs::symlink_metadata(&path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -427,7 +451,7 @@ pub fn read_actors(root: &Path) -> Result<Option<(ActorsFile, u32)>> {
     let Some(bytes) = crate::fsutil::read_regular(&path)? else {
         return Ok(None);
     };
-    let file = ActorsFile::parse(&bytes, Path::new(ACTORS_PATH))?;
+    let file = ActorsFile::parse(&bytes, Path::new(rel))?;
     Ok(Some((file, meta.mode() & 0o7777)))
 }
 
@@ -462,4 +486,34 @@ fn check_overwrite_paths(desired: &DesiredState, paths: &[String]) -> Result<()>
         ));
     }
     Ok(())
+}
+
+/// Workspace-relative paths of the files under `.moot/suggested/`. Links
+/// are not followed and only regular files are listed; an unreadable or
+/// odd entry is skipped (it is only ever a candidate for removal).
+fn staged_suggestions(root: &Path) -> Vec<String> {
+    fn walk(dir: &Path, rel: &str, depth: usize, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let Some(name) = e.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let Ok(ft) = e.file_type() else { continue };
+            let child = format!("{rel}/{name}");
+            if ft.is_dir() && depth < 16 {
+                walk(&e.path(), &child, depth + 1, out);
+            } else if ft.is_file() {
+                out.push(child);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let dir = root.join(SUGGESTED_DIR);
+    if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+        walk(&dir, SUGGESTED_DIR, 0, &mut out);
+    }
+    out.sort();
+    out
 }

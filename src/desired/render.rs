@@ -143,8 +143,13 @@ impl DesiredState {
             .map(|i| &self.files[i])
     }
 
+    /// Whether `path` is listed under `[install] unmanaged`, or lies under
+    /// a directory listed there (`.devcontainer` covers everything in it).
     pub fn is_unmanaged(&self, path: &str) -> bool {
-        self.unmanaged.contains(path)
+        self.unmanaged.iter().any(|u| {
+            path.strip_prefix(u.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
     }
 }
 

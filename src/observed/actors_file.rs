@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
+/// Where the live keys of retired roles (removed from team.toml, agent kept)
+/// are kept aside: same format as the runtime's key file, keyed by role
+/// name, mode 0600 in the 0700 `.moot/`, out of `.moot/actors.json` so the
+/// runtime only sees current roles.
+pub const RETIRED_KEYS_PATH: &str = ".moot/retired.json";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActorsFile {
     #[serde(default)]
@@ -60,7 +66,10 @@ impl ActorsFile {
                         serde_json::error::Category::Io => "unreadable",
                     }
                 ),
-                "move .moot/actors.json aside and run `moot apply --rotate-all` to issue fresh keys",
+                format!(
+                    "move {} aside and run `moot apply --rotate-all` to issue fresh keys",
+                    path.display()
+                ),
             )
         })
     }

@@ -1,6 +1,8 @@
 //! `moot.lock`: what moot last rendered and wrote. Committed, so it never
 //! holds a secret: per file its path, policy, sha256 and mode; per role its
-//! actor_id; the space and API it was made against; the bundle version.
+//! actor_id; per retired role (removed from team.toml, its agent kept) its
+//! actor_id and display name; the space and API it was made against; the
+//! bundle version.
 
 use std::path::Path;
 
@@ -28,6 +30,11 @@ pub struct Lock {
     /// Role name -> the agent it is bound to.
     #[serde(default)]
     pub roles: IndexMap<String, LockRole>,
+    /// Roles removed from team.toml whose agent stays on the platform: role
+    /// name -> the agent, so putting the role back binds it again. Absent
+    /// when empty, so a lock without retired roles reads as before.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub retired: IndexMap<String, RetiredRole>,
     /// Files moot wrote, sorted by path.
     #[serde(default)]
     pub files: Vec<LockFile>,
@@ -37,6 +44,35 @@ pub struct Lock {
 #[serde(deny_unknown_fields)]
 pub struct LockRole {
     pub actor_id: String,
+}
+
+/// A retired role's agent: kept on the platform, its key kept aside in
+/// `.moot/retired.json`, out of the runtime's key file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetiredRole {
+    pub actor_id: String,
+    /// The agent's name on the platform when last seen (absent when the role
+    /// was retired offline, where the platform is not asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+/// One retired binding, as a flat record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetiredBinding<'a> {
+    pub role: &'a str,
+    pub actor_id: &'a str,
+    pub display_name: Option<&'a str>,
+}
+
+/// Roles that moot.lock binds to one agent (a hand-merged lock): one agent
+/// can hold one key for one role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedAgent {
+    pub actor_id: String,
+    /// Current and retired role names, in lock order.
+    pub roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -77,6 +113,40 @@ pub fn mode_string(mode: u32) -> String {
 impl Lock {
     pub fn file(&self, path: &str) -> Option<&LockFile> {
         self.files.iter().find(|f| f.path == path)
+    }
+
+    /// The retired roles (removed from team.toml, agent kept), in lock
+    /// order: what a "delete retired agents" rule acts on.
+    pub fn retired_bindings(&self) -> Vec<RetiredBinding<'_>> {
+        self.retired
+            .iter()
+            .map(|(role, r)| RetiredBinding {
+                role,
+                actor_id: &r.actor_id,
+                display_name: r.display_name.as_deref(),
+            })
+            .collect()
+    }
+
+    /// Agents bound to more than one role (current or retired).
+    pub fn shared_agents(&self) -> Vec<SharedAgent> {
+        let mut by_agent: IndexMap<&str, Vec<String>> = IndexMap::new();
+        let current = self.roles.iter().map(|(r, l)| (r, &l.actor_id));
+        let retired = self.retired.iter().map(|(r, l)| (r, &l.actor_id));
+        for (role, id) in current.chain(retired) {
+            let roles = by_agent.entry(id.as_str()).or_default();
+            if !roles.contains(role) {
+                roles.push(role.clone());
+            }
+        }
+        by_agent
+            .into_iter()
+            .filter(|(_, roles)| roles.len() > 1)
+            .map(|(id, roles)| SharedAgent {
+                actor_id: id.to_string(),
+                roles,
+            })
+            .collect()
     }
 
     /// Parses and validates; `path` is for messages.
@@ -198,6 +268,7 @@ mod tests {
             space_id: "spc_1".into(),
             space_name: "spc_1".into(),
             roles,
+            retired: IndexMap::new(),
             files: vec![LockFile {
                 path: "moot.toml".into(),
                 policy: Policy::Managed,
@@ -212,6 +283,56 @@ mod tests {
         let l = sample();
         let text = l.render();
         assert_eq!(Lock::parse(&text, Path::new("moot.lock")).unwrap(), l);
+    }
+
+    #[test]
+    fn retired_roles_round_trip_and_older_locks_read() {
+        let mut l = sample();
+        let plain = l.render();
+        assert!(!plain.contains("retired"), "{plain}");
+        l.retired.insert(
+            "qa".into(),
+            RetiredRole {
+                actor_id: "agt_2".into(),
+                display_name: Some("QA".into()),
+            },
+        );
+        let text = l.render();
+        assert_eq!(Lock::parse(&text, Path::new("moot.lock")).unwrap(), l);
+        assert_eq!(
+            l.retired_bindings(),
+            [RetiredBinding {
+                role: "qa",
+                actor_id: "agt_2",
+                display_name: Some("QA")
+            }]
+        );
+        // A version 1 lock written before retired roles existed.
+        assert!(
+            Lock::parse(&plain, Path::new("moot.lock"))
+                .unwrap()
+                .retired
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn shared_agents_name_every_role_bound_to_one_agent() {
+        let mut l = sample();
+        assert!(l.shared_agents().is_empty());
+        l.roles.insert(
+            "qa".into(),
+            LockRole {
+                actor_id: "agt_1".into(),
+            },
+        );
+        assert_eq!(
+            l.shared_agents(),
+            [SharedAgent {
+                actor_id: "agt_1".into(),
+                roles: vec!["product".into(), "qa".into()]
+            }]
+        );
     }
 
     #[test]

@@ -139,6 +139,10 @@ pub struct SecretsSpec {
     pub api_url: String,
     /// In team.toml order.
     pub roles: Vec<SecretRole>,
+    /// Retired roles whose held key is kept aside in `.moot/retired.json`
+    /// (keyed by role name there), in moot.lock order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<SecretRole>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

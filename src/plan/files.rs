@@ -7,7 +7,7 @@ use crate::desired::{DesiredFile, DesiredState, Policy};
 use crate::observed::lockfile::{LOCK_PATH, Lock, LockFile, mode_string};
 use crate::observed::workspace::{FileState, sha256_hex};
 use crate::plan::action::{ActionKind, Op, Target};
-use crate::plan::planner::{Builder, Observed, PlanOptions, suggested_path};
+use crate::plan::planner::{Builder, Observed, PlanOptions, SUGGESTED_DIR, suggested_path};
 use crate::plan::{diff, gitignore, settings_merge};
 
 /// `.gitignore`: moot's lines appended when missing.
@@ -227,9 +227,9 @@ pub(super) fn plan_file(
             } else {
                 "exists and differs from what moot would write"
             };
-            b.drift(
-                target,
-                why,
+            // Staging is online only: offline there is no staged copy to
+            // point at.
+            let hint = if online {
                 format!(
                     "moot keeps your version and stages its own at {}; accept it with \
                      `moot apply --overwrite {}` (review it with `moot diff {}`), or list the \
@@ -237,8 +237,16 @@ pub(super) fn plan_file(
                     suggested_path(&f.path),
                     f.path,
                     f.path
-                ),
-            );
+                )
+            } else {
+                format!(
+                    "moot keeps your version (an online `moot apply` stages moot's under \
+                     {SUGGESTED_DIR}/ for review); accept moot's with `moot apply --overwrite`, \
+                     or list `{}` under [install] unmanaged in team.toml",
+                    f.path
+                )
+            };
+            b.drift(target, why, hint);
             if online {
                 stage(
                     b,
@@ -269,6 +277,35 @@ pub(super) fn drop_suggestion(b: &mut Builder, f: &DesiredFile, obs: &Observed) 
             ),
             None,
             Op::Remove { path },
+        );
+    }
+}
+
+/// Staged suggestions that no longer serve: their path is now unmanaged
+/// (the user resolved the drift the documented way) or no longer desired
+/// (`claude_md = false`, a role removed). Removed, like accepted ones.
+pub(super) fn drop_stale_suggestions(b: &mut Builder, desired: &DesiredState, obs: &Observed) {
+    let prefix = format!("{SUGGESTED_DIR}/");
+    for (path, state) in &obs.files.files {
+        let Some(base) = path.strip_prefix(&prefix) else {
+            continue;
+        };
+        if !matches!(state, FileState::File { .. }) {
+            continue;
+        }
+        let why = if desired.is_unmanaged(base) {
+            format!("{base} is listed under [install] unmanaged")
+        } else if desired.file(base).is_none() {
+            format!("moot no longer writes {base}")
+        } else {
+            continue;
+        };
+        b.push(
+            ActionKind::Remove,
+            Target::Path(path.clone()),
+            format!("{why}; the suggestion is done with"),
+            None,
+            Op::Remove { path: path.clone() },
         );
     }
 }
@@ -310,11 +347,17 @@ fn stage(
 pub(super) fn plan_leftovers(b: &mut Builder, desired: &DesiredState, obs: &Observed, lock: &Lock) {
     for entry in &lock.files {
         let p = entry.path.as_str();
+        if desired.is_unmanaged(p) {
+            // Kept, so that when the path is managed again a file nobody
+            // edited is still known as moot's (not drift for ever).
+            b.keep_lock_entry(Some(entry));
+            continue;
+        }
         let desired_here = desired.file(p).is_some()
             || p == SETTINGS_PATH && !desired.settings_hooks.is_empty()
             || p == GITIGNORE_PATH
             || p == LOCK_PATH;
-        if desired_here || desired.is_unmanaged(p) {
+        if desired_here {
             continue;
         }
         if !matches!(entry.policy, Policy::Managed | Policy::Seed) {

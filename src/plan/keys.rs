@@ -1,37 +1,124 @@
-//! Keys: matching roles to agents, cli.md's key table, renames, and the
-//! key file `.moot/actors.json`.
+//! Keys: binding roles to agents (one to one), cli.md's key table, renames,
+//! retired roles, and the key files `.moot/actors.json` and
+//! `.moot/retired.json`.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use indexmap::IndexMap;
 
 use crate::desired::DesiredState;
-use crate::desired::render::ACTORS_PATH;
-use crate::desired::render::DesiredRole;
+use crate::desired::render::{ACTORS_PATH, DesiredRole};
+use crate::observed::actors_file::{HeldKey, RETIRED_KEYS_PATH};
 use crate::observed::api::Actor;
-use crate::observed::lockfile::{LockRole, mode_string};
+use crate::observed::lockfile::{Lock, LockRole, RetiredRole, mode_string};
 use crate::observed::workspace::FileState;
 use crate::plan::action::{ActionKind, KeySource, Op, SecretRole, SecretsSpec, Target};
 use crate::plan::planner::{Builder, Observed, PlanOptions, RemoteState};
 
-/// What key planning decided, for the key file and moot.lock.
+/// What key planning decided, for the key files and moot.lock.
 #[derive(Debug, Default)]
 pub(super) struct KeyPlan {
     /// Role name -> the agent it is bound to.
     pub lock_roles: IndexMap<String, LockRole>,
+    /// Retired roles (removed from team.toml, agent kept on the platform):
+    /// role name -> agent. A rule that deletes retired agents acts on these.
+    pub retired: IndexMap<String, RetiredRole>,
     /// What `.moot/actors.json` should hold, in team.toml order.
     pub secret_roles: Vec<SecretRole>,
+    /// Retired roles whose live key is kept in `.moot/retired.json`.
+    pub retired_secrets: Vec<SecretRole>,
     /// Rotations, then renames: all before the key file is written.
     pub remote_nodes: Vec<usize>,
 }
 
-/// Matches each role to an agent (moot.lock's actor_id, else the actor_id
-/// `.moot/actors.json` holds for the role's key, else the display name,
-/// case-insensitively) and applies cli.md's key table.
+/// Blocks every agent moot.lock binds to more than one role (a hand-merged
+/// lock): apply would rename it back and forth and rotate it once per role,
+/// leaving one role with a dead key. Returns the roles involved.
+pub(super) fn block_shared_agents(b: &mut Builder, lock: Option<&Lock>) -> BTreeSet<String> {
+    let mut roles = BTreeSet::new();
+    for shared in lock.map(Lock::shared_agents).unwrap_or_default() {
+        let names: Vec<String> = shared.roles.iter().map(|r| format!("`{r}`")).collect();
+        b.block(
+            Target::Agent(shared.roles[0].clone()),
+            format!(
+                "moot.lock binds roles {} to one agent ({}); each role needs its own agent",
+                names.join(" and "),
+                shared.actor_id
+            ),
+            "keep one of these roles under that actor_id in moot.lock (restore it from git, \
+             e.g. `git checkout -- moot.lock`), or delete moot.lock so roles are matched by display name",
+        );
+        roles.extend(shared.roles);
+    }
+    roles
+}
+
+/// Offline: bindings carried over from moot.lock (the platform is not
+/// asked); roles gone from team.toml are retired, not forgotten.
+pub(super) fn offline_bindings(b: &mut Builder, desired: &DesiredState, lock: &Lock) -> KeyPlan {
+    let mut keys = KeyPlan::default();
+    for r in &desired.roles {
+        let id = lock
+            .roles
+            .get(&r.name)
+            .map(|lr| lr.actor_id.clone())
+            .or_else(|| lock.retired.get(&r.name).map(|rr| rr.actor_id.clone()));
+        if let Some(actor_id) = id {
+            keys.lock_roles
+                .insert(r.name.clone(), LockRole { actor_id });
+        }
+    }
+    for (name, actor_id, display_name) in retired_candidates(desired, lock) {
+        b.plan.notes.push(format!(
+            "role `{name}` is retired (not in team.toml): its agent {actor_id} is kept; \
+             add the role back to team.toml to use it again"
+        ));
+        keys.retired.insert(
+            name,
+            RetiredRole {
+                actor_id,
+                display_name,
+            },
+        );
+    }
+    keys
+}
+
+/// Roles moot.lock binds (current or retired) that team.toml no longer
+/// has: (role, actor_id, last known display name), in lock order.
+fn retired_candidates(
+    desired: &DesiredState,
+    lock: &Lock,
+) -> Vec<(String, String, Option<String>)> {
+    let current: HashSet<&str> = desired.roles.iter().map(|r| r.name.as_str()).collect();
+    let mut out: Vec<(String, String, Option<String>)> = Vec::new();
+    for (name, lr) in &lock.roles {
+        if !current.contains(name.as_str()) {
+            let known = lock
+                .retired
+                .get(name)
+                .filter(|r| r.actor_id == lr.actor_id)
+                .and_then(|r| r.display_name.clone());
+            out.push((name.clone(), lr.actor_id.clone(), known));
+        }
+    }
+    for (name, rr) in &lock.retired {
+        if !current.contains(name.as_str()) && !out.iter().any(|(n, ..)| n == name) {
+            out.push((name.clone(), rr.actor_id.clone(), rr.display_name.clone()));
+        }
+    }
+    out
+}
+
+/// Matches each role to an agent, one to one, and applies cli.md's key
+/// table; then keeps the bindings (and live keys) of retired roles.
 pub(super) fn plan_keys(
     b: &mut Builder,
     desired: &DesiredState,
     obs: &Observed,
     opts: &PlanOptions,
     remote: &RemoteState,
+    blocked_roles: &BTreeSet<String>,
 ) -> KeyPlan {
     let mut out = KeyPlan::default();
     check_space(b, remote);
@@ -40,199 +127,449 @@ pub(super) fn plan_keys(
         .iter()
         .filter(|a| a.actor_type == "agent")
         .collect();
+    let bound = bind_roles(b, desired, obs, remote, &agents, blocked_roles);
     let mut rename_nodes = Vec::new();
-    for role in &desired.roles {
-        if !name_ok(b, role) {
-            continue;
-        }
-        let target = Target::Agent(role.name.clone());
-        let by_lock = obs
-            .lock
-            .as_ref()
-            .and_then(|l| l.roles.get(&role.name))
-            .and_then(|lr| agents.iter().find(|a| a.actor_id == lr.actor_id).copied());
-        // Without moot.lock (a workspace another client set up), the key
-        // file's entry for the role names its agent: an agent renamed on the
-        // platform since is still that role's, not "missing". The entry is
-        // under the runtime key, or under the role's name (`moot import`
-        // names roles after the key file's entries, which another client
-        // derived from a display name moot would key differently).
-        let by_key_file = || {
-            obs.held
-                .as_ref()
-                .and_then(|h| h.roles.get(&role.key).or_else(|| h.roles.get(&role.name)))
-                .and_then(|k| agents.iter().find(|a| a.actor_id == k.actor_id).copied())
-        };
-        let agent = match by_lock.or_else(by_key_file) {
-            Some(a) => a,
-            None => {
-                let by_name = |name: &str| -> Vec<&Actor> {
-                    agents
-                        .iter()
-                        .filter(|a| a.display_name.eq_ignore_ascii_case(name))
-                        .copied()
-                        .collect()
-                };
-                let mut named = by_name(&role.display_name);
-                // A creation whose answer was lost left an agent named after
-                // the role (`POST /api/agents` takes no display name): adopt
-                // it rather than create a second one.
-                if named.is_empty() && remote.space.is_some() {
-                    named = by_name(&role.name);
-                }
-                match named.as_slice() {
-                    [one] => *one,
-                    [] => {
-                        plan_create(b, role, remote, &mut out);
-                        continue;
-                    }
-                    many => {
-                        let ids: Vec<&str> = many.iter().map(|a| a.actor_id.as_str()).collect();
-                        b.block(
-                            target,
-                            format!(
-                                "{} agents are named \"{}\" ({})",
-                                many.len(),
-                                role.display_name,
-                                ids.join(", ")
-                            ),
-                            "rename all but one of them on the platform, or give the role a distinct display_name",
-                        );
-                        continue;
-                    }
-                }
+    for (role, binding) in desired.roles.iter().zip(&bound) {
+        match binding {
+            Binding::Agent(agent) => {
+                plan_role(b, role, agent, obs, opts, &mut out, &mut rename_nodes)
             }
-        };
-        out.lock_roles.insert(
-            role.name.clone(),
-            LockRole {
-                actor_id: agent.actor_id.clone(),
-            },
-        );
-        // By the agent, not by the runtime's role key: that key derives from
-        // the display name, so renaming a role must not lose its key.
-        let held = obs.held.as_ref().and_then(|h| {
-            h.roles
-                .get(&role.key)
-                .filter(|k| k.actor_id == agent.actor_id)
-                .or_else(|| h.roles.values().find(|k| k.actor_id == agent.actor_id))
-        });
-        // The prefix rules a key out cheaply; the proof is that the key
-        // authenticated as this agent (observed online).
-        let live = held.is_some_and(|h| {
-            !h.prefix.is_empty()
-                && agent.api_key_prefix.as_deref() == Some(h.prefix.as_str())
-                && h.live != Some(false)
-        });
-        let forced_by = if opts.rotate_all {
-            Some("--rotate-all")
-        } else if opts.replace.iter().any(|r| r == &role.name) {
-            Some("--replace")
-        } else {
-            None
-        };
-        let key_op = |force: bool| Op::RotateKey {
-            role: role.name.clone(),
-            role_key: role.key.clone(),
-            actor_id: agent.actor_id.clone(),
-            display_name: role.display_name.clone(),
-            force,
-        };
-        let mut source = None;
-        let pending = obs.pending.iter().find(|p| p.actor_id == agent.actor_id);
-        if let Some(p) = pending.filter(|p| p.live && forced_by.is_none()) {
-            // Redeemed by apply before anything else: no new key needed.
-            b.plan.notes.push(format!(
-                "agent:{}: a key from an interrupted apply awaits its ticket's exchange; \
-                 `moot apply` stores it",
-                p.role
-            ));
-            source = Some(KeySource::Issued);
-        } else if let Some(flag) = forced_by {
-            let mut reason = format!("{flag}: the current key stops working at once");
-            if agent.is_connected == Some(true) {
-                reason.push_str("; the agent is connected and its session will lose its key");
-            }
-            let id = b.push(
-                ActionKind::RotateKey,
-                target.clone(),
-                reason,
-                None,
-                key_op(true),
-            );
-            out.remote_nodes.push(id);
-            source = Some(KeySource::Issued);
-        } else if agent.api_key_prefix.is_none() {
-            // A connected agent without a key has nothing to lose: force,
-            // so a server that falls back to rotate-key does not refuse.
-            let connected = agent.is_connected == Some(true);
-            let id = b.push(
-                ActionKind::IssueKey,
-                target.clone(),
-                if connected {
-                    "agent has no key yet (it is connected)"
-                } else {
-                    "agent has no key yet"
-                },
-                None,
-                key_op(connected),
-            );
-            out.remote_nodes.push(id);
-            source = Some(KeySource::Issued);
-        } else if live {
-            source = Some(KeySource::Held);
-        } else if pending.is_some() {
-            b.drift(
-                target.clone(),
-                "its new key was lost: an interrupted apply's ticket expired before it was exchanged",
-                format!("run `moot apply --replace {}` to issue a new key", role.name),
-            );
-        } else {
-            b.drift(
-                target.clone(),
-                "key not held here",
-                format!(
-                    "the agent has a key this workspace does not hold; run `moot apply --replace {}` \
-                     to rotate it (a session using the old key loses it)",
-                    role.name
-                ),
-            );
-            if held.is_some() {
-                source = Some(KeySource::Held);
-            }
-        }
-        if let Some(source) = source {
-            out.secret_roles.push(SecretRole {
-                role: role.name.clone(),
-                key: role.key.clone(),
-                actor_id: agent.actor_id.clone(),
-                display_name: role.display_name.clone(),
-                source,
-            });
-        }
-        if agent.display_name != role.display_name {
-            let id = b.push(
-                ActionKind::RenameAgent,
-                target.clone(),
-                format!(
-                    "display name \"{}\" -> \"{}\"",
-                    agent.display_name, role.display_name
-                ),
-                None,
-                Op::Rename {
-                    role: role.name.clone(),
-                    actor_id: agent.actor_id.clone(),
-                    from: agent.display_name.clone(),
-                    to: role.display_name.clone(),
-                },
-            );
-            rename_nodes.push(id);
+            Binding::Create => plan_create(b, role, remote, &mut out),
+            Binding::Blocked => {}
         }
     }
     out.remote_nodes.extend(rename_nodes);
-    plan_prune(b, obs, opts, remote, desired, &mut out);
+    let bound_ids: HashSet<&str> = bound
+        .iter()
+        .filter_map(|x| match x {
+            Binding::Agent(a) => Some(a.actor_id.as_str()),
+            Binding::Create | Binding::Blocked => None,
+        })
+        .collect();
+    if let Some(lock) = &obs.lock {
+        let claimed = Claimed {
+            bound_ids: &bound_ids,
+            blocked_roles,
+        };
+        plan_retired(b, desired, obs, opts, lock, &agents, &claimed, &mut out);
+    }
     order_remote_phases(b, &out.remote_nodes);
     out
+}
+
+/// What a role is bound to.
+#[derive(Debug, Clone, Copy)]
+enum Binding<'a> {
+    Agent(&'a Actor),
+    /// No agent of that name: `create-agent` (or blocked, on servers
+    /// without it).
+    Create,
+    /// Blocked, the reason already given.
+    Blocked,
+}
+
+/// Agents current roles are bound to, and roles blocked before binding:
+/// neither may be retired.
+struct Claimed<'a> {
+    bound_ids: &'a HashSet<&'a str>,
+    blocked_roles: &'a BTreeSet<String>,
+}
+
+/// One agent per role (None: blocked). moot.lock's binding first (a
+/// retired role put back finds its agent there too); then the display
+/// name, among the agents moot.lock binds to no current role: an agent
+/// bound to another role is renamed to that role's name by this plan, so
+/// matching it by its old name would bind two roles to it.
+fn bind_roles<'a>(
+    b: &mut Builder,
+    desired: &DesiredState,
+    obs: &Observed,
+    remote: &RemoteState,
+    agents: &[&'a Actor],
+    blocked_roles: &BTreeSet<String>,
+) -> Vec<Binding<'a>> {
+    let mut bound: Vec<Option<&'a Actor>> = desired
+        .roles
+        .iter()
+        .map(|r| bound_by_files(obs, r, agents))
+        .collect();
+    // Agent id -> the role moot.lock binds it to.
+    let taken: HashMap<&str, &str> = desired
+        .roles
+        .iter()
+        .zip(&bound)
+        .filter_map(|(r, a)| a.map(|a| (a.actor_id.as_str(), r.name.as_str())))
+        .collect();
+    let mut create = vec![false; bound.len()];
+    for (i, role) in desired.roles.iter().enumerate() {
+        if blocked_roles.contains(&role.name) || !name_ok(b, role) {
+            bound[i] = None;
+            continue;
+        }
+        if bound[i].is_none() {
+            match match_by_name(b, desired, role, remote, agents, &taken) {
+                Binding::Agent(a) => bound[i] = Some(a),
+                Binding::Create => create[i] = true,
+                Binding::Blocked => {}
+            }
+        }
+    }
+    // By construction no agent is bound twice; kept as a guard so that no
+    // input whatever can make a plan bind two roles to one agent.
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for i in 0..bound.len() {
+        let Some(a) = bound[i] else { continue };
+        if let Some(&j) = seen.get(a.actor_id.as_str()) {
+            let (first, second) = (&desired.roles[j].name, &desired.roles[i].name);
+            b.block(
+                Target::Agent(second.clone()),
+                format!(
+                    "roles `{first}` and `{second}` would both be bound to agent \"{}\" ({})",
+                    a.display_name, a.actor_id
+                ),
+                "give each role its own agent: rename one of them, or fix moot.lock's [roles]",
+            );
+            bound[i] = None;
+            bound[j] = None;
+        } else {
+            seen.insert(&a.actor_id, i);
+        }
+    }
+    bound
+        .into_iter()
+        .zip(create)
+        .map(|(a, create)| match (a, create) {
+            (Some(a), _) => Binding::Agent(a),
+            (None, true) => Binding::Create,
+            (None, false) => Binding::Blocked,
+        })
+        .collect()
+}
+
+/// The agent the workspace's files bind a role to: moot.lock (a retired
+/// role put back finds its agent there too), else, without a binding there
+/// (a workspace another client set up), the agent whose key the key file
+/// holds for the role: under the runtime key, or under the role's name
+/// (`moot import` names roles after the key file's entries).
+fn bound_by_files<'a>(obs: &Observed, r: &DesiredRole, agents: &[&'a Actor]) -> Option<&'a Actor> {
+    let lock = obs.lock.as_ref();
+    let by_lock = lock.and_then(|l| {
+        l.roles
+            .get(&r.name)
+            .map(|lr| lr.actor_id.as_str())
+            .or_else(|| l.retired.get(&r.name).map(|rr| rr.actor_id.as_str()))
+    });
+    // Only without moot.lock: with it, its bindings are the record, and the
+    // key file's runtime keys (derived from display names) would hand a
+    // new role the agent of the role whose old name it took.
+    let by_key_file = || {
+        obs.held
+            .as_ref()
+            .filter(|_| lock.is_none())
+            .and_then(|h| h.roles.get(&r.key).or_else(|| h.roles.get(&r.name)))
+            .map(|k| k.actor_id.as_str())
+    };
+    let id = by_lock.or_else(by_key_file)?;
+    agents.iter().find(|a| a.actor_id == id).copied()
+}
+
+/// The one free agent named like the role (case-insensitively), or a block
+/// that says why there is none.
+fn match_by_name<'a>(
+    b: &mut Builder,
+    desired: &DesiredState,
+    role: &DesiredRole,
+    remote: &RemoteState,
+    agents: &[&'a Actor],
+    taken: &HashMap<&str, &str>,
+) -> Binding<'a> {
+    let target = Target::Agent(role.name.clone());
+    let named = |a: &&&Actor| a.display_name.eq_ignore_ascii_case(&role.display_name);
+    let free_named = |name: &str| -> Vec<&'a Actor> {
+        agents
+            .iter()
+            .filter(|a| !taken.contains_key(a.actor_id.as_str()))
+            .filter(|a| a.display_name.eq_ignore_ascii_case(name))
+            .copied()
+            .collect()
+    };
+    let mut free = free_named(&role.display_name);
+    // A creation whose answer was lost left an agent named after the role
+    // (`POST /api/agents` takes no display name): adopt it rather than
+    // create a second one.
+    if free.is_empty() && remote.space.is_some() {
+        free = free_named(&role.name);
+    }
+    match free.as_slice() {
+        [one] => return Binding::Agent(one),
+        [] => {}
+        many => {
+            let ids: Vec<&str> = many.iter().map(|a| a.actor_id.as_str()).collect();
+            b.block(
+                target,
+                format!(
+                    "{} agents are named \"{}\" ({})",
+                    many.len(),
+                    role.display_name,
+                    ids.join(", ")
+                ),
+                "rename all but one of them on the platform, or give the role a distinct display_name",
+            );
+            return Binding::Blocked;
+        }
+    }
+    let reason = match agents.iter().find(named) {
+        Some(a) => {
+            let other = taken.get(a.actor_id.as_str()).copied().unwrap_or_default();
+            let renamed = desired
+                .roles
+                .iter()
+                .find(|r| r.name == other)
+                .map(|r| format!(", which this plan renames to \"{}\"", r.display_name))
+                .unwrap_or_default();
+            format!(
+                "agent \"{}\" ({}) is bound to role `{other}` in moot.lock{renamed}; \
+                 role `{}` needs an agent of its own",
+                a.display_name, a.actor_id, role.name
+            )
+        }
+        // Created by apply where the server can (plan_create blocks it
+        // where not).
+        None => return Binding::Create,
+    };
+    b.block(target, reason, create_on_platform_hint(&role.display_name));
+    Binding::Blocked
+}
+
+/// A held key for `actor_id`: under the role's runtime key first, then
+/// under any key (a renamed role has a new runtime key), then among the
+/// retired roles' keys (a role put back).
+fn held_for<'a>(obs: &'a Observed, role_key: &str, actor_id: &str) -> Option<&'a HeldKey> {
+    let by_agent = |k: &&HeldKey| k.actor_id == actor_id;
+    obs.held
+        .as_ref()
+        .and_then(|h| {
+            h.roles
+                .get(role_key)
+                .filter(by_agent)
+                .or_else(|| h.roles.values().find(by_agent))
+        })
+        .or_else(|| {
+            obs.retired_keys
+                .as_ref()
+                .and_then(|h| h.roles.values().find(by_agent))
+        })
+}
+
+/// The prefix rules a key out cheaply; the proof is that the key
+/// authenticated as this agent (observed online).
+fn is_live(held: Option<&HeldKey>, agent: &Actor) -> bool {
+    held.is_some_and(|h| {
+        !h.prefix.is_empty()
+            && agent.api_key_prefix.as_deref() == Some(h.prefix.as_str())
+            && h.live != Some(false)
+    })
+}
+
+/// cli.md's key table and the rename, for one bound role.
+fn plan_role(
+    b: &mut Builder,
+    role: &DesiredRole,
+    agent: &Actor,
+    obs: &Observed,
+    opts: &PlanOptions,
+    out: &mut KeyPlan,
+    rename_nodes: &mut Vec<usize>,
+) {
+    let target = Target::Agent(role.name.clone());
+    let actor_id = agent.actor_id.clone();
+    out.lock_roles
+        .insert(role.name.clone(), LockRole { actor_id });
+    // By the agent, not by the runtime's role key: that key derives from
+    // the display name, so renaming a role must not lose its key.
+    let held = held_for(obs, &role.key, &agent.actor_id);
+    let live = is_live(held, agent);
+    let forced_by = forced_by(opts, role);
+    let key_op = |force: bool| Op::RotateKey {
+        role: role.name.clone(),
+        role_key: role.key.clone(),
+        actor_id: agent.actor_id.clone(),
+        display_name: role.display_name.clone(),
+        force,
+    };
+    let mut source = None;
+    let pending = obs.pending.iter().find(|p| p.actor_id == agent.actor_id);
+    if let Some(p) = pending.filter(|p| p.live && forced_by.is_none()) {
+        // Redeemed by apply before anything else: no new key needed.
+        b.plan.notes.push(format!(
+            "agent:{}: a key from an interrupted apply awaits its ticket's exchange; \
+             `moot apply` stores it",
+            p.role
+        ));
+        source = Some(KeySource::Issued);
+    } else if let Some(flag) = forced_by {
+        let mut reason = format!("{flag}: the current key stops working at once");
+        if agent.is_connected == Some(true) {
+            reason.push_str("; the agent is connected and its session will lose its key");
+        }
+        let id = b.push(
+            ActionKind::RotateKey,
+            target.clone(),
+            reason,
+            None,
+            key_op(true),
+        );
+        out.remote_nodes.push(id);
+        source = Some(KeySource::Issued);
+    } else if agent.api_key_prefix.is_none() {
+        // A connected agent without a key has nothing to lose: force, so a
+        // server that falls back to rotate-key does not refuse.
+        let connected = agent.is_connected == Some(true);
+        let id = b.push(
+            ActionKind::IssueKey,
+            target.clone(),
+            if connected {
+                "agent has no key yet (it is connected)"
+            } else {
+                "agent has no key yet"
+            },
+            None,
+            key_op(connected),
+        );
+        out.remote_nodes.push(id);
+        source = Some(KeySource::Issued);
+    } else if live {
+        source = Some(KeySource::Held);
+    } else if pending.is_some() {
+        b.drift(
+            target.clone(),
+            "its new key was lost: an interrupted apply's ticket expired before it was exchanged",
+            format!(
+                "run `moot apply --replace {}` to issue a new key",
+                role.name
+            ),
+        );
+    } else {
+        b.drift(
+            target.clone(),
+            "key not held here",
+            format!(
+                "the agent has a key this workspace does not hold; run `moot apply --replace {}` \
+                 to rotate it (a session using the old key loses it)",
+                role.name
+            ),
+        );
+        if held.is_some() {
+            source = Some(KeySource::Held);
+        }
+    }
+    if let Some(source) = source {
+        out.secret_roles.push(SecretRole {
+            role: role.name.clone(),
+            key: role.key.clone(),
+            actor_id: agent.actor_id.clone(),
+            display_name: role.display_name.clone(),
+            source,
+        });
+    }
+    if agent.display_name != role.display_name {
+        rename_nodes.push(plan_rename(b, role, agent));
+    }
+}
+
+/// The flag that forces a rotation of this role's key, if any.
+fn forced_by(opts: &PlanOptions, role: &DesiredRole) -> Option<&'static str> {
+    if opts.rotate_all {
+        Some("--rotate-all")
+    } else if opts.replace.iter().any(|r| r == &role.name) {
+        Some("--replace")
+    } else {
+        None
+    }
+}
+
+/// The agent takes the role's display name.
+fn plan_rename(b: &mut Builder, role: &DesiredRole, agent: &Actor) -> usize {
+    b.push(
+        ActionKind::RenameAgent,
+        Target::Agent(role.name.clone()),
+        format!(
+            "display name \"{}\" -> \"{}\"",
+            agent.display_name, role.display_name
+        ),
+        None,
+        Op::Rename {
+            role: role.name.clone(),
+            actor_id: agent.actor_id.clone(),
+            from: agent.display_name.clone(),
+            to: role.display_name.clone(),
+        },
+    )
+}
+
+/// Roles gone from team.toml: the agent stays on the platform, the binding
+/// stays in moot.lock (as retired) and a live key is kept aside, so putting
+/// the role back costs nothing. Reported as a note, not as drift.
+/// With `--prune`, their agents are deleted instead (only agents moot.lock
+/// binds to a role: never one moot did not bind).
+#[allow(clippy::too_many_arguments)]
+fn plan_retired(
+    b: &mut Builder,
+    desired: &DesiredState,
+    obs: &Observed,
+    opts: &PlanOptions,
+    lock: &Lock,
+    agents: &[&Actor],
+    claimed: &Claimed,
+    out: &mut KeyPlan,
+) {
+    for (name, actor_id, _) in retired_candidates(desired, lock) {
+        if claimed.bound_ids.contains(actor_id.as_str())
+            || claimed.blocked_roles.contains(&name)
+            || actor_id == CREATED
+        {
+            continue; // Claimed by a current role, or blocked above.
+        }
+        let Some(agent) = agents.iter().find(|a| a.actor_id == actor_id) else {
+            b.plan.notes.push(format!(
+                "role `{name}` was retired and its agent {actor_id} is no longer on the platform; \
+                 it is dropped from moot.lock"
+            ));
+            continue;
+        };
+        if opts.prune {
+            plan_delete(b, &name, agent, out);
+            continue;
+        }
+        let held = held_for(obs, &name, &actor_id);
+        let kept = is_live(held, agent);
+        if kept {
+            out.retired_secrets.push(SecretRole {
+                role: name.clone(),
+                key: name.clone(),
+                actor_id: actor_id.clone(),
+                display_name: agent.display_name.clone(),
+                source: KeySource::Held,
+            });
+        }
+        b.plan.notes.push(format!(
+            "role `{name}` is retired (not in team.toml): its agent \"{}\" ({actor_id}) stays on \
+             the platform{}; add the role back to team.toml to use it again (`--prune` deletes it)",
+            agent.display_name,
+            if kept {
+                format!(" and its key is kept in {RETIRED_KEYS_PATH}")
+            } else {
+                String::new()
+            }
+        ));
+        out.retired.insert(
+            name,
+            RetiredRole {
+                actor_id,
+                display_name: Some(agent.display_name.clone()),
+            },
+        );
+    }
 }
 
 /// Apply runs the remote phases in order (creations and renames, then
@@ -362,60 +699,23 @@ pub fn create_on_platform_hint(display_name: &str) -> String {
     )
 }
 
-/// Roles moot.lock binds to an agent that team.toml no longer declares:
-/// the one rule of what `--prune` may delete. Never an agent moot did not
-/// bind.
-pub fn removed_roles<'a>(desired: &DesiredState, obs: &'a Observed) -> Vec<(&'a str, &'a str)> {
-    let Some(lock) = &obs.lock else {
-        return Vec::new();
-    };
-    lock.roles
-        .iter()
-        .filter(|(name, lr)| {
-            !desired.roles.iter().any(|r| &r.name == *name) && lr.actor_id != CREATED
-        })
-        .map(|(name, lr)| (name.as_str(), lr.actor_id.as_str()))
-        .collect()
-}
-
-/// With --prune, deletes the agents of removed roles; without, says they
-/// stay on the platform.
-fn plan_prune(
-    b: &mut Builder,
-    obs: &Observed,
-    opts: &PlanOptions,
-    remote: &RemoteState,
-    desired: &DesiredState,
-    out: &mut KeyPlan,
-) {
-    for (role, actor_id) in removed_roles(desired, obs) {
-        let Some(agent) = remote.agents.iter().find(|a| a.actor_id == actor_id) else {
-            continue;
-        };
-        if !opts.prune {
-            b.plan.notes.push(format!(
-                "role `{role}` was removed from team.toml; its agent \"{}\" ({actor_id}) stays on \
-                 the platform (`--prune` deletes it)",
-                agent.display_name
-            ));
-            continue;
-        }
-        let id = b.push(
-            ActionKind::DeleteAgent,
-            Target::Agent(role.to_string()),
-            format!(
-                "role removed from team.toml: delete its agent \"{}\" ({actor_id})",
-                agent.display_name
-            ),
-            None,
-            Op::DeleteAgent {
-                role: role.to_string(),
-                actor_id: actor_id.to_string(),
-                display_name: agent.display_name.clone(),
-            },
-        );
-        out.remote_nodes.push(id);
-    }
+/// `--prune`: the retired role's agent is deleted on the platform.
+fn plan_delete(b: &mut Builder, role: &str, agent: &Actor, out: &mut KeyPlan) {
+    let id = b.push(
+        ActionKind::DeleteAgent,
+        Target::Agent(role.to_string()),
+        format!(
+            "role removed from team.toml: delete its agent \"{}\" ({})",
+            agent.display_name, agent.actor_id
+        ),
+        None,
+        Op::DeleteAgent {
+            role: role.to_string(),
+            actor_id: agent.actor_id.clone(),
+            display_name: agent.display_name.clone(),
+        },
+    );
+    out.remote_nodes.push(id);
 }
 
 /// The key file: rewritten when keys were issued or what it records
@@ -424,9 +724,10 @@ pub(super) fn plan_secrets(
     b: &mut Builder,
     desired: &DesiredState,
     obs: &Observed,
-    roles: Vec<SecretRole>,
+    keys: (Vec<SecretRole>, Vec<SecretRole>),
     unignored: Option<String>,
 ) -> Vec<usize> {
+    let (roles, retired) = keys;
     let target = Target::Path(ACTORS_PATH.into());
     if desired.is_unmanaged(ACTORS_PATH) || desired.is_unmanaged(".moot") {
         // Never touched; but a key issued now would have nowhere to go and
@@ -474,37 +775,10 @@ pub(super) fn plan_secrets(
         space_name: desired.facts.space_name.clone(),
         api_url: desired.facts.api_url.clone(),
         roles,
-    };
-    let issued = spec
-        .roles
-        .iter()
-        .filter(|r| r.source == KeySource::Issued)
-        .count();
-    let same = match &obs.held {
-        None => spec.roles.is_empty(),
-        Some(h) => {
-            issued == 0
-                && h.space_id == spec.space_id
-                && h.space_name == spec.space_name
-                && h.api_url == spec.api_url
-                && h.roles.len() == spec.roles.len()
-                && spec.roles.iter().all(|r| {
-                    h.roles.get(&r.key).is_some_and(|k| {
-                        k.actor_id == r.actor_id && k.display_name == r.display_name
-                    })
-                })
-        }
+        retired,
     };
     let mut nodes = Vec::new();
-    if !same {
-        let reason = if issued > 0 {
-            format!(
-                "store {issued} new key{} (mode 0600)",
-                if issued == 1 { "" } else { "s" }
-            )
-        } else {
-            "update the space, names or roles recorded with the keys".to_string()
-        };
+    if let Some(reason) = secrets_change(obs, &spec) {
         nodes.push(b.push(
             ActionKind::WriteSecrets,
             target,
@@ -541,6 +815,55 @@ pub(super) fn plan_secrets(
         ));
     }
     nodes
+}
+
+/// Why the key files must be rewritten (None: they record what `spec`
+/// says, and no key is issued).
+fn secrets_change(obs: &Observed, spec: &SecretsSpec) -> Option<String> {
+    let issued = spec
+        .roles
+        .iter()
+        .filter(|r| r.source == KeySource::Issued)
+        .count();
+    let same = match &obs.held {
+        None => spec.roles.is_empty(),
+        Some(h) => {
+            issued == 0
+                && h.space_id == spec.space_id
+                && h.space_name == spec.space_name
+                && h.api_url == spec.api_url
+                && same_roles(h, &spec.roles)
+        }
+    };
+    let retired_same = match &obs.retired_keys {
+        None => spec.retired.is_empty(),
+        Some(h) => same_roles(h, &spec.retired),
+    };
+    let mut why = Vec::new();
+    if issued > 0 {
+        why.push(format!(
+            "store {issued} new key{} (mode 0600)",
+            if issued == 1 { "" } else { "s" }
+        ));
+    } else if !same {
+        why.push("update the space, names or roles recorded with the keys".to_string());
+    }
+    if !retired_same {
+        why.push(format!(
+            "keep retired roles' keys aside in {RETIRED_KEYS_PATH} (mode 0600)"
+        ));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
+/// Whether a key file records exactly these roles (by key, agent and name).
+fn same_roles(held: &crate::observed::actors_file::HeldKeys, roles: &[SecretRole]) -> bool {
+    held.roles.len() == roles.len()
+        && roles.iter().all(|r| {
+            held.roles
+                .get(&r.key)
+                .is_some_and(|k| k.actor_id == r.actor_id && k.display_name == r.display_name)
+        })
 }
 
 /// Offline, the tickets an interrupted apply left are drift: a key the

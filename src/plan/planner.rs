@@ -13,10 +13,10 @@ use crate::observed::lockfile::{LOCK_PATH, LOCK_VERSION, Lock, LockFile, mode_st
 use crate::observed::workspace::{FileState, LocalFiles, sha256_hex};
 use crate::plan::action::{Action, ActionKind, Blocked, Drift, Op, Plan, Target};
 use crate::plan::files::{
-    drop_suggestion, plan_file, plan_gitignore, plan_leftovers, plan_settings,
-    plan_settings_without_hooks,
+    drop_stale_suggestions, drop_suggestion, plan_file, plan_gitignore, plan_leftovers,
+    plan_settings, plan_settings_without_hooks,
 };
-use crate::plan::keys::{KeyPlan, plan_keys, plan_secrets};
+use crate::plan::keys::{KeyPlan, block_shared_agents, offline_bindings, plan_keys, plan_secrets};
 use crate::plan::{diff, gitignore, graph};
 
 /// Where staged suggestions go.
@@ -56,6 +56,9 @@ pub struct Observed {
     pub lock: Option<Lock>,
     /// `.moot/actors.json` without its keys (None: no such file).
     pub held: Option<HeldKeys>,
+    /// `.moot/retired.json` (retired roles' keys, by role name) without its
+    /// keys (None: no such file).
+    pub retired_keys: Option<HeldKeys>,
     pub actors_file_mode: Option<u32>,
     pub moot_dir_mode: Option<u32>,
     /// git tracks something under `.moot/`.
@@ -191,18 +194,16 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
     let lock = obs.lock.as_ref();
     let online = !opts.offline && obs.remote.is_some();
 
-    // 1. Keys and names, matched role by role.
+    // 1. Keys and names: each role bound to its own agent; roles gone from
+    // team.toml retired (binding and key kept).
+    let blocked_roles = block_shared_agents(&mut b, lock);
     let keys = match obs.remote.as_ref().filter(|_| !opts.offline) {
-        Some(remote) => plan_keys(&mut b, desired, obs, opts, remote),
+        Some(remote) => plan_keys(&mut b, desired, obs, opts, remote, &blocked_roles),
         None => {
-            let mut keys = KeyPlan::default();
-            if let Some(l) = lock {
-                for r in &desired.roles {
-                    if let Some(lr) = l.roles.get(&r.name) {
-                        keys.lock_roles.insert(r.name.clone(), lr.clone());
-                    }
-                }
-            }
+            let keys = match lock {
+                Some(l) => offline_bindings(&mut b, desired, l),
+                None => KeyPlan::default(),
+            };
             b.plan.notes.push(
                 "offline: remote agents and keys were not checked; key actions are not evaluated"
                     .into(),
@@ -240,6 +241,9 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
     let mut hook_nodes = Vec::new();
     for f in &desired.files {
         if desired.is_unmanaged(&f.path) {
+            // Its moot.lock entry stays, so that when the path is managed
+            // again a file nobody edited is still known as moot's.
+            b.keep_lock_entry(lock_index.get(f.path.as_str()).copied());
             continue;
         }
         let before = b.nodes.len();
@@ -254,6 +258,9 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
     }
     if let Some(l) = lock {
         plan_leftovers(&mut b, desired, obs, l);
+    }
+    if online {
+        drop_stale_suggestions(&mut b, desired, obs);
     }
 
     // 4. settings.json: after the hook scripts it points at exist.
@@ -273,7 +280,13 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
 
     // 5. The key file: after every rotation and after .gitignore covers it.
     if online {
-        let secrets_nodes = plan_secrets(&mut b, desired, obs, keys.secret_roles, keys_unignored);
+        let secrets_nodes = plan_secrets(
+            &mut b,
+            desired,
+            obs,
+            (keys.secret_roles, keys.retired_secrets),
+            keys_unignored,
+        );
         for &s in &secrets_nodes {
             for &r in &keys.remote_nodes {
                 b.edges.push((r, s));
@@ -297,6 +310,7 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
         space_id: desired.facts.space_id.clone(),
         space_name: desired.facts.space_name.clone(),
         roles: keys.lock_roles,
+        retired: keys.retired,
         files: std::mem::take(&mut b.lock_files).into_values().collect(),
     };
     if lock != Some(&new_lock) && !desired.is_unmanaged(LOCK_PATH) {

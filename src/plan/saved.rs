@@ -156,6 +156,14 @@ pub fn fingerprint(
             ));
         }
     }
+    if let Some(retired) = &obs.retired_keys {
+        for (k, v) in &retired.roles {
+            line(&format!(
+                "retired-key {k} {} {} {} {:?}",
+                v.actor_id, v.display_name, v.prefix, v.live
+            ));
+        }
+    }
     line(&format!(
         "modes {:?} {:?} {}",
         obs.actors_file_mode, obs.moot_dir_mode, obs.moot_tracked

@@ -133,6 +133,7 @@ fn lock_with(files: &[(&str, &[u8], u32)]) -> Lock {
         space_id: "spc_1".into(),
         space_name: "spc_1".into(),
         roles: IndexMap::new(),
+        retired: IndexMap::new(),
         files: files
             .iter()
             .map(|(p, c, m)| LockFile {
@@ -1216,4 +1217,317 @@ fn create_and_delete_agents_snapshot() {
     let mut s = insta::Settings::clone_current();
     s.add_filter(r"[0-9a-f]{64}", "[sha256]");
     s.bind(|| insta::assert_snapshot!(human::render_plan(&plan, &Styles::plain(), false)));
+}
+
+fn bind(lock: &mut Lock, role: &str, id: &str) {
+    lock.roles.insert(
+        role.into(),
+        LockRole {
+            actor_id: id.into(),
+        },
+    );
+}
+
+fn role(name: &str, display: &str) -> DesiredRole {
+    DesiredRole {
+        name: name.into(),
+        key: display.to_lowercase(),
+        display_name: display.into(),
+    }
+}
+
+fn secrets_spec(plan: &crate::plan::Plan) -> Option<&crate::plan::action::SecretsSpec> {
+    plan.actions.iter().find_map(|a| match &a.op {
+        Op::WriteSecrets(spec) => Some(spec),
+        _ => None,
+    })
+}
+
+fn new_lock(plan: &crate::plan::Plan) -> Option<Lock> {
+    plan.actions.iter().find_map(|a| match &a.op {
+        Op::Write { path, content, .. } if path == "moot.lock" => {
+            Some(Lock::parse(content, std::path::Path::new("moot.lock")).unwrap())
+        }
+        _ => None,
+    })
+}
+
+fn both_held_live() -> HeldKeys {
+    let mut h = held("product", "agt_p", "convo_ab");
+    let mut qa = h.roles["product"].clone();
+    qa.actor_id = "agt_q".into();
+    qa.display_name = "QA".into();
+    qa.prefix = "convo_cd".into();
+    h.roles.insert("qa".into(), qa);
+    for k in h.roles.values_mut() {
+        k.live = Some(true);
+    }
+    h
+}
+
+fn keyed_agents() -> Option<RemoteState> {
+    remote(vec![
+        actor("agt_p", "Product", Some("convo_ab")),
+        actor("agt_q", "QA", Some("convo_cd")),
+    ])
+}
+
+#[test]
+fn a_renamed_role_and_a_new_role_taking_its_old_name_never_share_an_agent() {
+    // qa is renamed QA -> Tester and, in the same edit, a role named QA is
+    // added: the agent called QA is qa's (moot.lock), so it is not free.
+    let mut d = desired();
+    d.roles = vec![
+        role("product", "Product"),
+        role("qa", "Tester"),
+        role("checker", "QA"),
+    ];
+    let mut obs = obs_with(&[]);
+    obs.remote = keyed_agents();
+    obs.held = Some(both_held_live());
+    let mut lock = lock_with(&[]);
+    bind(&mut lock, "product", "agt_p");
+    bind(&mut lock, "qa", "agt_q");
+    obs.lock = Some(lock);
+    let plan = build(&d, &obs, &online()).unwrap();
+    let renames: Vec<_> = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind == ActionKind::RenameAgent)
+        .map(|a| a.target.to_string())
+        .collect();
+    assert_eq!(renames, ["agent:qa"]);
+    let blocked: Vec<_> = plan
+        .blocked
+        .iter()
+        .filter(|b| b.target == Target::Agent("checker".into()))
+        .collect();
+    assert_eq!(blocked.len(), 1, "{:?}", plan.blocked);
+    let why = &blocked[0].reason;
+    for word in ["agt_q", "`qa`", "`checker`", "Tester"] {
+        assert!(why.contains(word), "{word} in {why}");
+    }
+    let spec = secrets_spec(&plan);
+    assert!(spec.is_none_or(|s| s.roles.iter().all(|r| r.role != "checker")));
+}
+
+#[test]
+fn a_lock_binding_two_roles_to_one_agent_is_blocked_online_and_offline() {
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote = keyed_agents();
+    obs.held = Some(both_held_live());
+    let mut lock = lock_with(&[]);
+    bind(&mut lock, "product", "agt_p");
+    bind(&mut lock, "qa", "agt_p");
+    obs.lock = Some(lock);
+    for opts in [
+        online(),
+        PlanOptions {
+            offline: true,
+            ..online()
+        },
+    ] {
+        let plan = build(&d, &obs, &opts).unwrap();
+        assert_eq!(plan.blocked.len(), 1, "{:?}", plan.blocked);
+        let why = &plan.blocked[0].reason;
+        for word in ["`product`", "`qa`", "agt_p"] {
+            assert!(why.contains(word), "{word} in {why}");
+        }
+        assert!(plan.actions.iter().all(|a| !a.kind.is_remote()));
+    }
+}
+
+#[test]
+fn a_removed_role_is_retired_with_its_binding_and_key_kept_aside() {
+    let mut d = desired();
+    d.roles.retain(|r| r.name == "product");
+    let mut obs = obs_with(&[]);
+    obs.remote = keyed_agents();
+    obs.held = Some(both_held_live());
+    let mut lock = lock_with(&[]);
+    bind(&mut lock, "product", "agt_p");
+    bind(&mut lock, "qa", "agt_q");
+    obs.lock = Some(lock);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(plan.drift.is_empty() && plan.blocked.is_empty());
+    assert!(plan.notes.iter().any(|n| n.contains("`qa` is retired")));
+    let spec = secrets_spec(&plan).expect("the key file changes");
+    let roles: Vec<_> = spec.roles.iter().map(|r| r.role.as_str()).collect();
+    assert_eq!(roles, ["product"]);
+    let retired: Vec<_> = spec
+        .retired
+        .iter()
+        .map(|r| (r.role.as_str(), r.actor_id.as_str(), r.source))
+        .collect();
+    assert_eq!(retired, [("qa", "agt_q", KeySource::Held)]);
+    let lock = new_lock(&plan).unwrap();
+    assert_eq!(lock.roles.keys().collect::<Vec<_>>(), ["product"]);
+    let bindings = lock.retired_bindings();
+    assert_eq!(bindings.len(), 1);
+    assert_eq!(
+        (
+            bindings[0].role,
+            bindings[0].actor_id,
+            bindings[0].display_name
+        ),
+        ("qa", "agt_q", Some("QA"))
+    );
+    assert!(plan.actions.iter().all(|a| !a.kind.is_remote()));
+}
+
+#[test]
+fn a_retired_role_put_back_gets_its_agent_and_kept_key_without_a_new_key() {
+    let d = desired();
+    let mut obs = obs_with(&[]);
+    obs.remote = keyed_agents();
+    let mut held_now = both_held_live();
+    let kept = held_now.roles.shift_remove("qa").unwrap();
+    obs.held = Some(held_now);
+    let mut retired = held("qa", "agt_q", "convo_cd");
+    retired.roles.insert("qa".into(), kept);
+    obs.retired_keys = Some(retired);
+    let mut lock = lock_with(&[]);
+    bind(&mut lock, "product", "agt_p");
+    lock.retired.insert(
+        "qa".into(),
+        crate::observed::lockfile::RetiredRole {
+            actor_id: "agt_q".into(),
+            display_name: Some("QA".into()),
+        },
+    );
+    obs.lock = Some(lock);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(plan.drift.is_empty(), "{:?}", plan.drift);
+    assert!(plan.actions.iter().all(|a| !a.kind.is_remote()));
+    let spec = secrets_spec(&plan).unwrap();
+    let qa = spec.roles.iter().find(|r| r.role == "qa").unwrap();
+    assert_eq!(
+        (qa.actor_id.as_str(), qa.source),
+        ("agt_q", KeySource::Held)
+    );
+    assert!(spec.retired.is_empty());
+    let lock = new_lock(&plan).unwrap();
+    assert_eq!(lock.roles["qa"].actor_id, "agt_q");
+    assert!(lock.retired.is_empty());
+
+    // A retired key that no longer authenticates is not restored.
+    obs.retired_keys.as_mut().unwrap().roles["qa"].live = Some(false);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert_eq!(plan.drift[0].reason, "key not held here");
+}
+
+#[test]
+fn offline_a_removed_role_stays_in_moot_lock_as_retired() {
+    let mut d = desired();
+    d.roles.retain(|r| r.name == "product");
+    let mut obs = obs_with(&[]);
+    obs.remote = None;
+    let mut lock = lock_with(&[]);
+    bind(&mut lock, "product", "agt_p");
+    bind(&mut lock, "qa", "agt_q");
+    obs.lock = Some(lock);
+    let opts = PlanOptions {
+        offline: true,
+        ..online()
+    };
+    let plan = build(&d, &obs, &opts).unwrap();
+    assert!(plan.drift.is_empty());
+    assert!(plan.notes.iter().any(|n| n.contains("`qa` is retired")));
+    let lock = new_lock(&plan).unwrap();
+    assert_eq!(lock.retired["qa"].actor_id, "agt_q");
+    // Put back offline: bound again from the retired entry.
+    let mut obs2 = obs.clone();
+    obs2.lock = Some(lock);
+    let plan = build(&desired(), &obs2, &opts).unwrap();
+    let lock = new_lock(&plan).unwrap();
+    assert_eq!(lock.roles["qa"].actor_id, "agt_q");
+    assert!(lock.retired.is_empty());
+}
+
+#[test]
+fn an_unmanaged_directory_covers_everything_under_it() {
+    let mut d = desired();
+    d.unmanaged.insert(".claude/hooks".into());
+    let obs = obs_with(&[(HOOK, file(b"mine", 0o600))]);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert!(kinds_for(&plan, HOOK).is_empty(), "{:?}", plan.actions);
+    assert!(plan.drift.is_empty());
+    // Absent, it is not created either; a sibling name is not covered.
+    let plan = build(&d, &obs_with(&[]), &online()).unwrap();
+    assert!(kinds_for(&plan, HOOK).is_empty());
+    let mut d = desired();
+    d.unmanaged.insert(".claude/hoo".into());
+    let plan = build(&d, &obs_with(&[]), &online()).unwrap();
+    assert_eq!(kinds_for(&plan, HOOK), [ActionKind::Create]);
+}
+
+#[test]
+fn suggestions_that_no_longer_serve_are_removed() {
+    let mut d = desired();
+    d.unmanaged.insert("moot.toml".into());
+    let gone = suggested_path(".claude/skills/gone/SKILL.md");
+    let obs = obs_with(&[
+        ("moot.toml", file(b"mine", 0o644)),
+        (&suggested_path("moot.toml"), file(b"[convo]\n", 0o644)),
+        (&gone, file(b"old", 0o644)),
+        (
+            &suggested_path(HOOK),
+            file(b"#!/bin/sh\necho guard\n", 0o755),
+        ),
+        (HOOK, file(b"mine", 0o755)),
+    ]);
+    let plan = build(&d, &obs, &online()).unwrap();
+    assert_eq!(
+        kinds_for(&plan, &suggested_path("moot.toml")),
+        [ActionKind::Remove]
+    );
+    assert_eq!(kinds_for(&plan, &gone), [ActionKind::Remove]);
+    // Still awaiting review: kept.
+    assert!(kinds_for(&plan, &suggested_path(HOOK)).is_empty());
+}
+
+#[test]
+fn a_moot_written_file_unmanaged_and_back_is_updated_not_drift() {
+    let old = b"[convo]\nold\n";
+    let mut obs = obs_with(&[("moot.toml", file(old, 0o644))]);
+    obs.lock = Some(lock_with(&[("moot.toml", old, 0o644)]));
+    let mut d = desired();
+    d.unmanaged.insert("moot.toml".into());
+    let plan = build(&d, &obs, &online()).unwrap();
+    let lock = new_lock(&plan).unwrap();
+    assert!(lock.file("moot.toml").is_some(), "the entry is kept");
+    // Managed again, with other content desired: the untouched file is
+    // updated, not reported as drift.
+    obs.lock = Some(lock);
+    let plan = build(&desired(), &obs, &online()).unwrap();
+    assert_eq!(kinds_for(&plan, "moot.toml"), [ActionKind::Update]);
+    assert!(plan.drift.is_empty());
+}
+
+#[test]
+fn offline_drift_does_not_point_at_a_staged_copy() {
+    let mut obs = obs_with(&[(HOOK, file(b"mine", 0o755))]);
+    obs.remote = None;
+    let opts = PlanOptions {
+        offline: true,
+        ..online()
+    };
+    let plan = build(&desired(), &obs, &opts).unwrap();
+    let hint = plan.drift[0].hint.as_deref().unwrap();
+    assert!(!hint.contains(&suggested_path(HOOK)), "{hint}");
+    assert!(!hint.contains("stages its own"), "{hint}");
+    let plan = build(
+        &desired(),
+        &obs_with(&[(HOOK, file(b"mine", 0o755))]),
+        &online(),
+    )
+    .unwrap();
+    assert!(
+        plan.drift[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains(&suggested_path(HOOK))
+    );
 }

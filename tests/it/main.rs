@@ -9,6 +9,7 @@ mod support;
 mod adversarial;
 mod api_client;
 mod bad_input;
+mod convergence;
 mod credentials;
 mod e2e;
 mod harness;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 use moot::desired::Policy;
-use moot::observed::lockfile::{Lock, LockFile, LockRole};
+use moot::observed::lockfile::{Lock, LockFile, LockRole, RetiredRole};
 use moot::plan::action::{
     Action, ActionKind, Blocked, Drift, KeySource, Op, Plan, SecretRole, SecretsSpec, Target,
 };
@@ -76,6 +76,13 @@ fn sample_lock() -> Lock {
         space_id: "spc_1".into(),
         space_name: "spc_1".into(),
         roles,
+        retired: IndexMap::from([(
+            "qa".to_string(),
+            RetiredRole {
+                actor_id: "agt_2".into(),
+                display_name: Some("QA".into()),
+            },
+        )]),
         files: vec![
             LockFile {
                 path: ".claude/hooks/git-guard.sh".into(),
@@ -233,6 +240,13 @@ fn every_kind_plan() -> Plan {
                     actor_id: "agt_product".into(),
                     display_name: "Product".into(),
                     source: KeySource::Issued,
+                }],
+                retired: vec![SecretRole {
+                    role: "qa".into(),
+                    key: "qa".into(),
+                    actor_id: "agt_qa".into(),
+                    display_name: "QA".into(),
+                    source: KeySource::Held,
                 }],
             }),
         ),
