@@ -28,6 +28,15 @@ pub enum Error {
         hint: Option<String>,
     },
 
+    /// The local transaction failed, and so did restoring the files: the
+    /// journal stays for the next `moot apply`. A variant of its own, so
+    /// callers tell it from a clean rollback without reading the text.
+    #[error("{error}; and rolling back failed too: {rollback}")]
+    RollbackFailed {
+        error: Box<Error>,
+        rollback: Box<Error>,
+    },
+
     /// A bug in moot (a cycle in the plan graph, a broken invariant).
     #[error("internal error: {0}")]
     Internal(String),
@@ -67,6 +76,11 @@ impl Error {
                 _ => Some("check the path; nothing was changed".into()),
             },
             Error::User { hint, .. } => hint.clone(),
+            Error::RollbackFailed { .. } => Some(
+                "the journal in .moot/txn/ is kept; the next `moot apply` shows what it \
+                 restores and retries the rollback"
+                    .into(),
+            ),
             Error::Internal(_) => {
                 Some("this is a bug in moot; please report it with the command you ran".into())
             }

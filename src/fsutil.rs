@@ -146,10 +146,25 @@ pub fn chmod_nofollow(path: &Path, mode: u32) -> Result<()> {
 /// content or the new, never a mix; a crash leaves at worst a stray
 /// `.<name>.moot-tmp.*` file, which the next write replaces.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    replace(path, bytes, mode, Durability::Now)
+}
+
+/// Like [`write_atomic`], but the caller makes it durable later, with other
+/// writes, through a [`Barrier`].
+pub fn write_replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    replace(path, bytes, mode, Durability::Later)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// fsync the file before the rename and its directory after.
+    Now,
+    /// A barrier the caller runs covers both.
+    Later,
+}
+
+fn replace(path: &Path, bytes: &[u8], mode: u32, durability: Durability) -> Result<()> {
+    let dir = parent_dir(path);
     let name = path
         .file_name()
         .ok_or_else(|| Error::Internal(format!("no file name in {}", path.display())))?;
@@ -174,14 +189,78 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         f.set_permissions(std::fs::Permissions::from_mode(mode))
             .ctx("setting the mode of", &tmp)?;
         f.write_all(bytes).ctx("writing", &tmp)?;
-        f.sync_all().ctx("syncing", &tmp)?;
+        if durability == Durability::Now {
+            f.sync_all().ctx("syncing", &tmp)?;
+        }
         std::fs::rename(&tmp, path).ctx("renaming into place", path)?;
-        sync_dir(dir)
+        match durability {
+            Durability::Now => sync_dir(dir),
+            Durability::Later => Ok(()),
+        }
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Makes a batch of writes and renames durable at once, when the batch is
+/// complete: the local transaction pays one barrier per phase (staged
+/// files and journal; renames into place; the commit mark) instead of an
+/// fsync per file and per directory. On Linux the barrier is one
+/// `syncfs(2)` of the workspace's filesystem; elsewhere each file and
+/// directory recorded with [`Barrier::record`] is fsynced.
+/// `benches/durable.rs` measures the choices; docs/design.md has figures.
+#[derive(Debug)]
+pub struct Barrier {
+    root: std::path::PathBuf,
+    pending: std::collections::BTreeSet<std::path::PathBuf>,
+}
+
+impl Barrier {
+    /// A barrier for writes on the filesystem that holds `root`.
+    pub fn new(root: &Path) -> Barrier {
+        Barrier {
+            root: root.to_path_buf(),
+            pending: Default::default(),
+        }
+    }
+
+    /// A file written (or renamed into place) since the last barrier: it
+    /// and its directory must be durable after the next one.
+    pub fn record(&mut self, file: &Path) {
+        if !cfg!(target_os = "linux") {
+            self.pending.insert(file.to_path_buf());
+            self.pending.insert(parent_dir(file).to_path_buf());
+        }
+    }
+
+    /// Everything recorded (on Linux: everything written on the
+    /// filesystem) is durable when this returns.
+    #[cfg(target_os = "linux")]
+    pub fn sync(&mut self) -> Result<()> {
+        sync_filesystem(&self.root)
+    }
+
+    /// Everything recorded is durable when this returns.
+    #[cfg(not(target_os = "linux"))]
+    pub fn sync(&mut self) -> Result<()> {
+        for p in std::mem::take(&mut self.pending) {
+            match File::open(&p) {
+                Ok(f) => f.sync_all().ctx("syncing", &p)?,
+                // Renamed away or removed since: nothing left to sync.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("syncing", &p, e)),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// fsyncs a directory so a rename inside it survives a crash.
@@ -204,6 +283,7 @@ pub fn create_dir_all_mode(dir: &Path, mode: u32) -> Result<()> {
 /// with one `syncfs(2)`: one barrier for a whole batch of small files
 /// instead of an fsync per file and per directory (benches/durable.rs
 /// measures both; docs/design.md has the figures).
+#[cfg(target_os = "linux")]
 pub fn sync_filesystem(dir: &Path) -> Result<()> {
     use std::os::fd::AsRawFd;
     let d = File::open(dir).ctx("opening", dir)?;

@@ -13,15 +13,12 @@ use serde::{Deserialize, Serialize};
 use crate::apply::faults;
 use crate::apply::seal::SealKey;
 use crate::error::{Error, IoContext, Result};
-use crate::fsutil::{create_dir_all_mode, sync_dir, write_atomic};
+use crate::fsutil::{Barrier, create_dir_all_mode, sync_dir, write_replace};
 use crate::observed::lockfile::LOCK_PATH;
 use crate::observed::workspace::{PathKind, classify, sha256_hex};
 
 pub const TXN_DIR: &str = ".moot/txn";
 pub const JOURNAL: &str = ".moot/txn/journal.json";
-
-/// In the message of an error whose rollback failed as well.
-pub const ROLLBACK_FAILED: &str = "rolling back failed too";
 
 /// What the plan saw at a path. The remote phase can take seconds, so the
 /// content is checked again right before a write or removal: a file the
@@ -129,14 +126,18 @@ impl Journal {
             .map_err(|e| Error::Internal(format!("serialising the journal: {e}")))
     }
 
-    fn write(&mut self, root: &Path, key: Option<&SealKey>) -> Result<()> {
+    /// Replaces the journal file; durable after the caller's next barrier.
+    fn write(&mut self, root: &Path, key: Option<&SealKey>, barrier: &mut Barrier) -> Result<()> {
         self.seal = match key {
             Some(k) => k.seal(&self.unsealed_bytes()?),
             None => String::new(),
         };
         let text = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::Internal(format!("serialising the journal: {e}")))?;
-        write_atomic(&root.join(JOURNAL), &text, 0o600)
+        let path = root.join(JOURNAL);
+        write_replace(&path, &text, 0o600)?;
+        barrier.record(&path);
+        Ok(())
     }
 
     /// The journal, if any, once proven to be moot's (sealed with this
@@ -269,19 +270,27 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
         created_dirs: Vec::new(),
         seal: String::new(),
     };
-    let prepared = prepare(root, changes, &mut journal)
-        .and_then(|()| sync_dir(&txn.join("staged")))
+    // Durable per phase, not per file: the staged copies and the journal
+    // behind one barrier before any target is touched; the renames behind
+    // another before the commit mark; the mark behind a third before apply
+    // returns. A crash between barriers leaves at worst a journal whose
+    // state says what to undo (docs/design.md, "Durable commit").
+    let mut barrier = Barrier::new(root);
+    let prepared = prepare(root, changes, &mut journal, &mut barrier)
         .and_then(|()| faults::step("journal"))
-        .and_then(|()| journal.write(root, key.as_ref()));
+        .and_then(|()| journal.write(root, key.as_ref(), &mut barrier))
+        .and_then(|()| barrier.sync());
     if let Err(e) = prepared {
         let _ = std::fs::remove_dir_all(&txn);
         return Err(e);
     }
 
-    match commit(root, &journal, changes) {
+    match commit(root, &journal, changes, &mut barrier) {
         Ok(diverted) => {
             journal.state = JournalState::Committed;
-            let marked = faults::step("commit").and_then(|()| journal.write(root, key.as_ref()));
+            let marked = faults::step("commit")
+                .and_then(|()| journal.write(root, key.as_ref(), &mut barrier))
+                .and_then(|()| barrier.sync());
             if let Err(e) = marked {
                 rollback(root, &journal)?;
                 return Err(e);
@@ -293,11 +302,10 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
         }
         Err(e) => match rollback(root, &journal) {
             Ok(()) => Err(e),
-            Err(r) => Err(Error::user(
-                format!("{e}; and {ROLLBACK_FAILED}: {r}"),
-                "the journal in .moot/txn/ is kept; the next `moot apply` shows what it \
-                 restores and retries the rollback",
-            )),
+            Err(r) => Err(Error::RollbackFailed {
+                error: Box::new(e),
+                rollback: Box::new(r),
+            }),
         },
     }
 }
@@ -314,7 +322,12 @@ fn clear_txn_dir(txn: &Path) -> Result<()> {
 }
 
 /// Stages every write and fills the journal (not yet written).
-fn prepare(root: &Path, changes: &[Change], journal: &mut Journal) -> Result<()> {
+fn prepare(
+    root: &Path,
+    changes: &[Change],
+    journal: &mut Journal,
+    barrier: &mut Barrier,
+) -> Result<()> {
     for (i, change) in changes.iter().enumerate() {
         ensure_safe(root, change.path(), matches!(change, Change::Remove { .. }))?;
         let target = root.join(change.path());
@@ -324,6 +337,7 @@ fn prepare(root: &Path, changes: &[Change], journal: &mut Journal) -> Result<()>
                 let staged = format!("{TXN_DIR}/staged/{i}");
                 faults::step("stage")?;
                 write_staged(&root.join(&staged), content, *mode)?;
+                barrier.record(&root.join(&staged));
                 (EntryKind::Write, Some(staged), Some(sha256_hex(content)))
             }
             Change::Chmod { .. } => (EntryKind::Chmod, None, None),
@@ -386,14 +400,18 @@ fn write_staged(path: &Path, content: &[u8], mode: u32) -> Result<()> {
         .ctx("staging", path)?;
     f.set_permissions(std::fs::Permissions::from_mode(mode))
         .ctx("staging", path)?;
-    f.write_all(content).ctx("staging", path)?;
-    f.sync_all().ctx("syncing", path)
+    // Not synced here: the barrier after staging covers every staged copy.
+    f.write_all(content).ctx("staging", path)
 }
 
 /// Moves every change into place; returns the indices of the changes
 /// left undone because their file changed since the plan.
-fn commit(root: &Path, journal: &Journal, changes: &[Change]) -> Result<Vec<usize>> {
-    let mut dirs = std::collections::BTreeSet::new();
+fn commit(
+    root: &Path,
+    journal: &Journal,
+    changes: &[Change],
+    barrier: &mut Barrier,
+) -> Result<Vec<usize>> {
     let mut diverted = Vec::new();
     for d in &journal.created_dirs {
         let mode = if d == ".moot" || d.starts_with(".moot/") {
@@ -431,13 +449,11 @@ fn commit(root: &Path, journal: &Journal, changes: &[Change]) -> Result<Vec<usiz
                 crate::fsutil::chmod_nofollow(&target, *mode)?;
             }
         }
-        dirs.insert(target.parent().unwrap_or(root).to_path_buf());
+        barrier.record(&target);
     }
-    // Each touched directory once, after all renames and before the commit
-    // mark: as durable as syncing after every rename, with far fewer syncs.
-    for d in &dirs {
-        sync_dir(d)?;
-    }
+    // One barrier after all renames and before the commit mark: as durable
+    // as syncing after every rename, for the price of one.
+    barrier.sync()?;
     Ok(diverted)
 }
 

@@ -297,7 +297,7 @@ pub fn execute(
     };
 
     let diverted = local_phase(session, plan, &outcome).map_err(|e| {
-        let restored = !e.to_string().contains(txn::ROLLBACK_FAILED);
+        let restored = !matches!(e, Error::RollbackFailed { .. });
         let mut message = if restored {
             format!("{e}\nEvery file was restored as it was before this apply.")
         } else {

@@ -174,7 +174,7 @@ pub fn render_error(err: &Error, styles: &Styles) -> String {
             one(err.to_string()),
             err.hint().map(one).unwrap_or_default(),
         ),
-        Error::User { .. } | Error::Internal(_) => (
+        Error::User { .. } | Error::RollbackFailed { .. } | Error::Internal(_) => (
             vec![clean_lines(&err.to_string())],
             err.hint()
                 .map(|h| vec![clean_lines(&h)])
