@@ -39,61 +39,61 @@ pub fn render(plan: &Plan) -> String {
         }
         out.push('\n');
     }
-    let staged: Vec<_> = plan
+    awaiting_review(plan, &mut out);
+    out
+}
+
+/// The path a staged suggestion stands for (`.moot/suggested/X` -> `X`).
+fn original_of(staged: &str) -> Option<&str> {
+    staged
+        .strip_prefix(SUGGESTED_DIR)
+        .and_then(|rest| rest.strip_prefix('/'))
+}
+
+/// The staged suggestions and the drift, with how to accept or keep each.
+fn awaiting_review(plan: &Plan, out: &mut String) {
+    let staged: Vec<String> = plan
         .actions
         .iter()
         .filter(|a| a.kind == ActionKind::Stage)
+        .filter_map(|a| original_of(&a.target.to_string()).map(str::to_string))
         .collect();
-    if !staged.is_empty() || !plan.drift.is_empty() {
-        out.push_str("## Awaiting your review\n\n");
-        for a in &staged {
-            let original = a
-                .target
-                .to_string()
-                .strip_prefix(&format!("{SUGGESTED_DIR}/"))
-                .unwrap_or_default()
-                .to_string();
-            let _ = writeln!(
-                out,
-                "- `{original}`: your version was kept; moot's is at `{}` ({}).\n  \
-                 Compare: `diff {original} {}`",
-                a.target,
-                clean_line(&a.reason),
-                a.target
-            );
-        }
-        // A drifted file already listed with its staged suggestion is not
-        // listed twice.
-        let staged_originals: Vec<String> = staged
-            .iter()
-            .filter_map(|a| {
-                a.target
-                    .to_string()
-                    .strip_prefix(&format!("{SUGGESTED_DIR}/"))
-                    .map(str::to_string)
-            })
-            .collect();
-        for d in plan
-            .drift
-            .iter()
-            .filter(|d| !staged_originals.contains(&d.target.to_string()))
-        {
-            let _ = writeln!(
-                out,
-                "- `{}`: {}",
-                clean_line(&d.target.to_string()),
-                clean_line(&d.reason)
-            );
-        }
-        out.push_str(
-            "\nTo accept moot's version of a managed file, run `moot apply --overwrite PATH` \
-             after reviewing it with `moot diff PATH` (`--overwrite` alone accepts them all). \
-             To keep yours for good, list the path \
-             under `[install] unmanaged` in team.toml. CLAUDE.md is yours: merge what you like \
-             from the suggestion by hand.\n",
+    let any_staged = plan.actions.iter().any(|a| a.kind == ActionKind::Stage);
+    if !any_staged && plan.drift.is_empty() {
+        return;
+    }
+    out.push_str("## Awaiting your review\n\n");
+    for a in plan.actions.iter().filter(|a| a.kind == ActionKind::Stage) {
+        let target = a.target.to_string();
+        let original = original_of(&target).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "- `{original}`: your version was kept; moot's is at `{target}` ({}).\n  \
+             Compare: `diff {original} {target}`",
+            clean_line(&a.reason)
         );
     }
-    out
+    // A drifted file already listed with its staged suggestion is not
+    // listed twice.
+    for d in plan
+        .drift
+        .iter()
+        .filter(|d| !staged.contains(&d.target.to_string()))
+    {
+        let _ = writeln!(
+            out,
+            "- `{}`: {}",
+            clean_line(&d.target.to_string()),
+            clean_line(&d.reason)
+        );
+    }
+    out.push_str(
+        "\nTo accept moot's version of a managed file, run `moot apply --overwrite PATH` \
+         after reviewing it with `moot diff PATH` (`--overwrite` alone accepts them all). \
+         To keep yours for good, list the path \
+         under `[install] unmanaged` in team.toml. CLAUDE.md is yours: merge what you like \
+         from the suggestion by hand.\n",
+    );
 }
 
 /// One line for a change left undone because its file changed while apply

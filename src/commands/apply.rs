@@ -451,35 +451,7 @@ fn compose_secrets(
     let root = &session.ws.root;
     let current = read_actors(root)?.map(|(f, _)| f);
     let retired_file = read_key_file(root, RETIRED_KEYS_PATH)?.map(|(f, _)| f);
-    // Held keys are found by agent, whatever key they were stored under (a
-    // renamed role has a new runtime key; a role put back has its key in
-    // the retired file).
-    let held = |r: &SecretRole| {
-        let by_agent = |e: &&ActorEntry| e.actor_id == r.actor_id;
-        current
-            .as_ref()
-            .and_then(|c| {
-                c.actors
-                    .get(&r.key)
-                    .filter(by_agent)
-                    .or_else(|| c.actors.values().find(by_agent))
-            })
-            .or_else(|| {
-                retired_file
-                    .as_ref()
-                    .and_then(|c| c.actors.values().find(by_agent))
-            })
-            .filter(|e| !e.api_key.is_empty())
-            .map(|e| e.api_key.clone())
-    };
-    let issued = |r: &SecretRole| {
-        outcome
-            .keys
-            .iter()
-            .find(|k| k.role == r.role)
-            .or_else(|| outcome.keys.iter().find(|k| k.actor_id == r.actor_id))
-            .map(|k| k.api_key.clone())
-    };
+    let held = |r: &SecretRole| held_key(r, current.as_ref(), retired_file.as_ref());
     let compose = |roles: &[SecretRole]| -> Result<ActorsFile> {
         let mut file = ActorsFile {
             space_id: spec.space_id.clone(),
@@ -488,15 +460,12 @@ fn compose_secrets(
             actors: Default::default(),
         };
         for r in roles {
-            let key = match (r.source, issued(r)) {
-                (KeySource::Issued, Some(k)) => k,
-                // A ticket left by an interrupted apply that the server no
-                // longer exchanges: the role has no key here (drift).
-                (KeySource::Issued, None) if outcome.lost.contains(&r.role) => continue,
-                (KeySource::Issued, None) => {
-                    return Err(Error::Internal(format!("no key was issued for {}", r.role)));
-                }
-                (KeySource::Held, _) => match held(r) {
+            let key = match r.source {
+                KeySource::Issued => match issued_key(r, outcome)? {
+                    Some(k) => k,
+                    None => continue,
+                },
+                KeySource::Held => match held(r) {
                     Some(k) => k,
                     None => continue,
                 },
@@ -520,15 +489,51 @@ fn compose_secrets(
             mode: 0o600,
             seen: Seen::Unchecked,
         })
-    } else if retired_file.is_some() {
-        Some(Change::Remove {
+    } else {
+        retired_file.as_ref().map(|_| Change::Remove {
             path: RETIRED_KEYS_PATH.into(),
             seen: Seen::Unchecked,
         })
-    } else {
-        None
     };
     Ok((actors, retired))
+}
+
+/// A held key, found by agent whatever key it was stored under (a renamed
+/// role has a new runtime key; a role put back has its key in the retired
+/// file).
+fn held_key(
+    r: &SecretRole,
+    current: Option<&ActorsFile>,
+    retired: Option<&ActorsFile>,
+) -> Option<crate::secret::Secret> {
+    let by_agent = |e: &&ActorEntry| e.actor_id == r.actor_id;
+    current
+        .and_then(|c| {
+            c.actors
+                .get(&r.key)
+                .filter(by_agent)
+                .or_else(|| c.actors.values().find(by_agent))
+        })
+        .or_else(|| retired.and_then(|c| c.actors.values().find(by_agent)))
+        .filter(|e| !e.api_key.is_empty())
+        .map(|e| e.api_key.clone())
+}
+
+/// The key this apply issued for the role; None for a ticket left by an
+/// interrupted apply that the server no longer exchanges (the role has no
+/// key here: drift).
+fn issued_key(r: &SecretRole, outcome: &RemoteOutcome) -> Result<Option<crate::secret::Secret>> {
+    let key = outcome
+        .keys
+        .iter()
+        .find(|k| k.role == r.role)
+        .or_else(|| outcome.keys.iter().find(|k| k.actor_id == r.actor_id))
+        .map(|k| k.api_key.clone());
+    match key {
+        Some(k) => Ok(Some(k)),
+        None if outcome.lost.contains(&r.role) => Ok(None),
+        None => Err(Error::Internal(format!("no key was issued for {}", r.role))),
+    }
 }
 
 /// The actor id to record: the plan's, or, for an agent this apply

@@ -167,13 +167,27 @@ fn snippet_suffix(snippet: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// What to do about an id moot refused to put in a URL.
+fn invalid_id_hint(kind: IdKind) -> &'static str {
+    match kind {
+        IdKind::Actor => {
+            "the platform listed an agent with an id moot cannot send back; check that \
+             MOOT_API_URL is the Moot API, or remove that agent on the platform"
+        }
+        IdKind::Ticket => {
+            "the server answered with a registration ticket moot cannot exchange; the key \
+             may have been rotated: run `moot plan` to see where things stand"
+        }
+    }
+}
+
 impl ApiError {
     pub fn hint(&self) -> Option<String> {
         let hint = match self {
             ApiError::Unauthorized { .. } => {
                 "your token was rejected; run `moot login` (or fix MOOT_TOKEN)".to_string()
             }
-            ApiError::Forbidden { call, .. } if call.path.ends_with("/me/agents") => {
+            ApiError::Forbidden { call, .. } if call.path == super::endpoints::MY_AGENTS.path => {
                 "the token is probably an agent key, not a personal access token; \
                  log in with a `mootup_pat_` token: `moot login`"
                     .to_string()
@@ -228,18 +242,7 @@ impl ApiError {
             ApiError::InvalidUrl { .. } => {
                 "use a URL like https://mootup.io (MOOT_API_URL or --api-url)".to_string()
             }
-            ApiError::InvalidId {
-                kind: IdKind::Actor,
-                ..
-            } => "the platform listed an agent with an id moot cannot send back; check that \
-                  MOOT_API_URL is the Moot API, or remove that agent on the platform"
-                .to_string(),
-            ApiError::InvalidId {
-                kind: IdKind::Ticket,
-                ..
-            } => "the server answered with a registration ticket moot cannot exchange; the key \
-                  may have been rotated: run `moot plan` to see where things stand"
-                .to_string(),
+            ApiError::InvalidId { kind, .. } => invalid_id_hint(*kind).to_string(),
             ApiError::InvalidToken { .. } => {
                 "copy the token again without line breaks (MOOT_TOKEN, or `moot login`)".to_string()
             }
