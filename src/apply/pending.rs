@@ -6,14 +6,12 @@
 //! `apply` redeems the tickets still alive, and `plan`/`check` report them.
 //! The ids never appear in any output, the lock or the report.
 
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 pub const PENDING_PATH: &str = ".moot/pending-tickets.json";
@@ -102,9 +100,15 @@ pub fn load(root: &Path) -> Result<Vec<PendingTicket>> {
     Ok(file.tickets)
 }
 
-/// Replaces the file with `tickets` (removes it when empty): written to a
-/// temporary file (0600, never through a link), synced, renamed.
+/// Replaces the file with `tickets` (removes it when empty), durably:
+/// written to a temporary file (0600, never through a link), synced,
+/// renamed, the directory synced. A ticket must be on disk before its
+/// exchange is sent, or a crash loses the key it stands for.
 pub fn save(root: &Path, tickets: &[PendingTicket]) -> Result<()> {
+    write(root, tickets, true)
+}
+
+fn write(root: &Path, tickets: &[PendingTicket], durable: bool) -> Result<()> {
     remove_stale_temps(root);
     let p = path(root);
     if tickets.is_empty() {
@@ -117,20 +121,10 @@ pub fn save(root: &Path, tickets: &[PendingTicket]) -> Result<()> {
         tickets: tickets.to_vec(),
     })
     .map_err(|e| Error::Internal(format!("serializing pending tickets: {e}")))?;
-    let tmp = p.with_extension(format!("moot-tmp.{}", std::process::id()));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&tmp)
-        .ctx("creating", &tmp)?;
-    f.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .ctx("setting the mode of", &tmp)?;
-    f.write_all(&body).ctx("writing", &tmp)?;
-    f.sync_all().ctx("syncing", &tmp)?;
-    std::fs::rename(&tmp, &p).ctx("renaming into place", &p)?;
-    Ok(())
+    match durable {
+        true => crate::fsutil::write_atomic(&p, &body, 0o600),
+        false => crate::fsutil::write_replace(&p, &body, 0o600),
+    }
 }
 
 /// Temporary files of a save a crash interrupted (the apply that writes
@@ -141,7 +135,8 @@ pub fn remove_stale_temps(root: &Path) {
     let (Some(dir), Some(name)) = (p.parent(), p.file_name()) else {
         return;
     };
-    let prefix = format!("{}.moot-tmp.", Path::new(name).with_extension("").display());
+    // fsutil's temporary name for it: `.<name>.moot-tmp.<pid>`.
+    let prefix = format!(".{}.moot-tmp.", name.to_string_lossy());
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -183,18 +178,21 @@ impl Store {
         }
     }
 
-    fn update(&self, f: impl FnOnce(&mut Vec<PendingTicket>)) -> Result<()> {
+    /// Changes the tickets and rewrites the file; `durable` when the change
+    /// must survive a power loss (a new ticket), not when losing it only
+    /// costs a refused redemption later (a ticket marked as exchanged).
+    fn update(&self, durable: bool, f: impl FnOnce(&mut Vec<PendingTicket>)) -> Result<()> {
         let mut t = self
             .tickets
             .lock()
             .map_err(|_| Error::Internal("pending-ticket store poisoned".into()))?;
         f(&mut t);
-        save(&self.root, &t)
+        write(&self.root, &t, durable)
     }
 
     /// Records a ticket before its exchange is sent.
     pub fn add(&self, t: PendingTicket) -> Result<()> {
-        self.update(|v| {
+        self.update(true, |v| {
             v.retain(|x| x.actor_id != t.actor_id);
             v.push(t);
         })
@@ -202,7 +200,7 @@ impl Store {
 
     /// Marks a ticket as sent for exchange (it cannot be redeemed again).
     pub fn mark_exchanged(&self, actor_id: &str) -> Result<()> {
-        self.update(|v| {
+        self.update(false, |v| {
             for t in v.iter_mut().filter(|t| t.actor_id == actor_id) {
                 t.exchanged = true;
             }
@@ -214,7 +212,7 @@ impl Store {
     pub fn drop_spent(&self) -> Result<usize> {
         let now = SystemTime::now();
         let mut kept = 0;
-        self.update(|v| {
+        self.update(true, |v| {
             v.retain(|t| !t.exchanged && !t.expired(now));
             kept = v.len();
         })?;
