@@ -19,6 +19,7 @@ mod hostile_props;
 mod import;
 mod init;
 mod kill_recover;
+mod limits;
 mod login;
 mod platform;
 mod properties;

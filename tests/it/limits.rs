@@ -1,0 +1,175 @@
+//! Today's platform end to end, against the in-process moot-sandbox over
+//! real HTTP: keys through rate-limited ticket exchanges with a short
+//! ticket lifetime, agents created and named, retired agents pruned. The
+//! time an apply takes is printed, never asserted.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use moot_sandbox::{ExchangeRate, Sandbox, SandboxConfig};
+use serde_json::Value;
+
+use crate::support::{moot_std, text};
+
+const LOOP6: [&str; 6] = [
+    "Product",
+    "Leader",
+    "Spec",
+    "Implementation",
+    "QA",
+    "Librarian",
+];
+
+struct Run {
+    sandbox: Sandbox,
+    ws: tempfile::TempDir,
+    home: tempfile::TempDir,
+}
+
+impl Run {
+    fn new(cfg: SandboxConfig) -> Run {
+        Run {
+            sandbox: Sandbox::start(cfg),
+            ws: tempfile::tempdir().unwrap(),
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn moot(&self, args: &[&str]) -> std::process::Output {
+        moot_std(
+            self.ws.path(),
+            self.home.path(),
+            Some((self.sandbox.token(), self.sandbox.url())),
+        )
+        // The sandbox's tickets live 2.5 s; the platform does not say how
+        // long, so moot is told for the test.
+        .env("MOOT_TEST_TICKET_LIFETIME", "2.5")
+        .args(args)
+        .output()
+        .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.moot(args);
+        assert!(out.status.success(), "moot {args:?}: {}", text(&out));
+        text(&out)
+    }
+
+    fn held(&self, display_name: &str) -> Option<String> {
+        held_key(self.ws.path(), display_name)
+    }
+}
+
+fn held_key(ws: &Path, display_name: &str) -> Option<String> {
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.join(".moot/actors.json")).ok()?).ok()?;
+    v["actors"]
+        .as_object()?
+        .values()
+        .find(|a| a["display_name"] == display_name)
+        .and_then(|a| a["api_key"].as_str())
+        .map(str::to_string)
+}
+
+/// A team.toml of these roles, display names in title case (`qa` -> QA).
+fn team(roles: &[&str]) -> String {
+    let mut t = String::from("toml_schema_version = \"1\"\n\n[team]\nname = \"limits\"\n");
+    for r in roles {
+        let shown = match *r {
+            "qa" => "QA".to_string(),
+            other => format!("{}{}", other[..1].to_uppercase(), &other[1..]),
+        };
+        t.push_str(&format!(
+            "\n[[roles]]\nname = \"{r}\"\ndisplay_name = \"{shown}\"\n"
+        ));
+    }
+    t
+}
+
+fn one_per_second(agents: &[&str]) -> SandboxConfig {
+    let mut cfg = SandboxConfig::with_agents(agents.iter().copied());
+    cfg.exchange_rate = Some(ExchangeRate {
+        per_second: 1.0,
+        burst: 1,
+    });
+    cfg.ticket_ttl = Duration::from_millis(2500);
+    cfg
+}
+
+/// A loop-6 team from six keyless agents at `--concurrency 16`, under a
+/// one-exchange-per-second limit with tickets that die after 2.5 s: every
+/// role ends with a live key, each agent got exactly one key, no ticket
+/// expired, and a second apply sends nothing that changes state.
+#[test]
+fn loop6_from_keyless_agents_under_the_exchange_limit() {
+    let run = Run::new(one_per_second(&LOOP6));
+    run.ok(&["init", "--template", "loop-6"]);
+    let started = Instant::now();
+    let said = run.ok(&["apply", "--yes", "--concurrency", "16"]);
+    let took = started.elapsed();
+    eprintln!(
+        "loop-6 under 1 exchange/s: {:.2} s (floor: 5 s between 6 exchanges)",
+        took.as_secs_f64()
+    );
+    assert!(
+        said.contains("the server limits key exchanges"),
+        "the wait is not said: {said}"
+    );
+    for name in LOOP6 {
+        assert_eq!(run.sandbox.keys_issued(name), 1, "{name}");
+        assert_eq!(run.held(name), run.sandbox.live_key(name), "{name}");
+        assert!(run.held(name).is_some(), "{name}");
+    }
+    assert_eq!(run.sandbox.tickets_expired(), 0);
+    assert!(run.sandbox.rate_limited() > 0, "the limit never bit");
+
+    let calls = run.sandbox.mutating_calls();
+    run.ok(&["apply", "--yes"]);
+    assert_eq!(run.sandbox.mutating_calls(), calls, "second apply mutated");
+    assert_eq!(run.moot(&["check"]).status.code(), Some(0));
+}
+
+/// A missing agent is created, named and keyed; a removed role's agent is
+/// retired, then deleted by `--prune`; an agent of the same name that
+/// moot never bound survives.
+#[test]
+fn create_name_key_then_prune_only_what_moot_bound() {
+    let run = Run::new(one_per_second(&["Product", "Spec", "Implementation"]));
+    let team_path = run.ws.path().join("team.toml");
+    std::fs::write(
+        &team_path,
+        team(&["product", "spec", "implementation", "qa"]),
+    )
+    .unwrap();
+    let plan = run.ok(&["plan"]);
+    assert!(
+        plan.contains("create-agent") && plan.contains("agent:qa"),
+        "{plan}"
+    );
+    run.ok(&["apply", "--yes"]);
+    let qa = run.sandbox.agent("QA").expect("QA was created and named");
+    assert_eq!(run.sandbox.keys_issued(&qa.actor_id), 1);
+    assert_eq!(run.held("QA"), run.sandbox.live_key("QA"));
+    let calls = run.sandbox.mutating_calls();
+    run.ok(&["apply", "--yes"]);
+    assert_eq!(run.sandbox.mutating_calls(), calls, "second apply mutated");
+
+    // qa leaves team.toml: retired, its agent kept.
+    std::fs::write(&team_path, team(&["product", "spec", "implementation"])).unwrap();
+    let said = run.ok(&["apply", "--yes"]);
+    assert!(said.contains("retired"), "{said}");
+    assert!(run.sandbox.agent(&qa.actor_id).is_some());
+
+    // Someone adds an agent called QA by hand: moot never bound it.
+    let stranger = run.sandbox.add_agent("QA");
+    run.ok(&["apply", "--yes", "--prune"]);
+    assert!(
+        run.sandbox.agent(&qa.actor_id).is_none(),
+        "bound agent kept"
+    );
+    assert!(
+        run.sandbox.agent(&stranger.actor_id).is_some(),
+        "an agent moot never bound was deleted"
+    );
+    assert_eq!(run.moot(&["check"]).status.code(), Some(0));
+}
