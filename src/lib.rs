@@ -17,6 +17,7 @@ pub mod kinds;
 pub mod observed;
 pub mod plan;
 pub mod printer;
+pub mod relpath;
 pub mod secret;
 pub mod workspace;
 

@@ -267,7 +267,7 @@ fn render_once(
         .install
         .unmanaged
         .iter()
-        .map(|p| p.trim_start_matches("./").trim_end_matches('/').to_string())
+        .map(|p| crate::relpath::normalize_user(p).to_string())
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
 

@@ -483,7 +483,7 @@ pub struct Install {
     /// Install `.devcontainer/`. Default true.
     #[serde(default = "yes")]
     pub devcontainer: bool,
-    /// Workspace-relative paths moot never touches (no absolute path, no `..`).
+    /// Workspace-relative paths moot never touches (no absolute path, no `.`, `..` or empty component, no backslash).
     #[serde(default)]
     pub unmanaged: Vec<String>,
 }

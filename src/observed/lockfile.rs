@@ -193,7 +193,6 @@ impl Lock {
                 ));
             }
             if crate::observed::workspace::check_relative(&f.path).is_err()
-                || f.path.split('/').any(|c| c.is_empty() || c == ".")
                 || f.path.starts_with(".moot/")
                 || f.path == ".git"
                 || f.path.starts_with(".git/")

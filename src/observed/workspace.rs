@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Component, Path};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -70,24 +70,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Checks that a workspace-relative path stays inside the workspace:
-/// relative, no `..`, no root or prefix, not empty.
+/// Checks that a workspace-relative path stays inside the workspace
+/// ([`crate::relpath::check`]), with the reason as text for the callers
+/// that report it.
 pub fn check_relative(rel: &str) -> std::result::Result<(), String> {
-    if rel.is_empty() {
-        return Err("empty path".into());
-    }
-    let p = Path::new(rel);
-    for c in p.components() {
-        match c {
-            Component::Normal(_) => {}
-            Component::CurDir => {}
-            Component::ParentDir => return Err(format!("`{rel}` contains `..`")),
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(format!("`{rel}` is not relative to the workspace"));
-            }
-        }
-    }
-    Ok(())
+    crate::relpath::check(rel).map_err(|why| format!("`{rel}` {why}"))
 }
 
 /// What a path is, from lstat alone (nothing is read): for the checks the

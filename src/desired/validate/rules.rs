@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::path::{Component, Path};
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -600,32 +599,16 @@ fn install(doc: &DeTable<'_>, found: &mut Found<'_>) {
             found.push(
                 span,
                 format!("unmanaged path `{path}` {problem}"),
-                "write a path relative to the workspace root, without `..`, e.g. `.claude/hooks/git-guard.sh`",
+                "write a path relative to the workspace root, with `/` between plain names (no `.`, `..` or `\\`), e.g. `.claude/hooks/git-guard.sh`",
             );
         }
     }
 }
 
-/// `C:...`: absolute on Windows, and never meant as a relative path.
-fn has_drive(path: &str) -> bool {
-    let b = path.as_bytes();
-    b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
-}
-
-/// Why a workspace-relative path is not acceptable, if it is not.
-fn unsafe_path(path: &str) -> Option<&'static str> {
-    let p = Path::new(path);
-    if path.trim().is_empty() {
-        Some("is empty")
-    } else if p.is_absolute() || path.starts_with(['/', '\\']) || has_drive(path) {
-        Some("is absolute")
-    } else if p.components().any(|c| c == Component::ParentDir)
-        || path.split(['/', '\\']).any(|c| c == "..")
-    {
-        Some("contains `..`")
-    } else {
-        None
-    }
+/// Why an `unmanaged` path is not acceptable, if it is not: judged in the
+/// form render uses (a leading `./` and a trailing `/` dropped).
+fn unsafe_path(path: &str) -> Option<crate::relpath::Why> {
+    crate::relpath::check(crate::relpath::normalize_user(path)).err()
 }
 
 #[cfg(test)]
@@ -646,12 +629,45 @@ mod tests {
 
     #[test]
     fn unsafe_paths() {
-        assert_eq!(unsafe_path("/etc/passwd"), Some("is absolute"));
-        assert_eq!(unsafe_path("C:\\x"), Some("is absolute"));
-        assert_eq!(unsafe_path("a/../b"), Some("contains `..`"));
-        assert_eq!(unsafe_path(".."), Some("contains `..`"));
-        assert_eq!(unsafe_path(""), Some("is empty"));
+        use crate::relpath::Why;
+        assert_eq!(unsafe_path("/etc/passwd"), Some(Why::Absolute));
+        assert_eq!(unsafe_path("C:\\x"), Some(Why::Absolute));
+        assert_eq!(unsafe_path("a/../b"), Some(Why::ParentDir));
+        assert_eq!(unsafe_path(".."), Some(Why::ParentDir));
+        assert_eq!(unsafe_path(""), Some(Why::Empty));
+        assert_eq!(unsafe_path("a/./b"), Some(Why::NotCanonical));
+        assert_eq!(unsafe_path("./a/"), None);
         assert_eq!(unsafe_path(".claude/hooks/x.sh"), None);
         assert_eq!(unsafe_path("a..b/c"), None);
+    }
+
+    /// team.toml's `unmanaged` (once spelled canonically, as render does)
+    /// and the workspace reader (moot.lock, journals, writes) accept and
+    /// refuse the same paths: the former two validators disagreed on
+    /// `a/./b`, `a//b`, `\\x` and `C:x`.
+    #[test]
+    fn unmanaged_and_workspace_agree() {
+        use crate::observed::workspace::check_relative;
+        for path in [
+            "a",
+            "a/b",
+            ".claude/x",
+            "a/./b",
+            "a//b",
+            "\\x",
+            "C:x",
+            "a\\b",
+            "..",
+            "a/..",
+            "/x",
+            "",
+            "a\0b",
+        ] {
+            assert_eq!(
+                unsafe_path(path).is_none(),
+                check_relative(path).is_ok(),
+                "{path:?}"
+            );
+        }
     }
 }
