@@ -272,7 +272,7 @@ fn render_once(
     files.sort_by(|a, b| a.path.cmp(&b.path));
 
     let mut gitignore_lines = vec![".moot/".to_string()];
-    if team.git.strategy == "worktree" {
+    if team.git.strategy == crate::desired::team::GitStrategy::Worktree {
         gitignore_lines.push(".worktrees/".into());
     }
     if used.claude {
@@ -428,10 +428,10 @@ fn context(
         handoff => &team.workflow.handoff,
         git => minijinja::context! {
             description => team.git.description.trim(),
-            strategy => &team.git.strategy,
+            strategy => team.git.strategy.as_str(),
             feature_branch => &team.git.feature_branch,
             agent_branch => &team.git.agent_branch,
-            merge_to_main => &team.git.merge_to_main,
+            merge_to_main => team.git.merge_to_main.as_str(),
             ownership => pairs(&team.git.ownership),
         },
         resources => minijinja::context! {
@@ -636,5 +636,19 @@ display_name = "Q.A"
         assert!(agents.contains_key("product_(eu)"), "{text}");
         assert!(agents.contains_key("q.a"), "{text}");
         assert_eq!(agents["q.a"]["display_name"].as_str(), Some("Q.A"));
+    }
+
+    /// Only the `worktree` strategy puts agents in `.worktrees/`, so only
+    /// it ignores that directory; another value is rendered as written.
+    #[test]
+    fn only_the_worktree_strategy_ignores_worktrees() {
+        let base = "[team]\nname = \"demo\"\n\n[[roles]]\nname = \"product\"\n";
+        for (git, ignored) in [("", true), ("[git]\nstrategy = \"branch\"\n", false)] {
+            let src = format!("{base}{git}");
+            let team = crate::desired::parse_team(&src, std::path::Path::new("team.toml")).unwrap();
+            let d = render(&team, &RemoteFacts::default(), "demo").unwrap();
+            let has = d.gitignore_lines.iter().any(|l| l == ".worktrees/");
+            assert_eq!(has, ignored, "{git}");
+        }
     }
 }

@@ -308,29 +308,77 @@ pub struct Workflow {
 }
 
 /// The `[workflow.handoff]` table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Handoff {
     /// How a handoff is signalled. Default "mention".
-    #[serde(default = "default_handoff_method")]
-    pub method: String,
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub method: HandoffMethod,
     /// What every handoff message includes.
     #[serde(default)]
     pub includes: Vec<String>,
 }
 
-impl Default for Handoff {
-    fn default() -> Self {
-        Handoff {
-            method: default_handoff_method(),
-            includes: Vec::new(),
+/// Declares a team.toml string field with the values moot knows as
+/// variants. The runtime reads these fields, not moot, and its accepted set
+/// is not part of the contract, so any other value is kept as written
+/// (`Other`) and rendered unchanged rather than refused.
+macro_rules! open_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? } default $default:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(from = "String", into = "String")]
+        pub enum $name {
+            $($variant,)+
+            Other(String),
         }
-    }
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $text,)+
+                    $name::Other(s) => s,
+                }
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name::$default
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                match s.as_str() {
+                    $($text => $name::$variant,)+
+                    _ => $name::Other(s),
+                }
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.as_str().to_string()
+            }
+        }
+    };
 }
 
-fn default_handoff_method() -> String {
-    "mention".into()
-}
+open_enum!(
+    /// `[workflow.handoff] method`: how a handoff is signalled.
+    HandoffMethod { Mention = "mention" } default Mention
+);
+open_enum!(
+    /// `[git] strategy`: how agents work side by side. `worktree` makes
+    /// moot ignore `.worktrees/` in git.
+    GitStrategy { Worktree = "worktree" } default Worktree
+);
+open_enum!(
+    /// `[git] merge_to_main`: how work reaches the main branch.
+    MergeToMain { Squash = "squash" } default Squash
+);
 
 /// The `[git]` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -340,8 +388,9 @@ pub struct Git {
     #[serde(default)]
     pub description: String,
     /// How agents work side by side. Default "worktree".
-    #[serde(default = "default_strategy")]
-    pub strategy: String,
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub strategy: GitStrategy,
     /// Feature branch name pattern. Default "feat/{slug}".
     #[serde(default = "default_feature_branch")]
     pub feature_branch: String,
@@ -349,8 +398,9 @@ pub struct Git {
     #[serde(default = "default_agent_branch")]
     pub agent_branch: String,
     /// How work reaches the main branch. Default "squash".
-    #[serde(default = "default_merge")]
-    pub merge_to_main: String,
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub merge_to_main: MergeToMain,
     /// Resource -> the name of the role that owns it, e.g. `main_branch = "product"`.
     #[serde(default)]
     pub ownership: IndexMap<String, String>,
@@ -360,26 +410,20 @@ impl Default for Git {
     fn default() -> Self {
         Git {
             description: String::new(),
-            strategy: default_strategy(),
+            strategy: GitStrategy::default(),
             feature_branch: default_feature_branch(),
             agent_branch: default_agent_branch(),
-            merge_to_main: default_merge(),
+            merge_to_main: MergeToMain::default(),
             ownership: IndexMap::new(),
         }
     }
 }
 
-fn default_strategy() -> String {
-    "worktree".into()
-}
 fn default_feature_branch() -> String {
     "feat/{slug}".into()
 }
 fn default_agent_branch() -> String {
     "{role}/{slug}".into()
-}
-fn default_merge() -> String {
-    "squash".into()
 }
 
 /// The `[resources]` table.

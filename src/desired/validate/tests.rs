@@ -47,7 +47,10 @@ fn minimal_file_gets_defaults() {
     assert_eq!(team.toml_schema_version, "1");
     assert_eq!(team.team.version, "1.0");
     assert_eq!(team.roles[0].harness, Harness::ClaudeCode);
-    assert_eq!(team.workflow.handoff.method, "mention");
+    assert_eq!(
+        team.workflow.handoff.method,
+        crate::desired::team::HandoffMethod::Mention
+    );
     assert_eq!(team.git.feature_branch, "feat/{slug}");
     assert!(team.install.hooks && team.install.skills.is_none());
 }
@@ -579,5 +582,27 @@ fn runtime_key_names_point_at_team_toml_s() {
             .starts_with("a role's harness goes in its [[roles]] table"),
         "{}",
         d.hint
+    );
+}
+
+#[test]
+fn git_and_handoff_strings_are_typed_and_kept_as_written() {
+    use crate::desired::team::{GitStrategy, HandoffMethod, MergeToMain};
+    let team = parse(MINIMAL).unwrap();
+    assert_eq!(team.git.strategy, GitStrategy::Worktree);
+    assert_eq!(team.git.merge_to_main, MergeToMain::Squash);
+    assert_eq!(team.workflow.handoff.method, HandoffMethod::Mention);
+
+    // The runtime owns these values: one moot does not know is kept, and
+    // written back exactly as the user wrote it.
+    let src = format!(
+        "{MINIMAL}\n[workflow.handoff]\nmethod = \"thread\"\n\n[git]\nstrategy = \"branch\"\nmerge_to_main = \"rebase\"\n"
+    );
+    let team = parse(&src).unwrap();
+    assert_eq!(team.git.strategy, GitStrategy::Other("branch".into()));
+    assert_eq!(team.git.merge_to_main.as_str(), "rebase");
+    assert_eq!(
+        serde_json::to_value(&team.workflow.handoff).unwrap()["method"],
+        "thread"
     );
 }
