@@ -611,7 +611,8 @@ fn of_four_concurrent_applies_exactly_one_proceeds() {
 /// (full 16-field Actors) and never calls rotate-key.
 #[test]
 fn plan_against_wiremock_never_rotates() {
-    use wiremock::matchers::{method, path, path_regex};
+    use crate::common;
+    use wiremock::matchers::{method, path_regex};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -638,16 +639,20 @@ fn plan_against_wiremock_never_rotates() {
         .map(|(i, n)| actor(&format!("agt_{i}"), n, "agent"))
         .collect();
     rt.block_on(async {
-        Mock::given(method("GET"))
-            .and(path("/api/actors/me"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(actor("usr_1", "Ada", "human")))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/api/actors/me/agents"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(agents))
-            .mount(&server)
-            .await;
+        common::serve(
+            &server,
+            "GET",
+            "/api/actors/me",
+            ResponseTemplate::new(200).set_body_json(actor("usr_1", "Ada", "human")),
+        )
+        .await;
+        common::serve(
+            &server,
+            "GET",
+            "/api/actors/me/agents",
+            ResponseTemplate::new(200).set_body_json(agents),
+        )
+        .await;
         Mock::given(method("POST"))
             .and(path_regex(r"^/api/actors/.*/rotate-key$"))
             .respond_with(ResponseTemplate::new(500))

@@ -12,7 +12,6 @@ use std::process::{Output, Stdio};
 use moot_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use support::{moot, text, tree, tree_diff};
-use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
@@ -58,14 +57,12 @@ impl Mocked {
             for m in extra {
                 m.with_priority(1).mount(&server).await;
             }
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me"))
+            common::route("GET", "/api/actors/me")
                 .respond_with(ResponseTemplate::new(200).set_body_json(me))
                 .with_priority(10)
                 .mount(&server)
                 .await;
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me/agents"))
+            common::route("GET", "/api/actors/me/agents")
                 .respond_with(ResponseTemplate::new(200).set_body_json(agents))
                 .with_priority(10)
                 .mount(&server)
@@ -312,8 +309,7 @@ fn error_details_from_the_server_cannot_forge_lines() {
         me(),
         loop4(),
         vec![
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me/agents"))
+            common::route("GET", "/api/actors/me/agents")
                 .respond_with(ResponseTemplate::new(403).set_body_json(json!({"detail": detail}))),
         ],
     );
@@ -329,14 +325,9 @@ fn error_details_from_the_server_cannot_forge_lines() {
     let m = Mocked::new(
         me(),
         loop4(),
-        vec![
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me/agents"))
-                .respond_with(
-                    ResponseTemplate::new(502)
-                        .set_body_string(format!("<html>{FORGE}\u{1b}[2J</html>")),
-                ),
-        ],
+        vec![common::route("GET", "/api/actors/me/agents").respond_with(
+            ResponseTemplate::new(502).set_body_string(format!("<html>{FORGE}\u{1b}[2J</html>")),
+        )],
     );
     let out = m.run(&["plan"], &[("MOOT_HTTP_RETRIES", "0")]);
     assert_clean_failure("a 502 with a hostile body", &out);
@@ -829,8 +820,7 @@ fn a_held_key_answering_403_is_that_roles_drift_not_a_token_error() {
             ResponseTemplate::new(200).set_body_json(agent(id, "x"))
         };
         extra.push(
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me"))
+            common::route("GET", "/api/actors/me")
                 .and(wiremock::matchers::header(
                     "authorization",
                     format!("Bearer {}", key(id)).as_str(),
@@ -838,11 +828,11 @@ fn a_held_key_answering_403_is_that_roles_drift_not_a_token_error() {
                 .respond_with(answer),
         );
         extra.push(
-            Mock::given(method("POST"))
-                .and(path(format!("/api/actors/{id}/rotate-key")))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            common::route("POST", format!("/api/actors/{id}/rotate-key")).respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({
                     "actor_id": id, "api_key": key(id), "api_key_prefix": "convo_ke",
-                }))),
+                })),
+            ),
         );
     }
     let m = Mocked::new(me(), loop4(), extra);
