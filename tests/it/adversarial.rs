@@ -11,7 +11,6 @@ use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use moot_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use support::{moot, text, tree, tree_diff};
 use wiremock::matchers::{method, path_regex};
@@ -23,43 +22,26 @@ const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 // Against the in-process sandbox.
 
 struct Env {
-    sandbox: Sandbox,
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
+    env: support::TestEnv,
+}
+
+impl std::ops::Deref for Env {
+    type Target = support::TestEnv;
+    fn deref(&self) -> &support::TestEnv {
+        &self.env
+    }
 }
 
 impl Env {
     fn new() -> Env {
-        let env = Env {
-            sandbox: Sandbox::start(SandboxConfig::with_agents(LOOP4)),
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
-        };
-        let out = env.moot(&["init"]);
-        assert!(out.status.success(), "{}", text(&out));
-        env
+        Env {
+            env: support::TestEnv::loop4(),
+        }
     }
 
+    /// The workspace by its canonical path, as moot names it.
     fn root(&self) -> PathBuf {
         std::fs::canonicalize(self.ws.path()).unwrap()
-    }
-
-    fn moot(&self, args: &[&str]) -> Output {
-        moot(
-            self.ws.path(),
-            self.home.path(),
-            Some((self.sandbox.token(), self.sandbox.url())),
-        )
-        .args(args)
-        .output()
-        .unwrap()
-    }
-
-    fn moot_offline(&self, args: &[&str]) -> Output {
-        moot(self.ws.path(), self.home.path(), None)
-            .args(args)
-            .output()
-            .unwrap()
     }
 }
 

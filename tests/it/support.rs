@@ -253,18 +253,35 @@ impl TestEnv {
 
     /// A sandbox started from `cfg`, the workspace after `moot init`.
     pub fn sandbox(cfg: moot_sandbox::SandboxConfig) -> TestEnv {
-        let env = TestEnv {
-            sandbox: moot_sandbox::Sandbox::start(cfg),
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
-        };
+        let env = TestEnv::bare(cfg);
         let out = env.moot(&["init"]);
         assert!(out.status.success(), "{}", text(&out));
         env
     }
 
+    /// A sandbox started from `cfg` and an empty workspace.
+    pub fn bare(cfg: moot_sandbox::SandboxConfig) -> TestEnv {
+        TestEnv {
+            sandbox: moot_sandbox::Sandbox::start(cfg),
+            home: tempfile::tempdir().unwrap(),
+            ws: tempfile::tempdir().unwrap(),
+        }
+    }
+
     pub fn root(&self) -> &Path {
         self.ws.path()
+    }
+
+    pub fn write_team(&self, src: &str) {
+        std::fs::write(self.root().join("team.toml"), src).unwrap();
+    }
+
+    /// The binary with no token and no API URL at all.
+    pub fn moot_offline(&self, args: &[&str]) -> Output {
+        moot(self.root(), self.home.path(), None)
+            .args(args)
+            .output()
+            .unwrap()
     }
 
     pub fn creds(&self) -> Option<(&str, &str)> {
