@@ -21,16 +21,7 @@ const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 // ---------------------------------------------------------------------------
 // Against the in-process sandbox.
 
-struct Env {
-    env: support::TestEnv,
-}
-
-impl std::ops::Deref for Env {
-    type Target = support::TestEnv;
-    fn deref(&self) -> &support::TestEnv {
-        &self.env
-    }
-}
+support::world_over_test_env!(Env);
 
 impl Env {
     fn new() -> Env {

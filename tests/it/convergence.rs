@@ -507,16 +507,7 @@ fn an_unmanaged_directory_covers_its_files() {
 // ---------------------------------------------------------------------
 // Online: the binary against the in-process sandbox.
 
-struct Online {
-    env: support::TestEnv,
-}
-
-impl std::ops::Deref for Online {
-    type Target = support::TestEnv;
-    fn deref(&self) -> &support::TestEnv {
-        &self.env
-    }
-}
+support::world_over_test_env!(Online);
 
 impl Online {
     fn new(team: &Team) -> Online {

@@ -258,16 +258,7 @@ fn rendered_shell_scripts_parse() {
 
 // ---- end to end against the sandbox ----
 
-struct Ws {
-    env: support::TestEnv,
-}
-
-impl std::ops::Deref for Ws {
-    type Target = support::TestEnv;
-    fn deref(&self) -> &support::TestEnv {
-        &self.env
-    }
-}
+support::world_over_test_env!(Ws);
 
 impl Ws {
     fn new(agents: &[&str]) -> Ws {

@@ -23,16 +23,7 @@ fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-struct Env {
-    env: support::TestEnv,
-}
-
-impl std::ops::Deref for Env {
-    type Target = support::TestEnv;
-    fn deref(&self) -> &support::TestEnv {
-        &self.env
-    }
-}
+support::world_over_test_env!(Env);
 
 impl Env {
     /// The fixture workspace `name` in a tempdir, against a sandbox seeded

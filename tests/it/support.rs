@@ -324,3 +324,21 @@ impl TestEnv {
         keys
     }
 }
+
+/// A module's own world around a [`TestEnv`]: the struct `$name { env }` and
+/// its `Deref` to the env, so the module writes only what is its own.
+macro_rules! world_over_test_env {
+    ($name:ident) => {
+        struct $name {
+            env: $crate::support::TestEnv,
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = $crate::support::TestEnv;
+            fn deref(&self) -> &$crate::support::TestEnv {
+                &self.env
+            }
+        }
+    };
+}
+pub(crate) use world_over_test_env;
