@@ -11,10 +11,9 @@ use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use moot_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use support::{moot, text, tree, tree_diff};
-use wiremock::matchers::{method, path, path_regex};
+use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
@@ -22,44 +21,18 @@ const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 // ---------------------------------------------------------------------------
 // Against the in-process sandbox.
 
-struct Env {
-    sandbox: Sandbox,
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
-}
+support::world_over_test_env!(Env);
 
 impl Env {
     fn new() -> Env {
-        let env = Env {
-            sandbox: Sandbox::start(SandboxConfig::with_agents(LOOP4)),
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
-        };
-        let out = env.moot(&["init"]);
-        assert!(out.status.success(), "{}", text(&out));
-        env
+        Env {
+            env: support::TestEnv::loop4(),
+        }
     }
 
+    /// The workspace by its canonical path, as moot names it.
     fn root(&self) -> PathBuf {
         std::fs::canonicalize(self.ws.path()).unwrap()
-    }
-
-    fn moot(&self, args: &[&str]) -> Output {
-        moot(
-            self.ws.path(),
-            self.home.path(),
-            Some((self.sandbox.token(), self.sandbox.url())),
-        )
-        .args(args)
-        .output()
-        .unwrap()
-    }
-
-    fn moot_offline(&self, args: &[&str]) -> Output {
-        moot(self.ws.path(), self.home.path(), None)
-            .args(args)
-            .output()
-            .unwrap()
     }
 }
 
@@ -251,8 +224,7 @@ impl Mocked {
         let server = rt.block_on(MockServer::start());
         let rotate = RotateHook::default();
         rt.block_on(async {
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me"))
+            common::route("GET", "/api/actors/me")
                 .respond_with(ResponseTemplate::new(200).set_body_json(common::actor_json(
                     "usr_owner",
                     "Ada",
@@ -261,8 +233,7 @@ impl Mocked {
                 .with_priority(10)
                 .mount(&server)
                 .await;
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me/agents"))
+            common::route("GET", "/api/actors/me/agents")
                 .respond_with(ResponseTemplate::new(200).set_body_json(agents))
                 .with_priority(10)
                 .mount(&server)
@@ -313,8 +284,7 @@ impl Mocked {
     /// Serves a new agent list (higher priority than the first).
     fn set_agents(&self, agents: Value) {
         self.rt.block_on(
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me/agents"))
+            common::route("GET", "/api/actors/me/agents")
                 .respond_with(ResponseTemplate::new(200).set_body_json(agents))
                 .with_priority(1)
                 .mount(&self.server),
@@ -650,8 +620,7 @@ fn a_rotation_that_times_out_is_named_as_possibly_rotated() {
     let m = Mocked::loop4();
     let slow = Arc::new(AtomicUsize::new(0));
     m.rt.block_on(
-        Mock::given(method("POST"))
-            .and(path("/api/actors/agt_1/rotate-key"))
+        common::route("POST", "/api/actors/agt_1/rotate-key")
             .respond_with(Slow(slow.clone()))
             .with_priority(1)
             .mount(&m.server),

@@ -8,8 +8,8 @@ use common::{TOKEN, actor_json};
 use moot::observed::api::{ApiClient, ApiError, ClientOptions, MAX_BODY_BYTES};
 use moot::secret::Secret;
 use serde_json::json;
-use wiremock::matchers::{body_json, header, header_exists, method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::{body_json, header, header_exists};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 fn opts() -> ClientOptions {
     ClientOptions {
@@ -42,8 +42,7 @@ fn json_response(status: u16, body: serde_json::Value) -> ResponseTemplate {
 #[tokio::test]
 async fn me_sends_the_bearer_token_and_parses_all_fields() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me"))
+    common::route("GET", "/api/actors/me")
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
         .respond_with(json_response(200, actor_json("usr_owner", "Ada", "human")))
         .expect(1)
@@ -60,18 +59,20 @@ async fn me_sends_the_bearer_token_and_parses_all_fields() {
 #[tokio::test]
 async fn my_agents_keeps_only_agents() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me/agents"))
-        .respond_with(json_response(
+    common::serve(
+        &server,
+        "GET",
+        "/api/actors/me/agents",
+        json_response(
             200,
             json!([
                 actor_json("agt_1", "Product", "agent"),
                 actor_json("usr_x", "Someone", "human"),
                 actor_json("agt_2", "QA", "agent"),
             ]),
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let agents = client(&server).my_agents().await.unwrap();
     let names: Vec<_> = agents.iter().map(|a| a.display_name.as_str()).collect();
     assert_eq!(names, ["Product", "QA"]);
@@ -82,21 +83,20 @@ async fn my_agents_keeps_only_agents() {
 #[tokio::test]
 async fn me_and_agents_fetches_both() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me"))
-        .respond_with(json_response(200, actor_json("usr_owner", "Ada", "human")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me/agents"))
-        .respond_with(json_response(
-            200,
-            json!([actor_json("agt_1", "Product", "agent")]),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    common::serve_once(
+        &server,
+        "GET",
+        "/api/actors/me",
+        json_response(200, actor_json("usr_owner", "Ada", "human")),
+    )
+    .await;
+    common::serve_once(
+        &server,
+        "GET",
+        "/api/actors/me/agents",
+        json_response(200, json!([actor_json("agt_1", "Product", "agent")])),
+    )
+    .await;
     let (me, agents) = client(&server).me_and_agents().await.unwrap();
     assert_eq!(me.display_name, "Ada");
     assert_eq!(agents.len(), 1);
@@ -107,23 +107,21 @@ async fn unknown_fields_are_ignored_and_optional_ones_may_be_missing() {
     let server = MockServer::start().await;
     let mut full = actor_json("usr_owner", "Ada", "human");
     full["brand_new_field"] = json!({"nested": [1, 2]});
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me"))
-        .respond_with(json_response(200, full))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me/agents"))
-        .respond_with(json_response(
+    common::serve(&server, "GET", "/api/actors/me", json_response(200, full)).await;
+    common::serve(
+        &server,
+        "GET",
+        "/api/actors/me/agents",
+        json_response(
             200,
             json!([{
                 "actor_id": "agt_1", "display_name": "Product", "actor_type": "agent",
                 "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z",
                 "is_admin": null
             }]),
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let c = client(&server);
     assert_eq!(c.me().await.unwrap().actor_id, "usr_owner");
     let agents = c.my_agents().await.unwrap();
@@ -138,8 +136,7 @@ async fn rotate_key_returns_the_key_without_force_header() {
     let mut body = actor_json("agt_1", "Product", "agent");
     body["api_key"] = json!("convo_key_new123");
     body["api_key_prefix"] = json!("convo_ke");
-    Mock::given(method("POST"))
-        .and(path("/api/actors/agt_1/rotate-key"))
+    common::route("POST", "/api/actors/agt_1/rotate-key")
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
         .respond_with(json_response(200, body))
         .expect(1)
@@ -160,8 +157,7 @@ async fn rotate_key_with_force_sends_the_header() {
     let server = MockServer::start().await;
     let mut body = actor_json("agt_1", "Product", "agent");
     body["api_key"] = json!("convo_key_forced");
-    Mock::given(method("POST"))
-        .and(path("/api/actors/agt_1/rotate-key"))
+    common::route("POST", "/api/actors/agt_1/rotate-key")
         .and(header("x-force-rotate", "true"))
         .respond_with(json_response(200, body))
         .expect(1)
@@ -176,22 +172,24 @@ async fn rotate_key_exchanges_a_registration_ticket_without_auth() {
     let server = MockServer::start().await;
     let mut body = actor_json("agt_1", "Product", "agent");
     body["registration_ticket_id"] = json!("rtk_secret_ticket");
-    Mock::given(method("POST"))
-        .and(path("/api/actors/agt_1/rotate-key"))
-        .respond_with(json_response(200, body))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/registration-tickets/rtk_secret_ticket/exchange"))
-        .respond_with(json_response(
+    common::serve_once(
+        &server,
+        "POST",
+        "/api/actors/agt_1/rotate-key",
+        json_response(200, body),
+    )
+    .await;
+    common::serve_once(
+        &server,
+        "POST",
+        "/api/registration-tickets/rtk_secret_ticket/exchange",
+        json_response(
             200,
             json!({"actor_id": "agt_1", "api_key": "convo_key_fromticket",
                    "display_name": "Product", "actor_type": "agent", "api_key_prefix": "convo_ke"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let key = client(&server).rotate_key("agt_1", false).await.unwrap();
     assert_eq!(key.api_key.expose(), "convo_key_fromticket");
     let received = server.received_requests().await.unwrap();
@@ -205,16 +203,20 @@ async fn rotate_key_exchanges_a_registration_ticket_without_auth() {
 #[tokio::test]
 async fn exchange_ticket_errors_never_show_the_ticket() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/registration-tickets/rtk_old/exchange"))
-        .respond_with(json_response(410, json!({"detail": "ticket_expired"})))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/registration-tickets/rtk_used/exchange"))
-        .respond_with(json_response(409, json!({"detail": "ticket_already_used"})))
-        .mount(&server)
-        .await;
+    common::serve(
+        &server,
+        "POST",
+        "/api/registration-tickets/rtk_old/exchange",
+        json_response(410, json!({"detail": "ticket_expired"})),
+    )
+    .await;
+    common::serve(
+        &server,
+        "POST",
+        "/api/registration-tickets/rtk_used/exchange",
+        json_response(409, json!({"detail": "ticket_already_used"})),
+    )
+    .await;
     let c = client(&server);
     let expired = c.exchange_ticket("rtk_old").await.unwrap_err();
     assert!(
@@ -234,24 +236,30 @@ async fn rotate_key_without_a_usable_key_is_an_error() {
     let server = MockServer::start().await;
     let mut empty = actor_json("agt_1", "Product", "agent");
     empty["api_key"] = json!("");
-    Mock::given(method("POST"))
-        .and(path("/api/actors/agt_1/rotate-key"))
-        .respond_with(json_response(200, empty))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/actors/agt_2/rotate-key"))
-        .respond_with(json_response(200, actor_json("agt_2", "QA", "agent")))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/registration-tickets/rtk_1/exchange"))
-        .respond_with(json_response(
+    common::serve(
+        &server,
+        "POST",
+        "/api/actors/agt_1/rotate-key",
+        json_response(200, empty),
+    )
+    .await;
+    common::serve(
+        &server,
+        "POST",
+        "/api/actors/agt_2/rotate-key",
+        json_response(200, actor_json("agt_2", "QA", "agent")),
+    )
+    .await;
+    common::serve(
+        &server,
+        "POST",
+        "/api/registration-tickets/rtk_1/exchange",
+        json_response(
             200,
             json!({"actor_id": "agt_3", "api_key": null, "display_name": "Spec"}),
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let c = client(&server);
     for id in ["agt_1", "agt_2"] {
         let err = c.rotate_key(id, false).await.unwrap_err();
@@ -274,11 +282,13 @@ async fn rotate_key_answered_for_another_actor_is_refused() {
     let server = MockServer::start().await;
     let mut body = actor_json("agt_other", "Spec", "agent");
     body["api_key"] = json!("convo_key_wrong");
-    Mock::given(method("POST"))
-        .and(path("/api/actors/agt_1/rotate-key"))
-        .respond_with(json_response(200, body))
-        .mount(&server)
-        .await;
+    common::serve(
+        &server,
+        "POST",
+        "/api/actors/agt_1/rotate-key",
+        json_response(200, body),
+    )
+    .await;
     let err = client(&server)
         .rotate_key("agt_1", false)
         .await
@@ -290,12 +300,13 @@ async fn rotate_key_answered_for_another_actor_is_refused() {
 #[tokio::test]
 async fn rotate_key_is_sent_exactly_once_even_on_503() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/actors/agt_1/rotate-key"))
-        .respond_with(ResponseTemplate::new(503).set_body_string("upstream down"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    common::serve_once(
+        &server,
+        "POST",
+        "/api/actors/agt_1/rotate-key",
+        ResponseTemplate::new(503).set_body_string("upstream down"),
+    )
+    .await;
     let err = client(&server)
         .rotate_key("agt_1", false)
         .await
@@ -315,12 +326,13 @@ async fn rotate_key_is_sent_exactly_once_even_on_503() {
 #[tokio::test]
 async fn rotate_key_conflict_says_the_agent_is_connected() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/actors/agt_1/rotate-key"))
-        .respond_with(json_response(409, json!({"detail": "Agent is connected"})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    common::serve_once(
+        &server,
+        "POST",
+        "/api/actors/agt_1/rotate-key",
+        json_response(409, json!({"detail": "Agent is connected"})),
+    )
+    .await;
     let err = client(&server)
         .rotate_key("agt_1", false)
         .await
@@ -336,8 +348,7 @@ async fn rotate_key_conflict_says_the_agent_is_connected() {
 #[tokio::test]
 async fn rename_patches_once_and_is_never_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("PATCH"))
-        .and(path("/api/actors/agt_1"))
+    common::route("PATCH", "/api/actors/agt_1")
         .and(body_json(json!({"display_name": "Product Owner"})))
         .respond_with(json_response(
             200,
@@ -346,12 +357,13 @@ async fn rename_patches_once_and_is_never_retried() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("PATCH"))
-        .and(path("/api/actors/agt_2"))
-        .respond_with(ResponseTemplate::new(502))
-        .expect(1)
-        .mount(&server)
-        .await;
+    common::serve_once(
+        &server,
+        "PATCH",
+        "/api/actors/agt_2",
+        ResponseTemplate::new(502),
+    )
+    .await;
     let c = client(&server);
     let renamed = c.rename("agt_1", "Product Owner").await.unwrap();
     assert_eq!(renamed.display_name, "Product Owner");
@@ -366,12 +378,13 @@ async fn rename_patches_once_and_is_never_retried() {
 #[tokio::test]
 async fn health_needs_no_token() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/health"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    common::serve_once(
+        &server,
+        "GET",
+        "/health",
+        ResponseTemplate::new(200).set_body_string("ok"),
+    )
+    .await;
     client(&server).health().await.unwrap();
     let received = server.received_requests().await.unwrap();
     assert!(received[0].headers.get("authorization").is_none());
@@ -380,20 +393,20 @@ async fn health_needs_no_token() {
 #[tokio::test]
 async fn get_is_retried_after_503_then_succeeds() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me"))
+    common::route("GET", "/api/actors/me")
         .respond_with(ResponseTemplate::new(503))
         .up_to_n_times(1)
         .with_priority(1)
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me"))
-        .respond_with(json_response(200, actor_json("usr_owner", "Ada", "human")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    common::serve_once(
+        &server,
+        "GET",
+        "/api/actors/me",
+        json_response(200, actor_json("usr_owner", "Ada", "human")),
+    )
+    .await;
     let me = client(&server).me().await.unwrap();
     assert_eq!(me.display_name, "Ada");
 }
@@ -401,8 +414,7 @@ async fn get_is_retried_after_503_then_succeeds() {
 #[tokio::test]
 async fn get_gives_up_after_the_retries() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me/agents"))
+    common::route("GET", "/api/actors/me/agents")
         .respond_with(ResponseTemplate::new(504))
         .expect(3)
         .mount(&server)
@@ -417,12 +429,13 @@ async fn get_gives_up_after_the_retries() {
 #[tokio::test]
 async fn a_500_on_get_is_not_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me"))
-        .respond_with(json_response(500, json!({"detail": "boom"})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    common::serve_once(
+        &server,
+        "GET",
+        "/api/actors/me",
+        json_response(500, json!({"detail": "boom"})),
+    )
+    .await;
     let err = client(&server).me().await.unwrap_err();
     assert!(
         shown(&err).contains("HTTP 500: server error (boom)"),
@@ -433,29 +446,34 @@ async fn a_500_on_get_is_not_retried() {
 #[tokio::test]
 async fn status_codes_map_to_errors_with_hints() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me"))
-        .respond_with(json_response(
-            401,
-            json!({"detail": format!("invalid token {TOKEN}")}),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me/agents"))
-        .respond_with(json_response(403, json!({"detail": "not a human"})))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/actors/agt_gone/rotate-key"))
-        .respond_with(json_response(404, json!({"detail": "Actor not found"})))
-        .mount(&server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path("/api/actors/agt_1"))
-        .respond_with(json_response(422, json!({"detail": [{"msg": "bad"}]})))
-        .mount(&server)
-        .await;
+    common::serve(
+        &server,
+        "GET",
+        "/api/actors/me",
+        json_response(401, json!({"detail": format!("invalid token {TOKEN}")})),
+    )
+    .await;
+    common::serve(
+        &server,
+        "GET",
+        "/api/actors/me/agents",
+        json_response(403, json!({"detail": "not a human"})),
+    )
+    .await;
+    common::serve(
+        &server,
+        "POST",
+        "/api/actors/agt_gone/rotate-key",
+        json_response(404, json!({"detail": "Actor not found"})),
+    )
+    .await;
+    common::serve(
+        &server,
+        "PATCH",
+        "/api/actors/agt_1",
+        json_response(422, json!({"detail": [{"msg": "bad"}]})),
+    )
+    .await;
     let c = client(&server);
 
     let err = c.me().await.unwrap_err();
@@ -498,11 +516,13 @@ async fn an_html_body_is_invalid_and_shows_the_status_and_a_redacted_excerpt() {
         "<html><body>Login required. session={TOKEN} key=convo_key_leak</body></html>{}",
         "x".repeat(1000)
     );
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(html))
-        .mount(&server)
-        .await;
+    common::serve(
+        &server,
+        "GET",
+        "/api/actors/me",
+        ResponseTemplate::new(200).set_body_string(html),
+    )
+    .await;
     let err = client(&server).me().await.unwrap_err();
     assert!(
         matches!(err, ApiError::InvalidBody { status: 200, .. }),
@@ -517,19 +537,23 @@ async fn an_html_body_is_invalid_and_shows_the_status_and_a_redacted_excerpt() {
 #[tokio::test]
 async fn a_wrong_shape_is_invalid() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me/agents"))
-        .respond_with(json_response(200, json!({"agents": []})))
-        .mount(&server)
-        .await;
+    common::serve(
+        &server,
+        "GET",
+        "/api/actors/me/agents",
+        json_response(200, json!({"agents": []})),
+    )
+    .await;
     let mut secretive = actor_json("agt_1", "Product", "agent");
     secretive["api_key"] = json!(["convo_key_in_a_list"]);
     secretive["actor_id"] = json!(42);
-    Mock::given(method("POST"))
-        .and(path("/api/registration-tickets/rtk/exchange"))
-        .respond_with(json_response(200, secretive))
-        .mount(&server)
-        .await;
+    common::serve(
+        &server,
+        "POST",
+        "/api/registration-tickets/rtk/exchange",
+        json_response(200, secretive),
+    )
+    .await;
     let c = client(&server);
     let err = c.my_agents().await.unwrap_err();
     assert!(matches!(err, ApiError::InvalidBody { .. }), "{err:?}");
@@ -546,18 +570,20 @@ async fn path_segments_are_percent_encoded() {
     let server = MockServer::start().await;
     let mut body = actor_json("a/../b", "Odd", "agent");
     body["api_key"] = json!("convo_key_odd");
-    Mock::given(method("POST"))
-        .and(path("/api/actors/a%2F%2E%2E%2Fb/rotate-key"))
-        .respond_with(json_response(200, body))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path("/api/actors/%2E%2E%2F%2E%2E%2Fhealth"))
-        .respond_with(json_response(200, actor_json("../../health", "X", "agent")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    common::serve_once(
+        &server,
+        "POST",
+        "/api/actors/a%2F%2E%2E%2Fb/rotate-key",
+        json_response(200, body),
+    )
+    .await;
+    common::serve_once(
+        &server,
+        "PATCH",
+        "/api/actors/%2E%2E%2F%2E%2E%2Fhealth",
+        json_response(200, actor_json("../../health", "X", "agent")),
+    )
+    .await;
     let c = client(&server);
     let key = c.rotate_key("a/../b", false).await.unwrap();
     assert_eq!(key.actor_id, "a/../b");
@@ -571,14 +597,14 @@ async fn path_segments_are_percent_encoded() {
 #[tokio::test]
 async fn a_slow_server_times_out() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me"))
-        .respond_with(
-            json_response(200, actor_json("usr_owner", "Ada", "human"))
-                .set_delay(Duration::from_millis(600)),
-        )
-        .mount(&server)
-        .await;
+    common::serve(
+        &server,
+        "GET",
+        "/api/actors/me",
+        json_response(200, actor_json("usr_owner", "Ada", "human"))
+            .set_delay(Duration::from_millis(600)),
+    )
+    .await;
     let quick = ClientOptions {
         connect_timeout: Duration::from_millis(200),
         timeout: Duration::from_millis(150),
@@ -622,11 +648,13 @@ async fn connection_refused_names_the_url_and_hints_at_moot_api_url() {
 #[tokio::test]
 async fn a_body_over_the_cap_is_an_error() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me/agents"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("[".repeat(MAX_BODY_BYTES + 1)))
-        .mount(&server)
-        .await;
+    common::serve(
+        &server,
+        "GET",
+        "/api/actors/me/agents",
+        ResponseTemplate::new(200).set_body_string("[".repeat(MAX_BODY_BYTES + 1)),
+    )
+    .await;
     let err = client(&server).my_agents().await.unwrap_err();
     assert!(
         matches!(err, ApiError::BodyTooLarge { status: 200, .. }),
@@ -638,8 +666,7 @@ async fn a_body_over_the_cap_is_an_error() {
 #[tokio::test]
 async fn the_token_header_is_marked_and_never_debugged() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/actors/me"))
+    common::route("GET", "/api/actors/me")
         .and(header_exists("authorization"))
         .respond_with(|_: &Request| json_response(200, actor_json("usr_owner", "Ada", "human")))
         .mount(&server)

@@ -14,7 +14,7 @@ use std::time::Duration;
 use moot_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use support::{Secrets, moot, text, tree, tree_diff};
-use wiremock::matchers::{method, path, path_regex};
+use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// A key planted in a broken key file: it must never be echoed.
@@ -861,19 +861,11 @@ impl ServerCase {
 }
 
 fn get_me(t: ResponseTemplate) -> Vec<Mock> {
-    vec![
-        Mock::given(method("GET"))
-            .and(path("/api/actors/me"))
-            .respond_with(t),
-    ]
+    vec![common::route("GET", "/api/actors/me").respond_with(t)]
 }
 
 fn get_agents(t: ResponseTemplate) -> Vec<Mock> {
-    vec![
-        Mock::given(method("GET"))
-            .and(path("/api/actors/me/agents"))
-            .respond_with(t),
-    ]
+    vec![common::route("GET", "/api/actors/me/agents").respond_with(t)]
 }
 
 fn rotate(t: ResponseTemplate) -> Vec<Mock> {
@@ -1004,11 +996,11 @@ fn server_cases() -> Vec<ServerCase> {
         server("actor id with / and .. stays one path segment", || {
             let mut m = product_with_id(TRAVERSAL_ID);
             m.push(
-                Mock::given(method("POST"))
-                    .and(path(
-                        "/api/actors/agt%2F%2E%2E%2F%2E%2E%2Fapi%2Factors%2Fagt_2/rotate-key",
-                    ))
-                    .respond_with(status(409)),
+                common::route(
+                    "POST",
+                    "/api/actors/agt%2F%2E%2E%2F%2E%2E%2Fapi%2Factors%2Fagt_2/rotate-key",
+                )
+                .respond_with(status(409)),
             );
             m
         })

@@ -332,3 +332,35 @@ pub mod fake {
         }
     }
 }
+
+/// One route of a wiremock server, the start of every mock the tests mount:
+/// add matchers or `.respond_with(..)` to it.
+pub fn route(verb: &str, at: impl Into<String>) -> wiremock::MockBuilder {
+    use wiremock::matchers::{method, path};
+    wiremock::Mock::given(method(verb)).and(path(at.into()))
+}
+
+/// Serves `response` on one route of `server` for the rest of the test.
+pub async fn serve(
+    server: &wiremock::MockServer,
+    verb: &str,
+    at: &str,
+    response: wiremock::ResponseTemplate,
+) {
+    route(verb, at).respond_with(response).mount(server).await;
+}
+
+/// Serves `response` on one route, and the test fails on drop of `server`
+/// unless the route was called exactly once.
+pub async fn serve_once(
+    server: &wiremock::MockServer,
+    verb: &str,
+    at: &str,
+    response: wiremock::ResponseTemplate,
+) {
+    route(verb, at)
+        .respond_with(response)
+        .expect(1)
+        .mount(server)
+        .await;
+}

@@ -12,7 +12,6 @@
 //! pick the first seed and the steps per sequence.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use moot::apply::wslock::WorkspaceLock;
 use moot::cli::ColorChoice;
@@ -508,34 +507,18 @@ fn an_unmanaged_directory_covers_its_files() {
 // ---------------------------------------------------------------------
 // Online: the binary against the in-process sandbox.
 
-struct Online {
-    sandbox: Sandbox,
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
-}
+support::world_over_test_env!(Online);
 
 impl Online {
     fn new(team: &Team) -> Online {
         let names: Vec<&str> = team.roles.iter().map(|(_, d)| d.as_str()).collect();
-        let env = Online {
+        let env = support::TestEnv {
             sandbox: Sandbox::start(SandboxConfig::with_agents(names)),
             home: tempfile::tempdir().unwrap(),
             ws: scratch(),
         };
-        std::fs::write(env.root().join("team.toml"), team.render()).unwrap();
-        env
-    }
-
-    fn root(&self) -> &Path {
-        self.ws.path()
-    }
-
-    fn moot(&self, args: &[&str]) -> Output {
-        let creds = Some((self.sandbox.token(), self.sandbox.url()));
-        support::moot(self.root(), self.home.path(), creds)
-            .args(args)
-            .output()
-            .unwrap()
+        env.write_team(&team.render());
+        Online { env }
     }
 
     /// The platform gets an agent for every display name team.toml asks

@@ -10,81 +10,15 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
-use moot_sandbox::{Sandbox, SandboxConfig};
+use moot_sandbox::SandboxConfig;
 use support::text;
 
 /// Registration tickets an apply minted and could not exchange yet.
 const PENDING: &str = ".moot/pending-tickets.json";
 
-const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
+use support::LOOP4;
 
-struct Env {
-    sandbox: Sandbox,
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env::with(SandboxConfig::with_agents(LOOP4))
-    }
-
-    fn with(cfg: SandboxConfig) -> Env {
-        let env = Env {
-            sandbox: Sandbox::start(cfg),
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
-        };
-        let out = env.moot(&["init"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        env
-    }
-
-    fn root(&self) -> &Path {
-        self.ws.path()
-    }
-
-    fn creds(&self) -> Option<(&str, &str)> {
-        Some((self.sandbox.token(), self.sandbox.url()))
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = support::moot(self.ws.path(), self.home.path(), self.creds());
-        c.args(args);
-        c
-    }
-
-    fn moot(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    /// Every key the sandbox has issued that this workspace holds.
-    fn held_keys(&self) -> Vec<String> {
-        let path = self.root().join(".moot/actors.json");
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return Vec::new();
-        };
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        v["actors"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|a| a["api_key"].as_str().unwrap().to_string())
-            .collect()
-    }
-
-    fn live_keys(&self) -> Vec<String> {
-        LOOP4
-            .iter()
-            .filter_map(|n| self.sandbox.live_key(n))
-            .collect()
-    }
-}
+type Env = support::TestEnv;
 
 /// path -> (content hash or "dir", mode, mtime). `.moot/lock` is the
 /// workspace lock, machine-local and empty between applies.
@@ -155,7 +89,7 @@ fn artefacts(root: &Path) -> String {
 
 #[test]
 fn plan_on_a_fresh_workspace_changes_nothing_and_rotates_nothing() {
-    let env = Env::new();
+    let env = Env::loop4();
     let before = tree(env.root(), true);
     let out = env.moot(&["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -189,7 +123,7 @@ fn plan_on_a_fresh_workspace_changes_nothing_and_rotates_nothing() {
 
 #[test]
 fn check_is_offline_and_reports_drift_on_a_fresh_workspace() {
-    let env = Env::new();
+    let env = Env::loop4();
     // No token, no API: check must not need either.
     let out = env
         .cmd(&["check"])
@@ -207,7 +141,7 @@ fn check_is_offline_and_reports_drift_on_a_fresh_workspace() {
 
 #[test]
 fn apply_converges_and_a_second_apply_does_nothing() {
-    let env = Env::new();
+    let env = Env::loop4();
     let out = env.moot(&["apply", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     let keys = env.held_keys();
@@ -273,7 +207,7 @@ fn apply_converges_and_a_second_apply_does_nothing() {
 
 #[test]
 fn a_failed_rotation_persists_nothing_and_names_the_rotated_agents() {
-    let env = Env::with(SandboxConfig::with_agents(LOOP4));
+    let env = Env::sandbox(SandboxConfig::with_agents(LOOP4));
     assert!(env.moot(&["apply", "--yes"]).status.success());
     env.sandbox.set_fail_rotate("implementation", true);
     let before = tree(env.root(), false);
@@ -292,7 +226,7 @@ fn a_failed_rotation_persists_nothing_and_names_the_rotated_agents() {
 
 #[test]
 fn apply_without_a_terminal_needs_yes() {
-    let env = Env::new();
+    let env = Env::loop4();
     let before = tree(env.root(), false);
     let out = env.moot(&["apply"]);
     assert_eq!(out.status.code(), Some(1));
@@ -309,7 +243,7 @@ fn every_injected_fault_is_all_or_nothing() {
     for mode in ["error", "kill"] {
         let mut k = 1;
         loop {
-            let env = Env::new();
+            let env = Env::loop4();
             let before = tree(env.root(), false);
             let out = env
                 .cmd(&["apply", "--yes", "--concurrency", "1"])
@@ -397,7 +331,7 @@ fn every_injected_fault_is_all_or_nothing() {
 fn a_second_concurrent_apply_fails_at_once_naming_the_lock() {
     let mut cfg = SandboxConfig::with_agents(LOOP4);
     cfg.latency = std::time::Duration::from_millis(400);
-    let env = Env::with(cfg);
+    let env = Env::sandbox(cfg);
     let mut first = apply_process(&env)
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -427,7 +361,7 @@ fn a_second_concurrent_apply_fails_at_once_naming_the_lock() {
 
 #[test]
 fn user_edits_are_kept_and_staged_and_overwrite_replaces_them() {
-    let env = Env::new();
+    let env = Env::loop4();
     let root = env.root();
     let edits = [
         "CLAUDE.md",
@@ -513,7 +447,7 @@ fn user_edits_are_kept_and_staged_and_overwrite_replaces_them() {
 
 #[test]
 fn a_saved_plan_applies_once_and_is_refused_when_stale() {
-    let env = Env::new();
+    let env = Env::loop4();
     let root = env.root();
     let planfile = env.home.path().join("team.plan");
     let out = env.moot(&["plan", "--out", planfile.to_str().unwrap()]);
@@ -546,7 +480,7 @@ fn a_saved_plan_applies_once_and_is_refused_when_stale() {
 
 #[test]
 fn key_not_held_here_is_drift_until_replaced() {
-    let env = Env::new();
+    let env = Env::loop4();
     assert!(env.moot(&["apply", "--yes"]).status.success());
     std::fs::remove_file(env.root().join(".moot/actors.json")).unwrap();
     let out = env.moot(&["plan", "--detailed-exitcode"]);
@@ -575,7 +509,7 @@ fn apply_process(env: &Env) -> std::process::Command {
 fn of_four_concurrent_applies_exactly_one_proceeds() {
     let mut cfg = SandboxConfig::with_agents(LOOP4);
     cfg.latency = std::time::Duration::from_millis(150);
-    let env = Env::with(cfg);
+    let env = Env::sandbox(cfg);
     let children: Vec<std::process::Child> = (0..4)
         .map(|_| apply_process(&env).spawn().unwrap())
         .collect();
@@ -611,7 +545,8 @@ fn of_four_concurrent_applies_exactly_one_proceeds() {
 /// (full 16-field Actors) and never calls rotate-key.
 #[test]
 fn plan_against_wiremock_never_rotates() {
-    use wiremock::matchers::{method, path, path_regex};
+    use crate::common;
+    use wiremock::matchers::{method, path_regex};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -638,16 +573,20 @@ fn plan_against_wiremock_never_rotates() {
         .map(|(i, n)| actor(&format!("agt_{i}"), n, "agent"))
         .collect();
     rt.block_on(async {
-        Mock::given(method("GET"))
-            .and(path("/api/actors/me"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(actor("usr_1", "Ada", "human")))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/api/actors/me/agents"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(agents))
-            .mount(&server)
-            .await;
+        common::serve(
+            &server,
+            "GET",
+            "/api/actors/me",
+            ResponseTemplate::new(200).set_body_json(actor("usr_1", "Ada", "human")),
+        )
+        .await;
+        common::serve(
+            &server,
+            "GET",
+            "/api/actors/me/agents",
+            ResponseTemplate::new(200).set_body_json(agents),
+        )
+        .await;
         Mock::given(method("POST"))
             .and(path_regex(r"^/api/actors/.*/rotate-key$"))
             .respond_with(ResponseTemplate::new(500))
@@ -655,7 +594,7 @@ fn plan_against_wiremock_never_rotates() {
             .mount(&server)
             .await;
     });
-    let env = Env::new();
+    let env = Env::loop4();
     let before = tree(env.root(), true);
     let out = env
         .cmd(&["plan", "--json"])
@@ -713,7 +652,7 @@ fn apply_on_a_terminal_asks_first() {
     {
         panic!("util-linux `script` is needed for the terminal test");
     }
-    let env = Env::new();
+    let env = Env::loop4();
     let before = tree(env.root(), false);
     let out = on_terminal(&env, "apply", "n\n");
     let t = text(&out);
@@ -731,7 +670,7 @@ fn apply_on_a_terminal_asks_first() {
 
 #[test]
 fn a_renamed_role_renames_its_agent_and_keeps_its_key() {
-    let env = Env::new();
+    let env = Env::loop4();
     assert!(env.moot(&["apply", "--yes"]).status.success());
     let qa_key = env.sandbox.live_key("QA").unwrap();
     let team = env.root().join("team.toml");
@@ -769,7 +708,7 @@ fn a_renamed_role_renames_its_agent_and_keeps_its_key() {
 fn ticket_answers_are_exchanged_for_keys() {
     let mut cfg = SandboxConfig::with_agents(LOOP4);
     cfg.ticket_mode = true;
-    let env = Env::with(cfg);
+    let env = Env::sandbox(cfg);
     let out = env.moot(&["apply", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     let mut held = env.held_keys();
@@ -787,7 +726,7 @@ fn a_connected_agent_without_a_key_gets_one_without_replace() {
     // first key, and no 409 stops the apply after other keys were issued.
     let mut cfg = SandboxConfig::with_agents(LOOP4);
     cfg.connected = vec!["QA".into()];
-    let env = Env::with(cfg);
+    let env = Env::sandbox(cfg);
     let out = env.moot(&["apply", "--yes", "--concurrency", "1"]);
     assert!(out.status.success(), "{}", text(&out));
     let mut held = env.held_keys();
@@ -804,7 +743,7 @@ fn a_connected_agent_without_a_key_gets_one_without_replace() {
 /// `GET /api/actors/me`.
 #[test]
 fn a_key_rotated_elsewhere_is_drift_and_stales_a_saved_plan() {
-    let env = Env::new();
+    let env = Env::loop4();
     assert!(env.moot(&["apply", "--yes"]).status.success());
     // product's key is rotated on another machine; the workspace keeps the
     // old, now dead, key.
@@ -853,7 +792,7 @@ fn a_key_rotated_elsewhere_is_drift_and_stales_a_saved_plan() {
 /// differently named directory (as on CI) checks clean.
 #[test]
 fn a_clone_elsewhere_checks_clean() {
-    let env = Env::new();
+    let env = Env::loop4();
     assert!(env.moot(&["apply", "--yes"]).status.success());
     let other = tempfile::tempdir().unwrap();
     let clone = other.path().join("a-different-name");
@@ -875,7 +814,7 @@ fn a_clone_elsewhere_checks_clean() {
 
 #[test]
 fn usage_errors_exit_1_with_a_hint_not_2() {
-    let env = Env::new();
+    let env = Env::loop4();
     for args in [
         &["check", "--bogus"][..],
         &["plan", "--offline", "--replace", "qa"],
@@ -899,7 +838,7 @@ fn usage_errors_exit_1_with_a_hint_not_2() {
 /// settings.json while the user's stay.
 #[test]
 fn turning_parts_off_removes_them_cleanly() {
-    let env = Env::new();
+    let env = Env::loop4();
     let root = env.root();
     std::fs::create_dir_all(root.join(".claude")).unwrap();
     std::fs::write(

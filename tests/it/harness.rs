@@ -8,10 +8,9 @@
 use crate::support;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use moot::desired::{DesiredState, RemoteFacts, parse_team, render};
-use moot_sandbox::{Sandbox, SandboxConfig};
+use moot_sandbox::SandboxConfig;
 
 const CLAUDE_ONLY: &str = r#"
 [team]
@@ -259,35 +258,13 @@ fn rendered_shell_scripts_parse() {
 
 // ---- end to end against the sandbox ----
 
-struct Ws {
-    sandbox: Sandbox,
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
-}
+support::world_over_test_env!(Ws);
 
 impl Ws {
     fn new(agents: &[&str]) -> Ws {
         Ws {
-            sandbox: Sandbox::start(SandboxConfig::with_agents(agents.iter().copied())),
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
+            env: support::TestEnv::bare(SandboxConfig::with_agents(agents.iter().copied())),
         }
-    }
-
-    fn root(&self) -> &Path {
-        self.ws.path()
-    }
-
-    fn moot(&self, args: &[&str]) -> Output {
-        let creds = Some((self.sandbox.token(), self.sandbox.url()));
-        support::moot(self.root(), self.home.path(), creds)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn write_team(&self, src: &str) {
-        std::fs::write(self.root().join("team.toml"), src).unwrap();
     }
 
     /// `moot apply --yes`, then `moot check` must be clean (exit 0).

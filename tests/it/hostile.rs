@@ -12,7 +12,6 @@ use std::process::{Output, Stdio};
 use moot_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use support::{moot, text, tree, tree_diff};
-use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
@@ -58,14 +57,12 @@ impl Mocked {
             for m in extra {
                 m.with_priority(1).mount(&server).await;
             }
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me"))
+            common::route("GET", "/api/actors/me")
                 .respond_with(ResponseTemplate::new(200).set_body_json(me))
                 .with_priority(10)
                 .mount(&server)
                 .await;
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me/agents"))
+            common::route("GET", "/api/actors/me/agents")
                 .respond_with(ResponseTemplate::new(200).set_body_json(agents))
                 .with_priority(10)
                 .mount(&server)
@@ -312,8 +309,7 @@ fn error_details_from_the_server_cannot_forge_lines() {
         me(),
         loop4(),
         vec![
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me/agents"))
+            common::route("GET", "/api/actors/me/agents")
                 .respond_with(ResponseTemplate::new(403).set_body_json(json!({"detail": detail}))),
         ],
     );
@@ -329,14 +325,9 @@ fn error_details_from_the_server_cannot_forge_lines() {
     let m = Mocked::new(
         me(),
         loop4(),
-        vec![
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me/agents"))
-                .respond_with(
-                    ResponseTemplate::new(502)
-                        .set_body_string(format!("<html>{FORGE}\u{1b}[2J</html>")),
-                ),
-        ],
+        vec![common::route("GET", "/api/actors/me/agents").respond_with(
+            ResponseTemplate::new(502).set_body_string(format!("<html>{FORGE}\u{1b}[2J</html>")),
+        )],
     );
     let out = m.run(&["plan"], &[("MOOT_HTTP_RETRIES", "0")]);
     assert_clean_failure("a 502 with a hostile body", &out);
@@ -381,72 +372,44 @@ fn a_space_id_that_is_not_an_id_is_refused_before_anything_is_written() {
 /// that offline plans render into CLAUDE.md and moot.toml.
 #[test]
 fn an_offline_plan_refuses_a_space_id_from_moot_lock_that_is_not_an_id() {
-    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
-    let ws = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let creds = Some((sandbox.token(), sandbox.url()));
-    for args in [&["init"][..], &["apply", "--yes"][..]] {
-        let out = moot(ws.path(), home.path(), creds)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out));
-    }
-    let lock_path = ws.path().join("moot.lock");
+    let env = support::TestEnv::loop4();
+    let out = env.moot(&["apply", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lock_path = env.root().join("moot.lock");
     let lock = std::fs::read_to_string(&lock_path).unwrap();
-    let line = lock
-        .lines()
-        .find(|l| l.starts_with("space_id"))
-        .unwrap()
-        .to_string();
-    let hostile = lock.replace(&line, "space_id = \"spc_1\\n\\n## Injected\\u202e\"");
-    std::fs::write(&lock_path, hostile).unwrap();
-    let before = tree(ws.path());
-    let out = moot(ws.path(), home.path(), None)
-        .args(["plan", "--offline"])
-        .output()
-        .unwrap();
+    // moot.lock with the line starting `key` replaced by `line`.
+    let write_lock_with = |key: &str, line: &str| {
+        let old = lock.lines().find(|l| l.starts_with(key)).unwrap();
+        std::fs::write(&lock_path, lock.replace(old, line)).unwrap();
+    };
+    // The offline run, which must leave the workspace as it found it.
+    let offline = |args: &[&str]| {
+        let before = tree(env.root());
+        let out = env.moot_offline(args);
+        assert!(tree_diff(&before, &tree(env.root())).is_empty());
+        out
+    };
+
+    write_lock_with("space_id", "space_id = \"spc_1\\n\\n## Injected\\u202e\"");
+    let out = offline(&["plan", "--offline"]);
     assert_clean_failure("offline plan, hostile space id", &out);
     assert_not_forged("offline plan, hostile space id", &out, &["## Injected"]);
-    assert!(tree_diff(&before, &tree(ws.path())).is_empty());
 
     // The space name it renders into CLAUDE.md.
-    let name_line = lock
-        .lines()
-        .find(|l| l.starts_with("space_name"))
-        .unwrap()
-        .to_string();
-    let hostile = lock.replace(&name_line, "space_name = \"S\\n\\n## Injected\"");
-    std::fs::write(&lock_path, hostile).unwrap();
-    let before = tree(ws.path());
-    let out = moot(ws.path(), home.path(), None)
-        .args(["apply", "--offline", "--yes"])
-        .output()
-        .unwrap();
+    write_lock_with("space_name", "space_name = \"S\\n\\n## Injected\"");
+    let out = offline(&["apply", "--offline", "--yes"]);
     assert_clean_failure("offline apply, hostile space name", &out);
     assert_not_forged("offline apply, hostile space name", &out, &["## Injected"]);
-    assert!(tree_diff(&before, &tree(ws.path())).is_empty());
 
     // The API URL it renders into moot.toml, carrying a secret.
-    let url_line = lock
-        .lines()
-        .find(|l| l.starts_with("api_url"))
-        .unwrap()
-        .to_string();
-    let hostile = lock.replace(
-        &url_line,
+    write_lock_with(
+        "api_url",
         &format!("api_url = \"https://ada:{URL_SECRET}@mootup.example\""),
     );
-    std::fs::write(&lock_path, hostile).unwrap();
-    let before = tree(ws.path());
-    let out = moot(ws.path(), home.path(), None)
-        .args(["apply", "--offline", "--yes"])
-        .output()
-        .unwrap();
+    let out = offline(&["apply", "--offline", "--yes"]);
     assert_clean_failure("offline apply, api_url with credentials", &out);
     assert!(text(&out).contains("moot.lock"), "{}", text(&out));
     assert!(!text(&out).contains(URL_SECRET), "{}", text(&out));
-    assert!(tree_diff(&before, &tree(ws.path())).is_empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -829,8 +792,7 @@ fn a_held_key_answering_403_is_that_roles_drift_not_a_token_error() {
             ResponseTemplate::new(200).set_body_json(agent(id, "x"))
         };
         extra.push(
-            Mock::given(method("GET"))
-                .and(path("/api/actors/me"))
+            common::route("GET", "/api/actors/me")
                 .and(wiremock::matchers::header(
                     "authorization",
                     format!("Bearer {}", key(id)).as_str(),
@@ -838,11 +800,11 @@ fn a_held_key_answering_403_is_that_roles_drift_not_a_token_error() {
                 .respond_with(answer),
         );
         extra.push(
-            Mock::given(method("POST"))
-                .and(path(format!("/api/actors/{id}/rotate-key")))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            common::route("POST", format!("/api/actors/{id}/rotate-key")).respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({
                     "actor_id": id, "api_key": key(id), "api_key_prefix": "convo_ke",
-                }))),
+                })),
+            ),
         );
     }
     let m = Mocked::new(me(), loop4(), extra);

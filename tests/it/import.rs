@@ -9,8 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
-use moot_sandbox::{Sandbox, SandboxConfig};
+use moot_sandbox::SandboxConfig;
 use serde_json::Value;
 
 use crate::support::{self, Secrets, text};
@@ -24,11 +23,7 @@ fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-struct Env {
-    sandbox: Sandbox,
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
-}
+support::world_over_test_env!(Env);
 
 impl Env {
     /// The fixture workspace `name` in a tempdir, against a sandbox seeded
@@ -36,9 +31,7 @@ impl Env {
     fn new(name: &str) -> Env {
         let seed = std::fs::read_to_string(fixture(&format!("{name}.seed.json"))).unwrap();
         let env = Env {
-            sandbox: Sandbox::start(SandboxConfig::from_seed_json(&seed).unwrap()),
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
+            env: support::TestEnv::bare(SandboxConfig::from_seed_json(&seed).unwrap()),
         };
         support::copy_tree(&fixture(name), env.root());
         // git does not keep these modes; the clients set them.
@@ -53,21 +46,6 @@ impl Env {
             }
         }
         env
-    }
-
-    fn root(&self) -> &Path {
-        self.ws.path()
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let creds = Some((self.sandbox.token(), self.sandbox.url()));
-        let mut c = support::moot(self.root(), self.home.path(), creds);
-        c.args(args);
-        c
-    }
-
-    fn moot(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
     }
 
     /// Role key -> (actor id, key) in the workspace's actors.json.

@@ -7,14 +7,12 @@
 
 use crate::support;
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use moot_sandbox::{Sandbox, SandboxConfig};
-use support::{Secrets, Tree, moot, staging_litter, text, tree, tree_diff};
+use moot_sandbox::SandboxConfig;
+use support::{LOOP4, Secrets, TestEnv, Tree, staging_litter, text, tree, tree_diff};
 
-const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 const ITERATIONS: u64 = 50;
 
 /// Numerical Recipes' LCG: deterministic, no rand crate needed.
@@ -31,43 +29,24 @@ impl Lcg {
 }
 
 struct World {
-    sandbox: Sandbox,
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
+    env: TestEnv,
     before: Tree,
+}
+
+impl std::ops::Deref for World {
+    type Target = TestEnv;
+    fn deref(&self) -> &TestEnv {
+        &self.env
+    }
 }
 
 impl World {
     fn new() -> World {
         let mut cfg = SandboxConfig::with_agents(LOOP4);
         cfg.latency = Duration::from_millis(4);
-        let w = World {
-            sandbox: Sandbox::start(cfg),
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
-            before: Tree::new(),
-        };
-        let out = w.moot(&["init"]);
-        assert!(out.status.success(), "{}", text(&out));
-        World {
-            before: tree(w.ws.path()),
-            ..w
-        }
-    }
-
-    fn root(&self) -> &Path {
-        self.ws.path()
-    }
-
-    fn moot(&self, args: &[&str]) -> std::process::Output {
-        moot(
-            self.root(),
-            self.home.path(),
-            Some((self.sandbox.token(), self.sandbox.url())),
-        )
-        .args(args)
-        .output()
-        .unwrap()
+        let env = TestEnv::sandbox(cfg);
+        let before = tree(env.root());
+        World { env, before }
     }
 
     fn apply_process(&self) -> Command {
@@ -85,30 +64,6 @@ impl World {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         c
-    }
-
-    fn held_keys(&self) -> Vec<String> {
-        let Ok(text) = std::fs::read_to_string(self.root().join(".moot/actors.json")) else {
-            return Vec::new();
-        };
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let mut keys: Vec<String> = v["actors"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|a| a["api_key"].as_str().unwrap().to_string())
-            .collect();
-        keys.sort();
-        keys
-    }
-
-    fn live_keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = LOOP4
-            .iter()
-            .filter_map(|n| self.sandbox.live_key(n))
-            .collect();
-        keys.sort();
-        keys
     }
 
     fn secrets(&self) -> Secrets {

@@ -10,8 +10,8 @@ use common::{TOKEN, actor_json, error_envelope};
 use moot::observed::api::{ApiClient, ApiError, ClientOptions, ENDPOINTS, Minted};
 use moot::secret::Secret;
 use serde_json::{Value, json};
-use wiremock::matchers::{body_json, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::body_json;
+use wiremock::{MockServer, ResponseTemplate};
 
 fn client(server: &MockServer) -> ApiClient {
     let opts = ClientOptions {
@@ -55,8 +55,7 @@ fn every_call_is_in_the_contract_file() {
 #[tokio::test]
 async fn first_key_returns_a_ticket_and_409_means_already_keyed() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/agents/agt_1/first-key"))
+    common::route("POST", "/api/agents/agt_1/first-key")
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"registration_ticket_id": "tkt_1", "agent_id": "agt_1"})),
@@ -64,15 +63,17 @@ async fn first_key_returns_a_ticket_and_409_means_already_keyed() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/api/agents/agt_1/first-key"))
-        .respond_with(ResponseTemplate::new(409).set_body_json(error_envelope(
+    common::serve(
+        &server,
+        "POST",
+        "/api/agents/agt_1/first-key",
+        ResponseTemplate::new(409).set_body_json(error_envelope(
             "agent_has_key",
             "agent already has a key",
             "req_42",
-        )))
-        .mount(&server)
-        .await;
+        )),
+    )
+    .await;
     let c = client(&server);
     match c.mint_first_key("agt_1").await.unwrap() {
         Minted::Ticket(t) => assert_eq!(t.actor_id, "agt_1"),
@@ -100,8 +101,7 @@ async fn create_sends_only_the_role_and_returns_the_agent_and_its_ticket() {
     let server = MockServer::start().await;
     let mut body = actor_json("agt_9", "qa", "agent");
     body["registration_ticket_id"] = json!("tkt_9");
-    Mock::given(method("POST"))
-        .and(path("/api/agents"))
+    common::route("POST", "/api/agents")
         .and(body_json(json!({"role": "qa"})))
         .respond_with(ResponseTemplate::new(201).set_body_json(body))
         .expect(1)
@@ -115,23 +115,23 @@ async fn create_sends_only_the_role_and_returns_the_agent_and_its_ticket() {
 #[tokio::test]
 async fn delete_and_space() {
     let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .and(path("/api/actors/agt_3"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"status": "deleted", "actor_id": "agt_3"})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/spaces/spc_1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    common::serve_once(
+        &server,
+        "DELETE",
+        "/api/actors/agt_3",
+        ResponseTemplate::new(200).set_body_json(json!({"status": "deleted", "actor_id": "agt_3"})),
+    )
+    .await;
+    common::serve(
+        &server,
+        "GET",
+        "/api/spaces/spc_1",
+        ResponseTemplate::new(200).set_body_json(json!({
             "space_id": "spc_1", "description": null, "status": "archived",
             "links": [], "created_at": "2025-01-01T00:00:00Z", "ended_at": null
-        })))
-        .mount(&server)
-        .await;
+        })),
+    )
+    .await;
     let c = client(&server);
     c.delete_actor("agt_3").await.unwrap();
     let space = c.space("spc_1").await.unwrap().unwrap();
@@ -143,11 +143,13 @@ async fn delete_and_space() {
 #[tokio::test]
 async fn a_429_on_exchange_carries_retry_after_in_seconds_or_as_a_date() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/registration-tickets/tkt_1/exchange"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "7"))
-        .mount(&server)
-        .await;
+    common::serve(
+        &server,
+        "POST",
+        "/api/registration-tickets/tkt_1/exchange",
+        ResponseTemplate::new(429).insert_header("retry-after", "7"),
+    )
+    .await;
     let err = client(&server).exchange_ticket("tkt_1").await.unwrap_err();
     match err {
         ApiError::RateLimited { retry_after, .. } => {

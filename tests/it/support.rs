@@ -232,3 +232,113 @@ pub fn assert_repair_only(label: &str, out: &Output) {
         || said.contains("the plan is blocked");
     assert!(stopped, "{label}: the repairing apply failed: {said}");
 }
+
+/// The loop-4 team most end-to-end tests start from.
+pub const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
+
+/// One test's world: an in-process sandbox, a HOME and an initialised
+/// workspace, each in its own tempdir, and the binary run against them with
+/// a cleared environment.
+pub struct TestEnv {
+    pub sandbox: moot_sandbox::Sandbox,
+    pub home: tempfile::TempDir,
+    pub ws: tempfile::TempDir,
+}
+
+impl TestEnv {
+    /// A sandbox serving the loop-4 agents, the workspace after `moot init`.
+    pub fn loop4() -> TestEnv {
+        TestEnv::sandbox(moot_sandbox::SandboxConfig::with_agents(LOOP4))
+    }
+
+    /// A sandbox started from `cfg`, the workspace after `moot init`.
+    pub fn sandbox(cfg: moot_sandbox::SandboxConfig) -> TestEnv {
+        let env = TestEnv::bare(cfg);
+        let out = env.moot(&["init"]);
+        assert!(out.status.success(), "{}", text(&out));
+        env
+    }
+
+    /// A sandbox started from `cfg` and an empty workspace.
+    pub fn bare(cfg: moot_sandbox::SandboxConfig) -> TestEnv {
+        TestEnv {
+            sandbox: moot_sandbox::Sandbox::start(cfg),
+            home: tempfile::tempdir().unwrap(),
+            ws: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.ws.path()
+    }
+
+    pub fn write_team(&self, src: &str) {
+        std::fs::write(self.root().join("team.toml"), src).unwrap();
+    }
+
+    /// The binary with no token and no API URL at all.
+    pub fn moot_offline(&self, args: &[&str]) -> Output {
+        moot(self.root(), self.home.path(), None)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    pub fn creds(&self) -> Option<(&str, &str)> {
+        Some((self.sandbox.token(), self.sandbox.url()))
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = moot(self.root(), self.home.path(), self.creds());
+        c.args(args);
+        c
+    }
+
+    pub fn moot(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Every key the workspace holds in `.moot/actors.json`, sorted.
+    pub fn held_keys(&self) -> Vec<String> {
+        let Ok(text) = std::fs::read_to_string(self.root().join(".moot/actors.json")) else {
+            return Vec::new();
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut keys: Vec<String> = v["actors"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|a| a["api_key"].as_str().unwrap().to_string())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// The sandbox's live key of each loop-4 agent, sorted.
+    pub fn live_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = LOOP4
+            .iter()
+            .filter_map(|n| self.sandbox.live_key(n))
+            .collect();
+        keys.sort();
+        keys
+    }
+}
+
+/// A module's own world around a [`TestEnv`]: the struct `$name { env }` and
+/// its `Deref` to the env, so the module writes only what is its own.
+macro_rules! world_over_test_env {
+    ($name:ident) => {
+        struct $name {
+            env: $crate::support::TestEnv,
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = $crate::support::TestEnv;
+            fn deref(&self) -> &$crate::support::TestEnv {
+                &self.env
+            }
+        }
+    };
+}
+pub(crate) use world_over_test_env;
