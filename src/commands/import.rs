@@ -626,18 +626,7 @@ fn role_name(key: &str) -> String {
     if is_safe_role_name(key) {
         return key.to_string();
     }
-    let s: String = key
-        .trim()
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let s = crate::desired::validate::role_chars(key);
     let s = s.trim_start_matches('-').to_string();
     if s.is_empty() { "role".into() } else { s }
 }

@@ -8,6 +8,7 @@
 //! into [`TeamFile`] by serde.
 
 mod rules;
+pub(crate) use rules::role_chars;
 mod schema;
 
 pub use rules::is_safe_role_name;

@@ -111,10 +111,10 @@ pub fn is_safe_role_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
-/// A safe name close to `name`, to suggest.
-fn sanitize(name: &str) -> String {
-    let s: String = name
-        .trim()
+/// `name` lower-cased, with every character a role name may not hold
+/// turned into `_` (what a suggestion or an imported name starts from).
+pub(crate) fn role_chars(name: &str) -> String {
+    name.trim()
         .to_lowercase()
         .chars()
         .map(|c| {
@@ -124,7 +124,12 @@ fn sanitize(name: &str) -> String {
                 '_'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// A safe name close to `name`, to suggest.
+fn sanitize(name: &str) -> String {
+    let s = role_chars(name);
     let s = s.trim_matches(['_', '-']).to_string();
     if s.is_empty() { "my_role".into() } else { s }
 }
