@@ -178,144 +178,25 @@ pub fn observe(
     check_roles(&ws.team, &options.replace)?;
     let lock = Lock::load(&ws.root)?;
     let (facts, remote, online) = if options.offline {
-        let facts = lock
-            .as_ref()
-            .map(|l| RemoteFacts {
-                api_url: l.api_url.clone(),
-                space_id: l.space_id.clone(),
-                space_name: l.space_name.clone(),
-            })
-            .unwrap_or_default();
-        if !facts.space_id.is_empty() {
-            check_space_id(&facts.space_id, "moot.lock")?;
-        }
-        // Rendered into CLAUDE.md: one line of plain text.
-        if facts.space_name.len() > 200 || facts.space_name.chars().any(crate::printer::must_escape)
-        {
-            return Err(Error::user(
-                format!(
-                    "moot.lock: the space name `{}` holds control or bidirectional characters, \
-                     or is over 200 bytes",
-                    crate::printer::clean_line(
-                        &facts.space_name.chars().take(80).collect::<String>()
-                    )
-                ),
-                "restore moot.lock from git (or run `moot apply` online to rewrite it); \
-                 nothing was written",
-            ));
-        }
-        // Rendered into moot.toml: a URL from a checkout must be one the
-        // client would accept (no credentials, query or odd scheme).
-        if !facts.api_url.is_empty()
-            && let Err(e) = crate::observed::api::normalize_base_url(&facts.api_url)
-        {
-            return Err(Error::user(
-                format!("moot.lock: {e}"),
-                "restore moot.lock from git (or run `moot apply` online to rewrite it); \
-                 nothing was written",
-            ));
-        }
-        (facts, None, None)
+        (offline_facts(lock.as_ref())?, None, None)
     } else {
-        let creds = credentials::resolve(profile)?.ok_or_else(|| {
-            Error::user(
-                "no Moot credentials: MOOT_TOKEN is not set and no login is stored",
-                "run `moot login` (or set MOOT_TOKEN), or use `--offline` to plan files only",
-            )
-        })?;
-        printer.verbose(&format!(
-            "using {} (credentials from {})",
-            crate::observed::api::redact_url(&creds.api_url),
-            creds.source
-        ));
-        let client = ApiClient::new(
-            &creds.api_url,
-            Some(creds.token.clone()),
-            ClientOptions::from_env()?,
-        )?;
-        let runtime = runtime()?;
-        let (me, agents) = runtime.block_on(client.me_and_agents())?;
-        let space_id = me.default_space_id.clone().ok_or_else(|| {
-            Error::user(
-                format!(
-                    "the account {} has no default space, so it cannot host a team",
-                    crate::printer::clean_line(&me.display_name)
-                ),
-                "create or join a space on mootup.io, then run moot again",
-            )
-        })?;
-        check_space_id(&space_id, "the server's answer to GET /api/actors/me")?;
-        let space = runtime.block_on(client.space(&space_id))?;
-        let facts = RemoteFacts {
-            api_url: client.base_url().to_string(),
-            space_name: space_id.clone(),
-            space_id,
-        };
-        (
-            facts,
-            Some(RemoteState { me, agents, space }),
-            Some(Online { client, runtime }),
-        )
+        let (facts, remote, online) = connect(profile, printer)?;
+        (facts, Some(remote), Some(online))
     };
     let desired = crate::desired::render(&ws.team, &facts, ws.project_name())?;
     check_overwrite_paths(&desired, &options.overwrite_paths)?;
 
     let is_online = remote.is_some();
-    let mut paths: Vec<String> = desired.files.iter().map(|f| f.path.clone()).collect();
-    if is_online {
-        paths.extend(desired.files.iter().map(|f| suggested_path(&f.path)));
-        // Every staged suggestion, so those that no longer serve are seen.
-        paths.extend(staged_suggestions(&ws.root));
-        paths.push(".moot".into());
-    }
-    paths.extend([SETTINGS_PATH, GITIGNORE_PATH, LOCK_PATH, REPORT_PATH].map(String::from));
-    if let Some(l) = &lock {
-        // Only entries moot could have written are looked at: the others
-        // are never acted on, so a hand-made moot.lock cannot make moot
-        // read whatever file it names.
-        paths.extend(
-            l.files
-                .iter()
-                .filter(|f| desired.renderable.contains_key(&f.path))
-                .map(|f| f.path.clone()),
-        );
-    }
-    let mut files = LocalFiles::scan(&ws.root, paths.iter().map(String::as_str))?;
     let lock_made_moot_dir = ws_lock.is_some_and(|l| l.created_moot_dir());
-    if lock_made_moot_dir {
-        // Created by apply's lock a moment ago: not part of the observed
-        // state (a saved plan being checked saw no such directory). Only
-        // where it was looked at: offline it is not, and adding it would
-        // make every offline saved plan of a fresh clone look stale.
-        if let Some(state) = files.files.get_mut(".moot") {
-            *state = crate::observed::workspace::FileState::Absent;
-        }
-    }
-
-    let (held, actors_file_mode, retired_keys) = match (&online, &remote) {
-        (Some(on), Some(r)) => {
-            let (held, mode) = match read_actors(&ws.root)? {
-                Some((file, mode)) => {
-                    let mut held = HeldKeys::from(&file);
-                    verify_held_keys(on, &r.agents, &file, &mut held)?;
-                    (Some(held), Some(mode))
-                }
-                None => (None, None),
-            };
-            // Retired roles' keys are proven like held ones: putting a role
-            // back restores its key only if it still works.
-            let retired = match read_key_file(&ws.root, RETIRED_KEYS_PATH)? {
-                Some((file, _)) => {
-                    let mut held = HeldKeys::from(&file);
-                    verify_held_keys(on, &r.agents, &file, &mut held)?;
-                    Some(held)
-                }
-                None => None,
-            };
-            (held, mode, retired)
-        }
-        _ => (None, None, None),
-    };
+    let files = scan_files(
+        &ws.root,
+        &desired,
+        lock.as_ref(),
+        is_online,
+        lock_made_moot_dir,
+    )?;
+    let (held, actors_file_mode, retired_keys) =
+        held_and_retired_keys(&ws.root, online.as_ref(), remote.as_ref())?;
     let observed = Observed {
         files,
         lock,
@@ -344,6 +225,162 @@ pub fn observe(
         options,
         fingerprint,
         online,
+    })
+}
+
+/// Offline, the remote facts come from moot.lock alone. They are rendered
+/// into files, so a checkout's moot.lock is checked like any other input.
+fn offline_facts(lock: Option<&Lock>) -> Result<RemoteFacts> {
+    let facts = lock
+        .map(|l| RemoteFacts {
+            api_url: l.api_url.clone(),
+            space_id: l.space_id.clone(),
+            space_name: l.space_name.clone(),
+        })
+        .unwrap_or_default();
+    if !facts.space_id.is_empty() {
+        check_space_id(&facts.space_id, "moot.lock")?;
+    }
+    // Rendered into CLAUDE.md: one line of plain text.
+    if facts.space_name.len() > 200 || facts.space_name.chars().any(crate::printer::must_escape) {
+        return Err(Error::user(
+            format!(
+                "moot.lock: the space name `{}` holds control or bidirectional characters, \
+                 or is over 200 bytes",
+                crate::printer::clean_line(&facts.space_name.chars().take(80).collect::<String>())
+            ),
+            "restore moot.lock from git (or run `moot apply` online to rewrite it); \
+             nothing was written",
+        ));
+    }
+    // Rendered into moot.toml: a URL from a checkout must be one the
+    // client would accept (no credentials, query or odd scheme).
+    if !facts.api_url.is_empty()
+        && let Err(e) = crate::observed::api::normalize_base_url(&facts.api_url)
+    {
+        return Err(Error::user(
+            format!("moot.lock: {e}"),
+            "restore moot.lock from git (or run `moot apply` online to rewrite it); \
+             nothing was written",
+        ));
+    }
+    Ok(facts)
+}
+
+/// Online, the remote facts and state come from the API: the caller, its
+/// agents and its default space.
+fn connect(profile: Option<&str>, printer: &Printer) -> Result<(RemoteFacts, RemoteState, Online)> {
+    let creds = credentials::resolve(profile)?.ok_or_else(|| {
+        Error::user(
+            "no Moot credentials: MOOT_TOKEN is not set and no login is stored",
+            "run `moot login` (or set MOOT_TOKEN), or use `--offline` to plan files only",
+        )
+    })?;
+    printer.verbose(&format!(
+        "using {} (credentials from {})",
+        crate::observed::api::redact_url(&creds.api_url),
+        creds.source
+    ));
+    let client = ApiClient::new(
+        &creds.api_url,
+        Some(creds.token.clone()),
+        ClientOptions::from_env()?,
+    )?;
+    let runtime = runtime()?;
+    let (me, agents) = runtime.block_on(client.me_and_agents())?;
+    let space_id = me.default_space_id.clone().ok_or_else(|| {
+        Error::user(
+            format!(
+                "the account {} has no default space, so it cannot host a team",
+                crate::printer::clean_line(&me.display_name)
+            ),
+            "create or join a space on mootup.io, then run moot again",
+        )
+    })?;
+    check_space_id(&space_id, "the server's answer to GET /api/actors/me")?;
+    let space = runtime.block_on(client.space(&space_id))?;
+    let facts = RemoteFacts {
+        api_url: client.base_url().to_string(),
+        space_name: space_id.clone(),
+        space_id,
+    };
+    Ok((
+        facts,
+        RemoteState { me, agents, space },
+        Online { client, runtime },
+    ))
+}
+
+/// Scans every local file the plan may look at.
+fn scan_files(
+    root: &Path,
+    desired: &DesiredState,
+    lock: Option<&Lock>,
+    is_online: bool,
+    lock_made_moot_dir: bool,
+) -> Result<LocalFiles> {
+    let mut paths: Vec<String> = desired.files.iter().map(|f| f.path.clone()).collect();
+    if is_online {
+        paths.extend(desired.files.iter().map(|f| suggested_path(&f.path)));
+        // Every staged suggestion, so those that no longer serve are seen.
+        paths.extend(staged_suggestions(root));
+        paths.push(".moot".into());
+    }
+    paths.extend([SETTINGS_PATH, GITIGNORE_PATH, LOCK_PATH, REPORT_PATH].map(String::from));
+    if let Some(l) = lock {
+        // Only entries moot could have written are looked at: the others
+        // are never acted on, so a hand-made moot.lock cannot make moot
+        // read whatever file it names.
+        paths.extend(
+            l.files
+                .iter()
+                .filter(|f| desired.renderable.contains_key(&f.path))
+                .map(|f| f.path.clone()),
+        );
+    }
+    let mut files = LocalFiles::scan(root, paths.iter().map(String::as_str))?;
+    if lock_made_moot_dir {
+        // Created by apply's lock a moment ago: not part of the observed
+        // state (a saved plan being checked saw no such directory). Only
+        // where it was looked at: offline it is not, and adding it would
+        // make every offline saved plan of a fresh clone look stale.
+        if let Some(state) = files.files.get_mut(".moot") {
+            *state = crate::observed::workspace::FileState::Absent;
+        }
+    }
+    Ok(files)
+}
+
+/// The held and retired keys, each proven over the network (online only:
+/// offline no key is read at all).
+fn held_and_retired_keys(
+    root: &Path,
+    online: Option<&Online>,
+    remote: Option<&RemoteState>,
+) -> Result<(Option<HeldKeys>, Option<u32>, Option<HeldKeys>)> {
+    Ok(match (online, remote) {
+        (Some(on), Some(r)) => {
+            let (held, mode) = match read_actors(root)? {
+                Some((file, mode)) => {
+                    let mut held = HeldKeys::from(&file);
+                    verify_held_keys(on, &r.agents, &file, &mut held)?;
+                    (Some(held), Some(mode))
+                }
+                None => (None, None),
+            };
+            // Retired roles' keys are proven like held ones: putting a role
+            // back restores its key only if it still works.
+            let retired = match read_key_file(root, RETIRED_KEYS_PATH)? {
+                Some((file, _)) => {
+                    let mut held = HeldKeys::from(&file);
+                    verify_held_keys(on, &r.agents, &file, &mut held)?;
+                    Some(held)
+                }
+                None => None,
+            };
+            (held, mode, retired)
+        }
+        _ => (None, None, None),
     })
 }
 
