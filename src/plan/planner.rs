@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use crate::desired::DesiredState;
 use crate::desired::render::{GITIGNORE_PATH, SETTINGS_PATH};
 use crate::error::{Error, Result};
-use crate::observed::lockfile::{LOCK_PATH, LOCK_VERSION, Lock, LockFile};
+use indexmap::IndexMap;
+
+use crate::observed::lockfile::{LOCK_PATH, LOCK_VERSION, Lock, LockFile, LockRole, RetiredRole};
 use crate::observed::workspace::FileState;
 use crate::plan::action::{Action, ActionKind, Op, Plan, Target};
 use crate::plan::files::{
@@ -46,27 +48,11 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
         },
         lock_files: BTreeMap::new(),
     };
-    let lock = obs.lock.as_ref();
     let online = !opts.offline && obs.remote.is_some();
 
     // 1. Keys and names: each role bound to its own agent; roles gone from
     // team.toml retired (binding and key kept).
-    let blocked_roles = block_shared_agents(&mut b, lock);
-    let keys = match obs.remote.as_ref().filter(|_| !opts.offline) {
-        Some(remote) => plan_keys(&mut b, desired, obs, opts, remote, &blocked_roles),
-        None => {
-            let keys = match lock {
-                Some(l) => offline_bindings(&mut b, desired, l),
-                None => KeyPlan::default(),
-            };
-            b.plan.notes.push(
-                "offline: remote agents and keys were not checked; key actions are not evaluated"
-                    .into(),
-            );
-            crate::plan::keys::note_pending(&mut b, obs);
-            keys
-        }
-    };
+    let keys = plan_key_phase(&mut b, desired, obs, opts);
 
     // 2. .gitignore lines: before any secret or staged file is written.
     let mut gitignore_node = None;
@@ -75,48 +61,11 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
     }
     // Appending puts `.moot/` last, where no negation can follow it; with
     // nothing appended, the file as it is must ignore the key files.
-    let keys_unignored = match (gitignore_node, obs.files.get(GITIGNORE_PATH)) {
-        (Some(_), _) => None,
-        (None, FileState::File { content, .. }) => {
-            gitignore::unignored_secret(content).map(|(path, v)| unignored_reason(path, v))
-        }
-        (None, FileState::Absent) => Some(".gitignore does not exist".to_string()),
-        (None, other) => Some(format!(
-            ".gitignore is {}",
-            crate::plan::files::describe(other)
-        )),
-    };
+    let keys_unignored = keys_unignored(gitignore_node, obs);
 
     // 3. Rendered files, in path order; then leftovers moot.lock lists.
     // (An index, not Lock::file: that is a linear search per file.)
-    let lock_index: HashMap<&str, &LockFile> = lock
-        .map(|l| l.files.iter().map(|f| (f.path.as_str(), f)).collect())
-        .unwrap_or_default();
-    let mut stage_nodes = Vec::new();
-    let mut hook_nodes = Vec::new();
-    for f in &desired.files {
-        if desired.is_unmanaged(&f.path) {
-            // Its moot.lock entry stays, so that when the path is managed
-            // again a file nobody edited is still known as moot's.
-            b.keep_lock_entry(lock_index.get(f.path.as_str()).copied());
-            continue;
-        }
-        let before = b.nodes.len();
-        let old = lock_index.get(f.path.as_str()).copied();
-        let converges = plan_file(&mut b, f, old, obs, opts, online, &mut stage_nodes);
-        if converges && online {
-            drop_suggestion(&mut b, f, obs);
-        }
-        if f.path.starts_with(".claude/hooks/") {
-            hook_nodes.extend(before..b.nodes.len());
-        }
-    }
-    if let Some(l) = lock {
-        plan_leftovers(&mut b, desired, obs, l);
-    }
-    if online {
-        drop_stale_suggestions(&mut b, desired, obs);
-    }
+    let (stage_nodes, hook_nodes) = plan_rendered_files(&mut b, desired, obs, opts, online);
 
     // 4. settings.json: after the hook scripts it points at exist.
     let mut settings_node = None;
@@ -158,14 +107,113 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
     }
 
     // 6. moot.lock, last of all.
+    plan_lock(&mut b, desired, obs, keys.lock_roles, keys.retired);
+
+    refuse_unwritable(&mut b, obs);
+    finish(b)
+}
+
+/// Step 1: with the API, every role matched to its agent and key; offline,
+/// only moot.lock's bindings (key actions are not evaluated).
+fn plan_key_phase(
+    b: &mut Builder,
+    desired: &DesiredState,
+    obs: &Observed,
+    opts: &PlanOptions,
+) -> KeyPlan {
+    let lock = obs.lock.as_ref();
+    let blocked_roles = block_shared_agents(b, lock);
+    match obs.remote.as_ref().filter(|_| !opts.offline) {
+        Some(remote) => plan_keys(b, desired, obs, opts, remote, &blocked_roles),
+        None => {
+            let keys = match lock {
+                Some(l) => offline_bindings(b, desired, l),
+                None => KeyPlan::default(),
+            };
+            b.plan.notes.push(
+                "offline: remote agents and keys were not checked; key actions are not evaluated"
+                    .into(),
+            );
+            crate::plan::keys::note_pending(b, obs);
+            keys
+        }
+    }
+}
+
+/// Why the key file would not be ignored by git, if it would not be.
+fn keys_unignored(gitignore_node: Option<usize>, obs: &Observed) -> Option<String> {
+    match (gitignore_node, obs.files.get(GITIGNORE_PATH)) {
+        (Some(_), _) => None,
+        (None, FileState::File { content, .. }) => {
+            gitignore::unignored_secret(content).map(|(path, v)| unignored_reason(path, v))
+        }
+        (None, FileState::Absent) => Some(".gitignore does not exist".to_string()),
+        (None, other) => Some(format!(
+            ".gitignore is {}",
+            crate::plan::files::describe(other)
+        )),
+    }
+}
+
+/// Step 3: each rendered file by its policy, then the leftovers moot.lock
+/// lists. Returns the staged suggestions' nodes and the hook scripts' nodes
+/// (what `.gitignore` and `settings.json` must be ordered against).
+fn plan_rendered_files(
+    b: &mut Builder,
+    desired: &DesiredState,
+    obs: &Observed,
+    opts: &PlanOptions,
+    online: bool,
+) -> (Vec<usize>, Vec<usize>) {
+    let lock = obs.lock.as_ref();
+    let lock_index: HashMap<&str, &LockFile> = lock
+        .map(|l| l.files.iter().map(|f| (f.path.as_str(), f)).collect())
+        .unwrap_or_default();
+    let mut stage_nodes = Vec::new();
+    let mut hook_nodes = Vec::new();
+    for f in &desired.files {
+        if desired.is_unmanaged(&f.path) {
+            // Its moot.lock entry stays, so that when the path is managed
+            // again a file nobody edited is still known as moot's.
+            b.keep_lock_entry(lock_index.get(f.path.as_str()).copied());
+            continue;
+        }
+        let before = b.nodes.len();
+        let old = lock_index.get(f.path.as_str()).copied();
+        let converges = plan_file(b, f, old, obs, opts, online, &mut stage_nodes);
+        if converges && online {
+            drop_suggestion(b, f, obs);
+        }
+        if f.path.starts_with(".claude/hooks/") {
+            hook_nodes.extend(before..b.nodes.len());
+        }
+    }
+    if let Some(l) = lock {
+        plan_leftovers(b, desired, obs, l);
+    }
+    if online {
+        drop_stale_suggestions(b, desired, obs);
+    }
+    (stage_nodes, hook_nodes)
+}
+
+/// Step 6: moot.lock, after every other action, when what it records changed.
+fn plan_lock(
+    b: &mut Builder,
+    desired: &DesiredState,
+    obs: &Observed,
+    lock_roles: IndexMap<String, LockRole>,
+    retired: IndexMap<String, RetiredRole>,
+) {
+    let lock = obs.lock.as_ref();
     let new_lock = Lock {
         version: LOCK_VERSION,
         bundle_version: desired.bundle_version.clone(),
         api_url: desired.facts.api_url.clone(),
         space_id: desired.facts.space_id.clone(),
         space_name: desired.facts.space_name.clone(),
-        roles: keys.lock_roles,
-        retired: keys.retired,
+        roles: lock_roles,
+        retired,
         files: std::mem::take(&mut b.lock_files).into_values().collect(),
     };
     if lock != Some(&new_lock) && !desired.is_unmanaged(LOCK_PATH) {
@@ -192,9 +240,6 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
             b.edges.push((i, id));
         }
     }
-
-    refuse_unwritable(&mut b, obs);
-    finish(b)
 }
 
 /// Where apply writes its report (machine-local, under `.moot/`).
