@@ -5,19 +5,19 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::PlanFlags;
-use crate::desired::render::{ACTORS_PATH, GITIGNORE_PATH, SETTINGS_PATH};
 use crate::desired::{DesiredState, RemoteFacts, TeamFile};
 use crate::error::{Error, IoContext, Result};
-use crate::observed::actors_file::{ActorsFile, HeldKeys, RETIRED_KEYS_PATH};
 use crate::observed::api::{ApiClient, ClientOptions};
 use crate::observed::credentials;
-use crate::observed::lockfile::{LOCK_PATH, Lock};
-use crate::observed::workspace::{LocalFiles, dir_mode, moot_dir_tracked, sha256_hex};
-use crate::plan::planner::{
-    Observed, PlanOptions, REPORT_PATH, RemoteState, SUGGESTED_DIR, suggested_path,
-};
+use crate::observed::lockfile::Lock;
+use crate::observed::workspace::{dir_mode, moot_dir_tracked, sha256_hex};
+use crate::plan::planner::{Observed, PlanOptions, RemoteState};
 use crate::plan::saved::{Fingerprint, fingerprint};
 use crate::printer::Printer;
+// Observation proper lives in the observed layer; `read_actors` and
+// `read_key_file` stay reachable here for apply.
+use crate::observed::observe::{held_and_retired_keys, pending_info, scan_files};
+pub use crate::observed::observe::{read_actors, read_key_file};
 
 /// What to run when there is no team.toml: `moot import` where another
 /// client left its files, else `moot init`.
@@ -178,144 +178,28 @@ pub fn observe(
     check_roles(&ws.team, &options.replace)?;
     let lock = Lock::load(&ws.root)?;
     let (facts, remote, online) = if options.offline {
-        let facts = lock
-            .as_ref()
-            .map(|l| RemoteFacts {
-                api_url: l.api_url.clone(),
-                space_id: l.space_id.clone(),
-                space_name: l.space_name.clone(),
-            })
-            .unwrap_or_default();
-        if !facts.space_id.is_empty() {
-            check_space_id(&facts.space_id, "moot.lock")?;
-        }
-        // Rendered into CLAUDE.md: one line of plain text.
-        if facts.space_name.len() > 200 || facts.space_name.chars().any(crate::printer::must_escape)
-        {
-            return Err(Error::user(
-                format!(
-                    "moot.lock: the space name `{}` holds control or bidirectional characters, \
-                     or is over 200 bytes",
-                    crate::printer::clean_line(
-                        &facts.space_name.chars().take(80).collect::<String>()
-                    )
-                ),
-                "restore moot.lock from git (or run `moot apply` online to rewrite it); \
-                 nothing was written",
-            ));
-        }
-        // Rendered into moot.toml: a URL from a checkout must be one the
-        // client would accept (no credentials, query or odd scheme).
-        if !facts.api_url.is_empty()
-            && let Err(e) = crate::observed::api::normalize_base_url(&facts.api_url)
-        {
-            return Err(Error::user(
-                format!("moot.lock: {e}"),
-                "restore moot.lock from git (or run `moot apply` online to rewrite it); \
-                 nothing was written",
-            ));
-        }
-        (facts, None, None)
+        (offline_facts(lock.as_ref())?, None, None)
     } else {
-        let creds = credentials::resolve(profile)?.ok_or_else(|| {
-            Error::user(
-                "no Moot credentials: MOOT_TOKEN is not set and no login is stored",
-                "run `moot login` (or set MOOT_TOKEN), or use `--offline` to plan files only",
-            )
-        })?;
-        printer.verbose(&format!(
-            "using {} (credentials from {})",
-            crate::observed::api::redact_url(&creds.api_url),
-            creds.source
-        ));
-        let client = ApiClient::new(
-            &creds.api_url,
-            Some(creds.token.clone()),
-            ClientOptions::from_env()?,
-        )?;
-        let runtime = runtime()?;
-        let (me, agents) = runtime.block_on(client.me_and_agents())?;
-        let space_id = me.default_space_id.clone().ok_or_else(|| {
-            Error::user(
-                format!(
-                    "the account {} has no default space, so it cannot host a team",
-                    crate::printer::clean_line(&me.display_name)
-                ),
-                "create or join a space on mootup.io, then run moot again",
-            )
-        })?;
-        check_space_id(&space_id, "the server's answer to GET /api/actors/me")?;
-        let space = runtime.block_on(client.space(&space_id))?;
-        let facts = RemoteFacts {
-            api_url: client.base_url().to_string(),
-            space_name: space_id.clone(),
-            space_id,
-        };
-        (
-            facts,
-            Some(RemoteState { me, agents, space }),
-            Some(Online { client, runtime }),
-        )
+        let (facts, remote, online) = connect(profile, printer)?;
+        (facts, Some(remote), Some(online))
     };
     let desired = crate::desired::render(&ws.team, &facts, ws.project_name())?;
     check_overwrite_paths(&desired, &options.overwrite_paths)?;
 
     let is_online = remote.is_some();
-    let mut paths: Vec<String> = desired.files.iter().map(|f| f.path.clone()).collect();
-    if is_online {
-        paths.extend(desired.files.iter().map(|f| suggested_path(&f.path)));
-        // Every staged suggestion, so those that no longer serve are seen.
-        paths.extend(staged_suggestions(&ws.root));
-        paths.push(".moot".into());
-    }
-    paths.extend([SETTINGS_PATH, GITIGNORE_PATH, LOCK_PATH, REPORT_PATH].map(String::from));
-    if let Some(l) = &lock {
-        // Only entries moot could have written are looked at: the others
-        // are never acted on, so a hand-made moot.lock cannot make moot
-        // read whatever file it names.
-        paths.extend(
-            l.files
-                .iter()
-                .filter(|f| desired.renderable.contains_key(&f.path))
-                .map(|f| f.path.clone()),
-        );
-    }
-    let mut files = LocalFiles::scan(&ws.root, paths.iter().map(String::as_str))?;
     let lock_made_moot_dir = ws_lock.is_some_and(|l| l.created_moot_dir());
-    if lock_made_moot_dir {
-        // Created by apply's lock a moment ago: not part of the observed
-        // state (a saved plan being checked saw no such directory). Only
-        // where it was looked at: offline it is not, and adding it would
-        // make every offline saved plan of a fresh clone look stale.
-        if let Some(state) = files.files.get_mut(".moot") {
-            *state = crate::observed::workspace::FileState::Absent;
-        }
-    }
-
-    let (held, actors_file_mode, retired_keys) = match (&online, &remote) {
-        (Some(on), Some(r)) => {
-            let (held, mode) = match read_actors(&ws.root)? {
-                Some((file, mode)) => {
-                    let mut held = HeldKeys::from(&file);
-                    verify_held_keys(on, &r.agents, &file, &mut held)?;
-                    (Some(held), Some(mode))
-                }
-                None => (None, None),
-            };
-            // Retired roles' keys are proven like held ones: putting a role
-            // back restores its key only if it still works.
-            let retired = match read_key_file(&ws.root, RETIRED_KEYS_PATH)? {
-                Some((file, _)) => {
-                    let mut held = HeldKeys::from(&file);
-                    verify_held_keys(on, &r.agents, &file, &mut held)?;
-                    Some(held)
-                }
-                None => None,
-            };
-            (held, mode, retired)
-        }
-        _ => (None, None, None),
-    };
+    let files = scan_files(
+        &ws.root,
+        &desired,
+        lock.as_ref(),
+        is_online,
+        lock_made_moot_dir,
+    )?;
+    let (held, actors_file_mode, retired_keys) = held_and_retired_keys(
+        &ws.root,
+        online.as_ref().map(|o| (&o.client, &o.runtime)),
+        remote.as_ref(),
+    )?;
     let observed = Observed {
         files,
         lock,
@@ -347,112 +231,87 @@ pub fn observe(
     })
 }
 
-/// The tickets an interrupted apply left, without their ids.
-fn pending_info(root: &Path) -> Result<Vec<crate::plan::planner::PendingInfo>> {
-    let now = std::time::SystemTime::now();
-    Ok(crate::apply::pending::load(root)?
-        .into_iter()
-        .filter(|t| !t.exchanged)
-        .map(|t| crate::plan::planner::PendingInfo {
-            live: !t.expired(now),
-            role: t.role,
-            actor_id: t.actor_id,
+/// Offline, the remote facts come from moot.lock alone. They are rendered
+/// into files, so a checkout's moot.lock is checked like any other input.
+fn offline_facts(lock: Option<&Lock>) -> Result<RemoteFacts> {
+    let facts = lock
+        .map(|l| RemoteFacts {
+            api_url: l.api_url.clone(),
+            space_id: l.space_id.clone(),
+            space_name: l.space_name.clone(),
         })
-        .collect())
-}
-
-/// Proves each held key whose prefix matches its agent's by calling
-/// `GET /api/actors/me` with it, concurrently. A 401 (or an answer as
-/// another actor) marks it dead; any other failure is an error, since the
-/// plan would otherwise rest on a guess.
-fn verify_held_keys(
-    online: &Online,
-    agents: &[crate::observed::api::Actor],
-    file: &ActorsFile,
-    held: &mut HeldKeys,
-) -> Result<()> {
-    // A bounded number in flight: a team of hundreds must not open
-    // hundreds of connections at once.
-    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (role_key, h) in &held.roles {
-        let matches = agents.iter().any(|a| {
-            a.actor_id == h.actor_id
-                && !h.prefix.is_empty()
-                && a.api_key_prefix.as_deref() == Some(h.prefix.as_str())
-        });
-        let Some(entry) = file.actors.get(role_key).filter(|_| matches) else {
-            continue;
-        };
-        let client = online.client.with_token(entry.api_key.clone());
-        let (role_key, actor_id) = (role_key.clone(), h.actor_id.clone());
-        let limit = limit.clone();
-        tasks.spawn_on(
-            async move {
-                let _permit = limit.acquire_owned().await;
-                let answer = client.me().await;
-                (role_key, actor_id, answer)
-            },
-            online.runtime.handle(),
-        );
+        .unwrap_or_default();
+    if !facts.space_id.is_empty() {
+        check_space_id(&facts.space_id, "moot.lock")?;
     }
-    let results = online.runtime.block_on(async {
-        let mut out = Vec::new();
-        while let Some(done) = tasks.join_next().await {
-            out.push(done);
-        }
-        out
-    });
-    for done in results {
-        let (role_key, actor_id, answer) =
-            done.map_err(|e| Error::Internal(format!("key check task failed: {e}")))?;
-        let live = match answer {
-            Ok(me) => me.actor_id == actor_id,
-            // The key is refused (401), or accepted but not allowed to
-            // act (403): either way it does not work for this role, which
-            // the plan reports as that role's drift, with the command to
-            // rotate it. Neither says anything about the personal token.
-            Err(
-                crate::observed::api::ApiError::Unauthorized { .. }
-                | crate::observed::api::ApiError::Forbidden { .. },
-            ) => false,
-            Err(e) => return Err(e.into()),
-        };
-        if let Some(h) = held.roles.get_mut(&role_key) {
-            h.live = Some(live);
-        }
-    }
-    Ok(())
-}
-
-/// The key file and its mode, if present. A symlink is refused: keys are
-/// never read from, or written through, a link.
-pub fn read_actors(root: &Path) -> Result<Option<(ActorsFile, u32)>> {
-    read_key_file(root, ACTORS_PATH)
-}
-
-/// A key file (`.moot/actors.json` or `.moot/retired.json`) and its mode.
-pub fn read_key_file(root: &Path, rel: &str) -> Result<Option<(ActorsFile, u32)>> {
-    use std::os::unix::fs::MetadataExt;
-    let path = root.join(rel);
-    let meta = match std::fs::symlink_metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("inspecting", &path, e)),
-    };
-    if !meta.file_type().is_file() {
+    // Rendered into CLAUDE.md: one line of plain text.
+    if facts.space_name.len() > 200 || facts.space_name.chars().any(crate::printer::must_escape) {
         return Err(Error::user(
-            format!("{} is not a regular file", path.display()),
-            "remove it (moot never reads keys through a link); `moot apply --rotate-all` issues fresh keys",
+            format!(
+                "moot.lock: the space name `{}` holds control or bidirectional characters, \
+                 or is over 200 bytes",
+                crate::printer::clean_line(&facts.space_name.chars().take(80).collect::<String>())
+            ),
+            "restore moot.lock from git (or run `moot apply` online to rewrite it); \
+             nothing was written",
         ));
     }
-    // Opened again without following a link or blocking: it may have been
-    // swapped since the lstat.
-    let Some(bytes) = crate::fsutil::read_regular(&path)? else {
-        return Ok(None);
+    // Rendered into moot.toml: a URL from a checkout must be one the
+    // client would accept (no credentials, query or odd scheme).
+    if !facts.api_url.is_empty()
+        && let Err(e) = crate::observed::api::normalize_base_url(&facts.api_url)
+    {
+        return Err(Error::user(
+            format!("moot.lock: {e}"),
+            "restore moot.lock from git (or run `moot apply` online to rewrite it); \
+             nothing was written",
+        ));
+    }
+    Ok(facts)
+}
+
+/// Online, the remote facts and state come from the API: the caller, its
+/// agents and its default space.
+fn connect(profile: Option<&str>, printer: &Printer) -> Result<(RemoteFacts, RemoteState, Online)> {
+    let creds = credentials::resolve(profile)?.ok_or_else(|| {
+        Error::user(
+            "no Moot credentials: MOOT_TOKEN is not set and no login is stored",
+            "run `moot login` (or set MOOT_TOKEN), or use `--offline` to plan files only",
+        )
+    })?;
+    printer.verbose(&format!(
+        "using {} (credentials from {})",
+        crate::observed::api::redact_url(&creds.api_url),
+        creds.source
+    ));
+    let client = ApiClient::new(
+        &creds.api_url,
+        Some(creds.token.clone()),
+        ClientOptions::from_env()?,
+    )?;
+    let runtime = runtime()?;
+    let (me, agents) = runtime.block_on(client.me_and_agents())?;
+    let space_id = me.default_space_id.clone().ok_or_else(|| {
+        Error::user(
+            format!(
+                "the account {} has no default space, so it cannot host a team",
+                crate::printer::clean_line(&me.display_name)
+            ),
+            "create or join a space on mootup.io, then run moot again",
+        )
+    })?;
+    check_space_id(&space_id, "the server's answer to GET /api/actors/me")?;
+    let space = runtime.block_on(client.space(&space_id))?;
+    let facts = RemoteFacts {
+        api_url: client.base_url().to_string(),
+        space_name: space_id.clone(),
+        space_id,
     };
-    let file = ActorsFile::parse(&bytes, Path::new(rel))?;
-    Ok(Some((file, meta.mode() & 0o7777)))
+    Ok((
+        facts,
+        RemoteState { me, agents, space },
+        Online { client, runtime },
+    ))
 }
 
 /// `--overwrite PATH...`: each path must be a file moot manages in this
@@ -486,34 +345,4 @@ fn check_overwrite_paths(desired: &DesiredState, paths: &[String]) -> Result<()>
         ));
     }
     Ok(())
-}
-
-/// Workspace-relative paths of the files under `.moot/suggested/`. Links
-/// are not followed and only regular files are listed; an unreadable or
-/// odd entry is skipped (it is only ever a candidate for removal).
-fn staged_suggestions(root: &Path) -> Vec<String> {
-    fn walk(dir: &Path, rel: &str, depth: usize, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let Some(name) = e.file_name().to_str().map(str::to_string) else {
-                continue;
-            };
-            let Ok(ft) = e.file_type() else { continue };
-            let child = format!("{rel}/{name}");
-            if ft.is_dir() && depth < 16 {
-                walk(&e.path(), &child, depth + 1, out);
-            } else if ft.is_file() {
-                out.push(child);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    let dir = root.join(SUGGESTED_DIR);
-    if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
-        walk(&dir, SUGGESTED_DIR, 0, &mut out);
-    }
-    out.sort();
-    out
 }

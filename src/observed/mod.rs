@@ -6,5 +6,6 @@ pub mod actors_file;
 pub mod api;
 pub mod credentials;
 pub mod lockfile;
+pub mod observe;
 pub mod untrusted;
 pub mod workspace;

@@ -7,7 +7,7 @@ use crate::desired::{DesiredFile, DesiredState, Policy};
 use crate::observed::lockfile::{LOCK_PATH, Lock, LockFile, mode_string};
 use crate::observed::workspace::{FileState, sha256_hex};
 use crate::plan::action::{ActionKind, Op, Target};
-use crate::plan::planner::{Builder, Observed, PlanOptions, SUGGESTED_DIR, suggested_path};
+use crate::plan::builder::{Builder, Observed, PlanOptions, SUGGESTED_DIR, suggested_path};
 use crate::plan::{diff, gitignore, settings_merge};
 
 /// `.gitignore`: moot's lines appended when missing.

@@ -13,7 +13,7 @@ use crate::observed::api::Actor;
 use crate::observed::lockfile::{Lock, LockRole, RetiredRole, mode_string};
 use crate::observed::workspace::FileState;
 use crate::plan::action::{ActionKind, KeySource, Op, SecretRole, SecretsSpec, Target};
-use crate::plan::planner::{Builder, Observed, PlanOptions, RemoteState};
+use crate::plan::builder::{Builder, Observed, PlanOptions, RemoteState};
 
 /// What key planning decided, for the key files and moot.lock.
 #[derive(Debug, Default)]

@@ -2,6 +2,7 @@
 //! ordered set of actions. No I/O, no clock, no randomness.
 
 pub mod action;
+pub mod builder;
 pub mod diff;
 mod files;
 pub mod gitignore;
@@ -12,7 +13,8 @@ pub mod saved;
 pub mod settings_merge;
 
 pub use action::{Action, ActionKind, Blocked, Drift, Op, Plan, Target};
-pub use planner::{Observed, PlanOptions, RemoteState, build};
+pub use builder::{Observed, PlanOptions, RemoteState};
+pub use planner::build;
 
 #[cfg(test)]
 mod tests;

@@ -4,14 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::desired::DesiredState;
-use crate::desired::Policy;
 use crate::desired::render::{GITIGNORE_PATH, SETTINGS_PATH};
 use crate::error::{Error, Result};
-use crate::observed::actors_file::HeldKeys;
-use crate::observed::api::{Actor, Space};
-use crate::observed::lockfile::{LOCK_PATH, LOCK_VERSION, Lock, LockFile, mode_string};
-use crate::observed::workspace::{FileState, LocalFiles, sha256_hex};
-use crate::plan::action::{Action, ActionKind, Blocked, Drift, Op, Plan, Target};
+use indexmap::IndexMap;
+
+use crate::observed::lockfile::{LOCK_PATH, LOCK_VERSION, Lock, LockFile, LockRole, RetiredRole};
+use crate::observed::workspace::FileState;
+use crate::plan::action::{Action, ActionKind, Op, Plan, Target};
 use crate::plan::files::{
     drop_stale_suggestions, drop_suggestion, plan_file, plan_gitignore, plan_leftovers,
     plan_settings, plan_settings_without_hooks,
@@ -19,8 +18,12 @@ use crate::plan::files::{
 use crate::plan::keys::{KeyPlan, block_shared_agents, offline_bindings, plan_keys, plan_secrets};
 use crate::plan::{diff, gitignore, graph};
 
-/// Where staged suggestions go.
-pub const SUGGESTED_DIR: &str = ".moot/suggested";
+// The planner's inputs live in `builder`; these re-exports keep the paths
+// `moot::plan::planner::{Observed, PlanOptions, ...}` that callers use.
+use crate::plan::builder::Builder;
+pub use crate::plan::builder::{
+    Observed, PendingInfo, PlanOptions, RemoteState, SUGGESTED_DIR, suggested_path,
+};
 
 /// Why git would not ignore a key file, naming the line that decides.
 fn unignored_reason(path: &str, v: gitignore::Verdict) -> String {
@@ -30,152 +33,6 @@ fn unignored_reason(path: &str, v: gitignore::Verdict) -> String {
         }
         gitignore::Verdict::Unmatched | gitignore::Verdict::Ignored { .. } => {
             format!(".gitignore does not ignore {path}")
-        }
-    }
-}
-
-pub fn suggested_path(path: &str) -> String {
-    format!("{SUGGESTED_DIR}/{path}")
-}
-
-/// The caller and its agents, as the API reported them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RemoteState {
-    pub me: Actor,
-    pub agents: Vec<Actor>,
-    /// `GET /api/spaces/{id}`; None from servers without that route.
-    pub space: Option<Space>,
-}
-
-/// Everything read from the outside world.
-#[derive(Debug, Clone, Default)]
-pub struct Observed {
-    /// Every path the desired state names, every path moot.lock lists, and
-    /// the staged suggestions.
-    pub files: LocalFiles,
-    pub lock: Option<Lock>,
-    /// `.moot/actors.json` without its keys (None: no such file).
-    pub held: Option<HeldKeys>,
-    /// `.moot/retired.json` (retired roles' keys, by role name) without its
-    /// keys (None: no such file).
-    pub retired_keys: Option<HeldKeys>,
-    pub actors_file_mode: Option<u32>,
-    pub moot_dir_mode: Option<u32>,
-    /// git tracks something under `.moot/`.
-    pub moot_tracked: bool,
-    /// None when offline.
-    pub remote: Option<RemoteState>,
-    /// Tickets an interrupted apply minted and did not exchange.
-    pub pending: Vec<PendingInfo>,
-}
-
-/// A ticket left in `.moot/pending-tickets.json` (never its id).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingInfo {
-    pub role: String,
-    pub actor_id: String,
-    /// Still within its lifetime (the next apply redeems it).
-    pub live: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PlanOptions {
-    pub offline: bool,
-    pub replace: Vec<String>,
-    pub rotate_all: bool,
-    /// `--overwrite` alone: every managed file the user edited.
-    pub overwrite: bool,
-    /// Delete the agents of roles removed from team.toml.
-    pub prune: bool,
-    /// `--overwrite PATH...`: only these managed files.
-    pub overwrite_paths: Vec<String>,
-}
-
-impl PlanOptions {
-    /// Whether moot's version replaces the user's edits of `path`.
-    pub fn overwrites(&self, path: &str) -> bool {
-        self.overwrite || self.overwrite_paths.iter().any(|p| p == path)
-    }
-}
-
-/// The plan under construction: nodes in insertion order and the
-/// "must happen before" edges between them.
-pub(super) struct Builder {
-    pub nodes: Vec<Action>,
-    pub edges: Vec<(usize, usize)>,
-    pub plan: Plan,
-    /// moot.lock's new file entries.
-    pub lock_files: BTreeMap<String, LockFile>,
-}
-
-impl Builder {
-    pub(super) fn push(
-        &mut self,
-        kind: ActionKind,
-        target: Target,
-        reason: impl Into<String>,
-        diff: Option<String>,
-        op: Op,
-    ) -> usize {
-        let id = self.nodes.len();
-        self.nodes.push(Action {
-            id,
-            kind,
-            target,
-            destructive: kind.spec().destructive,
-            depends_on: Vec::new(),
-            reason: reason.into(),
-            diff,
-            op,
-        });
-        id
-    }
-
-    pub(super) fn block(
-        &mut self,
-        target: Target,
-        reason: impl Into<String>,
-        hint: impl Into<String>,
-    ) {
-        self.plan.blocked.push(Blocked {
-            target,
-            reason: reason.into(),
-            hint: Some(hint.into()),
-        });
-    }
-
-    pub(super) fn drift(
-        &mut self,
-        target: Target,
-        reason: impl Into<String>,
-        hint: impl Into<String>,
-    ) {
-        self.plan.drift.push(Drift {
-            target,
-            reason: reason.into(),
-            hint: Some(hint.into()),
-        });
-    }
-
-    pub(super) fn record(&mut self, path: &str, policy: Policy, content: &[u8], mode: u32) {
-        self.record_sha(path, policy, sha256_hex(content), mode);
-    }
-
-    pub(super) fn record_sha(&mut self, path: &str, policy: Policy, sha256: String, mode: u32) {
-        self.lock_files.insert(
-            path.to_string(),
-            LockFile {
-                path: path.to_string(),
-                policy,
-                sha256,
-                mode: mode_string(mode),
-            },
-        );
-    }
-
-    pub(super) fn keep_lock_entry(&mut self, old: Option<&LockFile>) {
-        if let Some(old) = old {
-            self.lock_files.insert(old.path.clone(), old.clone());
         }
     }
 }
@@ -191,27 +48,11 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
         },
         lock_files: BTreeMap::new(),
     };
-    let lock = obs.lock.as_ref();
     let online = !opts.offline && obs.remote.is_some();
 
     // 1. Keys and names: each role bound to its own agent; roles gone from
     // team.toml retired (binding and key kept).
-    let blocked_roles = block_shared_agents(&mut b, lock);
-    let keys = match obs.remote.as_ref().filter(|_| !opts.offline) {
-        Some(remote) => plan_keys(&mut b, desired, obs, opts, remote, &blocked_roles),
-        None => {
-            let keys = match lock {
-                Some(l) => offline_bindings(&mut b, desired, l),
-                None => KeyPlan::default(),
-            };
-            b.plan.notes.push(
-                "offline: remote agents and keys were not checked; key actions are not evaluated"
-                    .into(),
-            );
-            crate::plan::keys::note_pending(&mut b, obs);
-            keys
-        }
-    };
+    let keys = plan_key_phase(&mut b, desired, obs, opts);
 
     // 2. .gitignore lines: before any secret or staged file is written.
     let mut gitignore_node = None;
@@ -220,48 +61,11 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
     }
     // Appending puts `.moot/` last, where no negation can follow it; with
     // nothing appended, the file as it is must ignore the key files.
-    let keys_unignored = match (gitignore_node, obs.files.get(GITIGNORE_PATH)) {
-        (Some(_), _) => None,
-        (None, FileState::File { content, .. }) => {
-            gitignore::unignored_secret(content).map(|(path, v)| unignored_reason(path, v))
-        }
-        (None, FileState::Absent) => Some(".gitignore does not exist".to_string()),
-        (None, other) => Some(format!(
-            ".gitignore is {}",
-            crate::plan::files::describe(other)
-        )),
-    };
+    let keys_unignored = keys_unignored(gitignore_node, obs);
 
     // 3. Rendered files, in path order; then leftovers moot.lock lists.
     // (An index, not Lock::file: that is a linear search per file.)
-    let lock_index: HashMap<&str, &LockFile> = lock
-        .map(|l| l.files.iter().map(|f| (f.path.as_str(), f)).collect())
-        .unwrap_or_default();
-    let mut stage_nodes = Vec::new();
-    let mut hook_nodes = Vec::new();
-    for f in &desired.files {
-        if desired.is_unmanaged(&f.path) {
-            // Its moot.lock entry stays, so that when the path is managed
-            // again a file nobody edited is still known as moot's.
-            b.keep_lock_entry(lock_index.get(f.path.as_str()).copied());
-            continue;
-        }
-        let before = b.nodes.len();
-        let old = lock_index.get(f.path.as_str()).copied();
-        let converges = plan_file(&mut b, f, old, obs, opts, online, &mut stage_nodes);
-        if converges && online {
-            drop_suggestion(&mut b, f, obs);
-        }
-        if f.path.starts_with(".claude/hooks/") {
-            hook_nodes.extend(before..b.nodes.len());
-        }
-    }
-    if let Some(l) = lock {
-        plan_leftovers(&mut b, desired, obs, l);
-    }
-    if online {
-        drop_stale_suggestions(&mut b, desired, obs);
-    }
+    let (stage_nodes, hook_nodes) = plan_rendered_files(&mut b, desired, obs, opts, online);
 
     // 4. settings.json: after the hook scripts it points at exist.
     let mut settings_node = None;
@@ -303,14 +107,113 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
     }
 
     // 6. moot.lock, last of all.
+    plan_lock(&mut b, desired, obs, keys.lock_roles, keys.retired);
+
+    refuse_unwritable(&mut b, obs);
+    finish(b)
+}
+
+/// Step 1: with the API, every role matched to its agent and key; offline,
+/// only moot.lock's bindings (key actions are not evaluated).
+fn plan_key_phase(
+    b: &mut Builder,
+    desired: &DesiredState,
+    obs: &Observed,
+    opts: &PlanOptions,
+) -> KeyPlan {
+    let lock = obs.lock.as_ref();
+    let blocked_roles = block_shared_agents(b, lock);
+    match obs.remote.as_ref().filter(|_| !opts.offline) {
+        Some(remote) => plan_keys(b, desired, obs, opts, remote, &blocked_roles),
+        None => {
+            let keys = match lock {
+                Some(l) => offline_bindings(b, desired, l),
+                None => KeyPlan::default(),
+            };
+            b.plan.notes.push(
+                "offline: remote agents and keys were not checked; key actions are not evaluated"
+                    .into(),
+            );
+            crate::plan::keys::note_pending(b, obs);
+            keys
+        }
+    }
+}
+
+/// Why the key file would not be ignored by git, if it would not be.
+fn keys_unignored(gitignore_node: Option<usize>, obs: &Observed) -> Option<String> {
+    match (gitignore_node, obs.files.get(GITIGNORE_PATH)) {
+        (Some(_), _) => None,
+        (None, FileState::File { content, .. }) => {
+            gitignore::unignored_secret(content).map(|(path, v)| unignored_reason(path, v))
+        }
+        (None, FileState::Absent) => Some(".gitignore does not exist".to_string()),
+        (None, other) => Some(format!(
+            ".gitignore is {}",
+            crate::plan::files::describe(other)
+        )),
+    }
+}
+
+/// Step 3: each rendered file by its policy, then the leftovers moot.lock
+/// lists. Returns the staged suggestions' nodes and the hook scripts' nodes
+/// (what `.gitignore` and `settings.json` must be ordered against).
+fn plan_rendered_files(
+    b: &mut Builder,
+    desired: &DesiredState,
+    obs: &Observed,
+    opts: &PlanOptions,
+    online: bool,
+) -> (Vec<usize>, Vec<usize>) {
+    let lock = obs.lock.as_ref();
+    let lock_index: HashMap<&str, &LockFile> = lock
+        .map(|l| l.files.iter().map(|f| (f.path.as_str(), f)).collect())
+        .unwrap_or_default();
+    let mut stage_nodes = Vec::new();
+    let mut hook_nodes = Vec::new();
+    for f in &desired.files {
+        if desired.is_unmanaged(&f.path) {
+            // Its moot.lock entry stays, so that when the path is managed
+            // again a file nobody edited is still known as moot's.
+            b.keep_lock_entry(lock_index.get(f.path.as_str()).copied());
+            continue;
+        }
+        let before = b.nodes.len();
+        let old = lock_index.get(f.path.as_str()).copied();
+        let converges = plan_file(b, f, old, obs, opts, online, &mut stage_nodes);
+        if converges && online {
+            drop_suggestion(b, f, obs);
+        }
+        if f.path.starts_with(".claude/hooks/") {
+            hook_nodes.extend(before..b.nodes.len());
+        }
+    }
+    if let Some(l) = lock {
+        plan_leftovers(b, desired, obs, l);
+    }
+    if online {
+        drop_stale_suggestions(b, desired, obs);
+    }
+    (stage_nodes, hook_nodes)
+}
+
+/// Step 6: moot.lock, after every other action, when what it records changed.
+fn plan_lock(
+    b: &mut Builder,
+    desired: &DesiredState,
+    obs: &Observed,
+    lock_roles: IndexMap<String, LockRole>,
+    retired: IndexMap<String, RetiredRole>,
+) {
+    let lock = obs.lock.as_ref();
     let new_lock = Lock {
         version: LOCK_VERSION,
         bundle_version: desired.bundle_version.clone(),
         api_url: desired.facts.api_url.clone(),
         space_id: desired.facts.space_id.clone(),
         space_name: desired.facts.space_name.clone(),
-        roles: keys.lock_roles,
-        retired: keys.retired,
+        roles: lock_roles,
+        retired,
         files: std::mem::take(&mut b.lock_files).into_values().collect(),
     };
     if lock != Some(&new_lock) && !desired.is_unmanaged(LOCK_PATH) {
@@ -337,9 +240,6 @@ pub fn build(desired: &DesiredState, obs: &Observed, opts: &PlanOptions) -> Resu
             b.edges.push((i, id));
         }
     }
-
-    refuse_unwritable(&mut b, obs);
-    finish(b)
 }
 
 /// Where apply writes its report (machine-local, under `.moot/`).
