@@ -122,27 +122,9 @@ pub(super) fn plan_file(
     online: bool,
     stage_nodes: &mut Vec<usize>,
 ) -> bool {
-    let target = Target::Path(f.path.clone());
-    let write = |content: &[u8]| Op::Write {
-        path: f.path.clone(),
-        content: text_of(content),
-        mode: f.mode,
-    };
     let (w_sha, w_mode, w_content) = match obs.files.get(&f.path) {
         FileState::Absent => {
-            b.record(&f.path, f.policy, &f.content, f.mode);
-            let reason = match f.policy {
-                Policy::Seed => "new; yours to edit afterwards".to_string(),
-                _ if f.mode & 0o111 != 0 => format!("new, mode {}", mode_string(f.mode)),
-                _ => "new".to_string(),
-            };
-            b.push(
-                ActionKind::Create,
-                target,
-                reason,
-                Some(diff::unified(&f.path, None, &f.content)),
-                write(&f.content),
-            );
+            plan_new_file(b, f);
             return true;
         }
         FileState::File {
@@ -152,7 +134,7 @@ pub(super) fn plan_file(
         } => (sha256.as_str(), *mode, content.as_slice()),
         other => {
             b.block(
-                target,
+                Target::Path(f.path.clone()),
                 format!("{} is {}", f.path, describe(other)),
                 format!(
                     "replace it with a regular file (or remove it), or list `{}` under [install] unmanaged",
@@ -165,100 +147,166 @@ pub(super) fn plan_file(
     let d_sha = sha256_hex(&f.content);
     if w_sha == d_sha {
         b.record_sha(&f.path, f.policy, d_sha, f.mode);
-        // Only the owner's run bit counts, as for git (which records 100755
-        // or 100644 from it and nothing else): a clone made under another
-        // umask (0600/0700, 0664/0775) is not drift; a script that lost its
-        // run bit (or a data file that gained one) is.
-        if f.policy == Policy::Managed && (w_mode & 0o100) != (f.mode & 0o100) {
-            b.push(
-                ActionKind::Chmod,
-                target,
-                format!("mode {} -> {}", mode_string(w_mode), mode_string(f.mode)),
-                None,
-                Op::Chmod {
-                    path: f.path.clone(),
-                    mode: f.mode,
-                },
-            );
-        }
+        plan_run_bit(b, f, w_mode);
         return true;
     }
     let untouched = old.is_some_and(|o| o.sha256 == w_sha);
+    let on_disk = OnDisk {
+        content: w_content,
+        old,
+        online,
+    };
     match f.policy {
         Policy::Seed => {
             b.keep_lock_entry(old);
-            if old.is_some_and(|o| o.sha256 == d_sha) {
-                return false; // The user edited their copy; the template did not change.
-            }
-            if online {
-                let reason = if old.is_some() {
-                    format!("the {} template changed; your copy is kept", f.path)
-                } else {
-                    format!(
-                        "{} predates moot; moot's version is offered for review",
-                        f.path
-                    )
-                };
-                stage(b, f, obs, w_content, reason, stage_nodes);
+            // Unless the user edited their copy and the template did not
+            // change, moot's new text is offered for review.
+            if !old.is_some_and(|o| o.sha256 == d_sha) {
+                stage_seed(b, f, obs, &on_disk, stage_nodes);
             }
             false
         }
         _ if untouched || opts.overwrites(&f.path) => {
-            b.record(&f.path, f.policy, &f.content, f.mode);
-            let (reason, destructive) = if untouched {
-                ("team.toml or the bundle changed".to_string(), false)
-            } else {
-                ("--overwrite: replaces your edits".to_string(), true)
-            };
-            let id = b.push(
-                ActionKind::Update,
-                target,
-                reason,
-                Some(diff::unified(&f.path, Some(w_content), &f.content)),
-                write(&f.content),
-            );
-            b.nodes[id].destructive = destructive;
+            plan_update(b, f, w_content, untouched);
             true
         }
         _ => {
-            b.keep_lock_entry(old);
-            let why = if old.is_some() {
-                "edited since moot wrote it"
-            } else {
-                "exists and differs from what moot would write"
-            };
-            // Staging is online only: offline there is no staged copy to
-            // point at.
-            let hint = if online {
-                format!(
-                    "moot keeps your version and stages its own at {}; accept it with \
-                     `moot apply --overwrite {}` (review it with `moot diff {}`), or list the \
-                     path under [install] unmanaged in team.toml",
-                    suggested_path(&f.path),
-                    f.path,
-                    f.path
-                )
-            } else {
-                format!(
-                    "moot keeps your version (an online `moot apply` stages moot's under \
-                     {SUGGESTED_DIR}/ for review); accept moot's with `moot apply --overwrite`, \
-                     or list `{}` under [install] unmanaged in team.toml",
-                    f.path
-                )
-            };
-            b.drift(target, why, hint);
-            if online {
-                stage(
-                    b,
-                    f,
-                    obs,
-                    w_content,
-                    format!("{} {why}", f.path),
-                    stage_nodes,
-                );
-            }
+            plan_edited(b, f, obs, &on_disk, stage_nodes);
             false
         }
+    }
+}
+
+/// What is on disk for a file that differs from moot's version.
+struct OnDisk<'a> {
+    content: &'a [u8],
+    /// What moot.lock records moot wrote there last.
+    old: Option<&'a LockFile>,
+    online: bool,
+}
+
+fn write_op(f: &DesiredFile) -> Op {
+    Op::Write {
+        path: f.path.clone(),
+        content: text_of(&f.content),
+        mode: f.mode,
+    }
+}
+
+/// A file that does not exist yet.
+fn plan_new_file(b: &mut Builder, f: &DesiredFile) {
+    b.record(&f.path, f.policy, &f.content, f.mode);
+    let reason = match f.policy {
+        Policy::Seed => "new; yours to edit afterwards".to_string(),
+        _ if f.mode & 0o111 != 0 => format!("new, mode {}", mode_string(f.mode)),
+        _ => "new".to_string(),
+    };
+    b.push(
+        ActionKind::Create,
+        Target::Path(f.path.clone()),
+        reason,
+        Some(diff::unified(&f.path, None, &f.content)),
+        write_op(f),
+    );
+}
+
+/// Only the owner's run bit counts, as for git (which records 100755 or
+/// 100644 from it and nothing else): a clone made under another umask
+/// (0600/0700, 0664/0775) is not drift; a script that lost its run bit (or
+/// a data file that gained one) is.
+fn plan_run_bit(b: &mut Builder, f: &DesiredFile, w_mode: u32) {
+    if f.policy == Policy::Managed && (w_mode & 0o100) != (f.mode & 0o100) {
+        b.push(
+            ActionKind::Chmod,
+            Target::Path(f.path.clone()),
+            format!("mode {} -> {}", mode_string(w_mode), mode_string(f.mode)),
+            None,
+            Op::Chmod {
+                path: f.path.clone(),
+                mode: f.mode,
+            },
+        );
+    }
+}
+
+/// A seed file whose template changed (or that predates moot): the user's
+/// copy is kept, moot's offered for review (online only).
+fn stage_seed(
+    b: &mut Builder,
+    f: &DesiredFile,
+    obs: &Observed,
+    on_disk: &OnDisk,
+    stage_nodes: &mut Vec<usize>,
+) {
+    if !on_disk.online {
+        return;
+    }
+    let reason = match on_disk.old {
+        Some(_) => format!("the {} template changed; your copy is kept", f.path),
+        None => format!(
+            "{} predates moot; moot's version is offered for review",
+            f.path
+        ),
+    };
+    stage(b, f, obs, on_disk.content, reason, stage_nodes);
+}
+
+/// A managed file moot may write: unchanged since moot wrote it, or the
+/// user asked for moot's version (`--overwrite`).
+fn plan_update(b: &mut Builder, f: &DesiredFile, w_content: &[u8], untouched: bool) {
+    b.record(&f.path, f.policy, &f.content, f.mode);
+    let (reason, destructive) = if untouched {
+        ("team.toml or the bundle changed".to_string(), false)
+    } else {
+        ("--overwrite: replaces your edits".to_string(), true)
+    };
+    let id = b.push(
+        ActionKind::Update,
+        Target::Path(f.path.clone()),
+        reason,
+        Some(diff::unified(&f.path, Some(w_content), &f.content)),
+        write_op(f),
+    );
+    b.nodes[id].destructive = destructive;
+}
+
+/// A managed file the user edited (or that predates moot): never written
+/// over; drift, and moot's version staged for review (online).
+fn plan_edited(
+    b: &mut Builder,
+    f: &DesiredFile,
+    obs: &Observed,
+    on_disk: &OnDisk,
+    stage_nodes: &mut Vec<usize>,
+) {
+    b.keep_lock_entry(on_disk.old);
+    let why = if on_disk.old.is_some() {
+        "edited since moot wrote it"
+    } else {
+        "exists and differs from what moot would write"
+    };
+    // Staging is online only: offline there is no staged copy to point at.
+    let hint = if on_disk.online {
+        format!(
+            "moot keeps your version and stages its own at {}; accept it with \
+             `moot apply --overwrite {}` (review it with `moot diff {}`), or list the \
+             path under [install] unmanaged in team.toml",
+            suggested_path(&f.path),
+            f.path,
+            f.path
+        )
+    } else {
+        format!(
+            "moot keeps your version (an online `moot apply` stages moot's under \
+             {SUGGESTED_DIR}/ for review); accept moot's with `moot apply --overwrite`, \
+             or list `{}` under [install] unmanaged in team.toml",
+            f.path
+        )
+    };
+    b.drift(Target::Path(f.path.clone()), why, hint);
+    if on_disk.online {
+        let reason = format!("{} {why}", f.path);
+        stage(b, f, obs, on_disk.content, reason, stage_nodes);
     }
 }
 

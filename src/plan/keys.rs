@@ -381,89 +381,10 @@ fn plan_role(
     out: &mut KeyPlan,
     rename_nodes: &mut Vec<usize>,
 ) {
-    let target = Target::Agent(role.name.clone());
     let actor_id = agent.actor_id.clone();
     out.lock_roles
         .insert(role.name.clone(), LockRole { actor_id });
-    // By the agent, not by the runtime's role key: that key derives from
-    // the display name, so renaming a role must not lose its key.
-    let held = held_for(obs, &role.key, &agent.actor_id);
-    let live = is_live(held, agent);
-    let forced_by = forced_by(opts, role);
-    let key_op = |force: bool| Op::RotateKey {
-        role: role.name.clone(),
-        role_key: role.key.clone(),
-        actor_id: agent.actor_id.clone(),
-        display_name: role.display_name.clone(),
-        force,
-    };
-    let mut source = None;
-    let pending = obs.pending.iter().find(|p| p.actor_id == agent.actor_id);
-    if let Some(p) = pending.filter(|p| p.live && forced_by.is_none()) {
-        // Redeemed by apply before anything else: no new key needed.
-        b.plan.notes.push(format!(
-            "agent:{}: a key from an interrupted apply awaits its ticket's exchange; \
-             `moot apply` stores it",
-            p.role
-        ));
-        source = Some(KeySource::Issued);
-    } else if let Some(flag) = forced_by {
-        let mut reason = format!("{flag}: the current key stops working at once");
-        if agent.is_connected == Some(true) {
-            reason.push_str("; the agent is connected and its session will lose its key");
-        }
-        let id = b.push(
-            ActionKind::RotateKey,
-            target.clone(),
-            reason,
-            None,
-            key_op(true),
-        );
-        out.remote_nodes.push(id);
-        source = Some(KeySource::Issued);
-    } else if agent.api_key_prefix.is_none() {
-        // A connected agent without a key has nothing to lose: force, so a
-        // server that falls back to rotate-key does not refuse.
-        let connected = agent.is_connected == Some(true);
-        let id = b.push(
-            ActionKind::IssueKey,
-            target.clone(),
-            if connected {
-                "agent has no key yet (it is connected)"
-            } else {
-                "agent has no key yet"
-            },
-            None,
-            key_op(connected),
-        );
-        out.remote_nodes.push(id);
-        source = Some(KeySource::Issued);
-    } else if live {
-        source = Some(KeySource::Held);
-    } else if pending.is_some() {
-        b.drift(
-            target.clone(),
-            "its new key was lost: an interrupted apply's ticket expired before it was exchanged",
-            format!(
-                "run `moot apply --replace {}` to issue a new key",
-                role.name
-            ),
-        );
-    } else {
-        b.drift(
-            target.clone(),
-            "key not held here",
-            format!(
-                "the agent has a key this workspace does not hold; run `moot apply --replace {}` \
-                 to rotate it (a session using the old key loses it)",
-                role.name
-            ),
-        );
-        if held.is_some() {
-            source = Some(KeySource::Held);
-        }
-    }
-    if let Some(source) = source {
+    if let Some(source) = plan_key(b, role, agent, obs, opts, out) {
         out.secret_roles.push(SecretRole {
             role: role.name.clone(),
             key: role.key.clone(),
@@ -475,6 +396,87 @@ fn plan_role(
     if agent.display_name != role.display_name {
         rename_nodes.push(plan_rename(b, role, agent));
     }
+}
+
+/// The key action (or drift) for one bound role, and where the key file
+/// gets its key from (None: the role has no key to store).
+fn plan_key(
+    b: &mut Builder,
+    role: &DesiredRole,
+    agent: &Actor,
+    obs: &Observed,
+    opts: &PlanOptions,
+    out: &mut KeyPlan,
+) -> Option<KeySource> {
+    let target = Target::Agent(role.name.clone());
+    // By the agent, not by the runtime's role key: that key derives from
+    // the display name, so renaming a role must not lose its key.
+    let held = held_for(obs, &role.key, &agent.actor_id);
+    let forced_by = forced_by(opts, role);
+    let key_op = |force: bool| Op::RotateKey {
+        role: role.name.clone(),
+        role_key: role.key.clone(),
+        actor_id: agent.actor_id.clone(),
+        display_name: role.display_name.clone(),
+        force,
+    };
+    let pending = obs.pending.iter().find(|p| p.actor_id == agent.actor_id);
+    if let Some(p) = pending.filter(|p| p.live && forced_by.is_none()) {
+        // Redeemed by apply before anything else: no new key needed.
+        b.plan.notes.push(format!(
+            "agent:{}: a key from an interrupted apply awaits its ticket's exchange; \
+             `moot apply` stores it",
+            p.role
+        ));
+        return Some(KeySource::Issued);
+    }
+    if let Some(flag) = forced_by {
+        let mut reason = format!("{flag}: the current key stops working at once");
+        if agent.is_connected == Some(true) {
+            reason.push_str("; the agent is connected and its session will lose its key");
+        }
+        out.remote_nodes
+            .push(b.push(ActionKind::RotateKey, target, reason, None, key_op(true)));
+        return Some(KeySource::Issued);
+    }
+    if agent.api_key_prefix.is_none() {
+        // A connected agent without a key has nothing to lose: force, so a
+        // server that falls back to rotate-key does not refuse.
+        let connected = agent.is_connected == Some(true);
+        let reason = match connected {
+            true => "agent has no key yet (it is connected)",
+            false => "agent has no key yet",
+        };
+        out.remote_nodes.push(b.push(
+            ActionKind::IssueKey,
+            target,
+            reason,
+            None,
+            key_op(connected),
+        ));
+        return Some(KeySource::Issued);
+    }
+    if is_live(held, agent) {
+        return Some(KeySource::Held);
+    }
+    let replace = format!("`moot apply --replace {}`", role.name);
+    if pending.is_some() {
+        b.drift(
+            target,
+            "its new key was lost: an interrupted apply's ticket expired before it was exchanged",
+            format!("run {replace} to issue a new key"),
+        );
+        return None;
+    }
+    b.drift(
+        target,
+        "key not held here",
+        format!(
+            "the agent has a key this workspace does not hold; run {replace} \
+             to rotate it (a session using the old key loses it)"
+        ),
+    );
+    held.map(|_| KeySource::Held)
 }
 
 /// The flag that forces a rotation of this role's key, if any.
@@ -729,45 +731,11 @@ pub(super) fn plan_secrets(
 ) -> Vec<usize> {
     let (roles, retired) = keys;
     let target = Target::Path(ACTORS_PATH.into());
-    if desired.is_unmanaged(ACTORS_PATH) || desired.is_unmanaged(".moot") {
-        // Never touched; but a key issued now would have nowhere to go and
-        // be lost, so key actions are refused rather than run.
-        if roles.iter().any(|r| r.source == KeySource::Issued) {
-            b.block(
-                target,
-                ".moot/actors.json is listed under [install] unmanaged, so moot cannot store \
-                 the keys this plan would issue",
-                "take it out of [install] unmanaged, or stop asking for keys (--replace, --rotate-all)",
-            );
+    if let Some((why, hint)) = secrets_refused(desired, obs, &roles, unignored) {
+        // An unmanaged key file with no key to issue is simply left alone.
+        if let Some(why) = why {
+            b.block(target, why, hint);
         }
-        return Vec::new();
-    }
-    if matches!(
-        obs.files.get(".moot"),
-        FileState::Symlink | FileState::File { .. } | FileState::Unsafe(_)
-    ) {
-        b.block(
-            target,
-            ".moot is not a plain directory (a symlink or a file): keys would be written elsewhere",
-            "replace it with a plain directory (`mkdir -m 700 .moot`), then run moot again",
-        );
-        return Vec::new();
-    }
-    if obs.moot_tracked {
-        b.block(
-            target,
-            ".moot/ is tracked by git: agent keys written there would be committed",
-            "run `git rm -r --cached .moot` and commit, then run moot again",
-        );
-        return Vec::new();
-    }
-    if let Some(why) = unignored {
-        b.block(
-            target,
-            format!("{why}: agent keys could be committed"),
-            "add `.moot/` as the last line of .gitignore, after any `!` line that matches it \
-             (or take .gitignore out of [install] unmanaged)",
-        );
         return Vec::new();
     }
     let spec = SecretsSpec {
@@ -815,6 +783,56 @@ pub(super) fn plan_secrets(
         ));
     }
     nodes
+}
+
+/// Why the key file cannot be written here (a block: reason and hint), or
+/// `Some((None, _))` when it is not moot's to write and nothing needs it;
+/// None when it can be.
+fn secrets_refused(
+    desired: &DesiredState,
+    obs: &Observed,
+    roles: &[SecretRole],
+    unignored: Option<String>,
+) -> Option<(Option<String>, &'static str)> {
+    if desired.is_unmanaged(ACTORS_PATH) || desired.is_unmanaged(".moot") {
+        // Never touched; but a key issued now would have nowhere to go and
+        // be lost, so key actions are refused rather than run.
+        let issuing = roles.iter().any(|r| r.source == KeySource::Issued);
+        return Some((
+            issuing.then(|| {
+                ".moot/actors.json is listed under [install] unmanaged, so moot cannot store \
+                 the keys this plan would issue"
+                    .to_string()
+            }),
+            "take it out of [install] unmanaged, or stop asking for keys (--replace, --rotate-all)",
+        ));
+    }
+    if matches!(
+        obs.files.get(".moot"),
+        FileState::Symlink | FileState::File { .. } | FileState::Unsafe(_)
+    ) {
+        return Some((
+            Some(
+                ".moot is not a plain directory (a symlink or a file): keys would be written \
+                 elsewhere"
+                    .to_string(),
+            ),
+            "replace it with a plain directory (`mkdir -m 700 .moot`), then run moot again",
+        ));
+    }
+    if obs.moot_tracked {
+        return Some((
+            Some(".moot/ is tracked by git: agent keys written there would be committed".into()),
+            "run `git rm -r --cached .moot` and commit, then run moot again",
+        ));
+    }
+    unignored.map(|why| {
+        (
+            Some(format!("{why}: agent keys could be committed")),
+            "add `.moot/` as the last line of .gitignore, after any `!` line that matches it \
+             (or take .gitignore out of [install] unmanaged)",
+        )
+    })
 }
 
 /// Why the key files must be rewritten (None: they record what `spec`
