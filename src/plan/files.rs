@@ -161,7 +161,7 @@ pub(super) fn plan_file(
             b.keep_lock_entry(old);
             // Unless the user edited their copy and the template did not
             // change, moot's new text is offered for review.
-            if !old.is_some_and(|o| o.sha256 == d_sha) {
+            if old.is_none_or(|o| o.sha256 != d_sha) {
                 stage_seed(b, f, obs, &on_disk, stage_nodes);
             }
             false
