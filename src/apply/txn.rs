@@ -16,6 +16,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{Barrier, create_dir_all_mode, sync_dir, write_replace};
 use crate::observed::lockfile::LOCK_PATH;
 use crate::observed::workspace::{PathKind, classify, sha256_hex};
+use crate::relpath::RelPath;
 
 pub const TXN_DIR: &str = ".moot/txn";
 pub const JOURNAL: &str = ".moot/txn/journal.json";
@@ -37,17 +38,17 @@ pub enum Seen {
 #[derive(Debug, Clone)]
 pub enum Change {
     Write {
-        path: String,
+        path: RelPath,
         content: Vec<u8>,
         mode: u32,
         seen: Seen,
     },
     Chmod {
-        path: String,
+        path: RelPath,
         mode: u32,
     },
     Remove {
-        path: String,
+        path: RelPath,
         seen: Seen,
     },
 }
@@ -60,12 +61,22 @@ pub struct Diverted {
     pub staged_at: Option<String>,
 }
 
+/// The workspace-relative path of a change, checked: a plan that names
+/// anything else is a bug, refused before any file is touched.
+pub fn rel(path: &str) -> Result<RelPath> {
+    RelPath::new(path).map_err(|why| {
+        Error::Internal(format!(
+            "refusing to write outside the workspace: {path}: {why}"
+        ))
+    })
+}
+
 impl Change {
     fn path(&self) -> &str {
         match self {
             Change::Write { path, .. }
             | Change::Chmod { path, .. }
-            | Change::Remove { path, .. } => path,
+            | Change::Remove { path, .. } => path.as_str(),
         }
     }
 }
@@ -242,14 +253,9 @@ fn moot_mode(mode: u32) -> bool {
 /// Runs `changes` (in order) as one transaction: all of them or none,
 /// except that a file changed since the plan saw it is left as it is (its
 /// change is returned as diverted, moot's version staged for review).
+/// Every path is a [`RelPath`]: nothing outside the workspace can even be
+/// named here, whatever produced `changes`.
 pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
-    // The planner only produces workspace-relative paths; refuse anything
-    // else before touching the disk, whatever produced `changes`.
-    for c in changes {
-        crate::observed::workspace::check_relative(c.path()).map_err(|why| {
-            Error::Internal(format!("refusing to write outside the workspace: {why}"))
-        })?;
-    }
     let key = SealKey::load_or_create()?;
     let txn = root.join(TXN_DIR);
     if std::fs::symlink_metadata(root.join(JOURNAL)).is_ok() {

@@ -352,7 +352,7 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
                 content,
                 mode,
             } => Change::Write {
-                path: path.clone(),
+                path: txn::rel(path)?,
                 content: content.clone().into_bytes(),
                 mode: *mode,
                 seen: match a.kind {
@@ -361,18 +361,18 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
                 },
             },
             Op::Chmod { path, mode } => Change::Chmod {
-                path: path.clone(),
+                path: txn::rel(path)?,
                 mode: *mode,
             },
             Op::Remove { path } => Change::Remove {
-                path: path.clone(),
+                path: txn::rel(path)?,
                 seen: seen(session, path),
             },
             Op::WriteSecrets(spec) => {
                 let (actors, retired) = compose_secrets(session, spec, outcome)?;
                 changes.extend(retired);
                 Change::Write {
-                    path: ACTORS_PATH.into(),
+                    path: txn::rel(ACTORS_PATH)?,
                     content: actors.into_bytes(),
                     mode: 0o600,
                     seen: Seen::Unchecked,
@@ -389,7 +389,7 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
                     },
                     Change::Write { seen, .. },
                 ) => Change::Write {
-                    path: path.clone(),
+                    path: txn::rel(path)?,
                     content: lock_with_created(content, outcome)?.into_bytes(),
                     mode: *mode,
                     seen,
@@ -402,7 +402,7 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
     }
     // The report of what this apply did, offline too (it is machine-local).
     changes.push(Change::Write {
-        path: report::REPORT_PATH.into(),
+        path: txn::rel(report::REPORT_PATH)?,
         content: report::render(plan).into_bytes(),
         mode: 0o600,
         seen: Seen::Unchecked,
@@ -484,16 +484,18 @@ fn compose_secrets(
     let actors = compose(&spec.roles)?.render();
     let retired = if !spec.retired.is_empty() {
         Some(Change::Write {
-            path: RETIRED_KEYS_PATH.into(),
+            path: txn::rel(RETIRED_KEYS_PATH)?,
             content: compose(&spec.retired)?.render().into_bytes(),
             mode: 0o600,
             seen: Seen::Unchecked,
         })
-    } else {
-        retired_file.as_ref().map(|_| Change::Remove {
-            path: RETIRED_KEYS_PATH.into(),
+    } else if retired_file.is_some() {
+        Some(Change::Remove {
+            path: txn::rel(RETIRED_KEYS_PATH)?,
             seen: Seen::Unchecked,
         })
+    } else {
+        None
     };
     Ok((actors, retired))
 }
