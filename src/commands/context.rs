@@ -183,7 +183,14 @@ pub fn observe(
         let (facts, remote, online) = connect(profile, printer)?;
         (facts, Some(remote), Some(online))
     };
-    let desired = crate::desired::render(&ws.team, &facts, ws.project_name())?;
+    let mut desired = crate::desired::render(&ws.team, &facts, ws.project_name())?;
+    if lock
+        .as_ref()
+        .is_some_and(|l| l.files.iter().any(|f| desired.file(&f.path).is_none()))
+    {
+        // A leftover to judge: what else could moot have written?
+        crate::desired::render::add_renderable(&mut desired, &ws.team, &facts, ws.project_name())?;
+    }
     check_overwrite_paths(&desired, &options.overwrite_paths)?;
 
     let is_online = remote.is_some();

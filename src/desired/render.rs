@@ -200,11 +200,33 @@ impl Harnesses {
 /// must not depend on where the workspace is checked out.
 pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Result<DesiredState> {
     let mut state = render_once(team, facts, project_name, Harnesses::of(team))?;
-    // What moot could render for this team with every harness, and with
-    // every part of `[install]` turned on: moot.lock is committed, so a
-    // leftover entry may only remove a file whose bytes moot itself would
-    // write there. Seeds (whose text follows `[install]`) come from the team
-    // as it is; managed files from the team with every part on.
+    state.renderable = state
+        .files
+        .iter()
+        .filter(|f| matches!(f.policy, Policy::Managed | Policy::Seed))
+        .map(|f| {
+            (
+                f.path.clone(),
+                crate::observed::workspace::sha256_hex(&f.content),
+            )
+        })
+        .collect();
+    Ok(state)
+}
+
+/// Adds to `state.renderable` what moot could render for this team with
+/// every harness, and with every part of `[install]` turned on: moot.lock
+/// is committed, so a leftover entry may only remove a file whose bytes
+/// moot itself would write there. Seeds (whose text follows `[install]`)
+/// come from the team as it is; managed files from the team with every
+/// part on. Two more renders, so only done when moot.lock lists a path
+/// this team no longer renders (`observe` asks).
+pub fn add_renderable(
+    state: &mut DesiredState,
+    team: &TeamFile,
+    facts: &RemoteFacts,
+    project_name: &str,
+) -> Result<()> {
     let all = Harnesses {
         claude: true,
         codex: true,
@@ -216,13 +238,14 @@ pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Resul
     every_part.install.devcontainer = true;
     let seeds = render_once(team, facts, project_name, all)?.files;
     let managed = render_once(&every_part, facts, project_name, all)?.files;
-    state.renderable = seeds
-        .into_iter()
-        .filter(|f| f.policy == Policy::Seed)
-        .chain(managed.into_iter().filter(|f| f.policy == Policy::Managed))
-        .map(|f| (f.path, crate::observed::workspace::sha256_hex(&f.content)))
-        .collect();
-    Ok(state)
+    state.renderable.extend(
+        seeds
+            .into_iter()
+            .filter(|f| f.policy == Policy::Seed)
+            .chain(managed.into_iter().filter(|f| f.policy == Policy::Managed))
+            .map(|f| (f.path, crate::observed::workspace::sha256_hex(&f.content))),
+    );
+    Ok(())
 }
 
 fn render_once(

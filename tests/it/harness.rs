@@ -162,6 +162,15 @@ fn golden_files_per_harness() {
 #[test]
 fn each_harness_gets_its_own_files_and_only_those() {
     let claude = rendered(CLAUDE_ONLY);
+    // What moot could render for it with every part and harness on (the
+    // set a leftover is judged against).
+    let claude_all = {
+        let team = parse_team(CLAUDE_ONLY, Path::new("team.toml")).unwrap();
+        let mut state = rendered(CLAUDE_ONLY);
+        moot::desired::render::add_renderable(&mut state, &team, &facts(), &team.team.name)
+            .unwrap();
+        state
+    };
     let codex = rendered(CODEX_ONLY);
     let mixed = rendered(MIXED);
     let paths =
@@ -196,9 +205,9 @@ fn each_harness_gets_its_own_files_and_only_those() {
             text(&claude, &format!(".claude/skills/{skill}/SKILL.md"))
         );
         // A leftover copy may be removed later: moot knows it renders it.
-        assert!(claude.renderable.contains_key(&path), "{path}");
+        assert!(claude_all.renderable.contains_key(&path), "{path}");
     }
-    assert!(!claude.renderable.contains_key(".agents/config.toml"));
+    assert!(!claude_all.renderable.contains_key(".agents/config.toml"));
     // A mixed team: both sets, one instructions text, one devcontainer
     // installing every harness.
     assert_eq!(text(&mixed, "AGENTS.md"), text(&mixed, "CLAUDE.md"));
