@@ -10,7 +10,6 @@ mod adversarial;
 mod api_client;
 mod bad_input;
 mod convergence;
-mod credentials;
 mod e2e;
 mod harness;
 mod hooks;

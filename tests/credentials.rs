@@ -1,5 +1,7 @@
-//! `credentials::resolve` and `store`: one test, because it changes the
-//! process environment (HOME, MOOT_*), which tests in parallel would share.
+//! `credentials::resolve` and `store`: one test in a test binary of its own,
+//! because it changes the process environment (HOME, MOOT_*), which every
+//! other test in the same process would see (the in-process applies of
+//! tests/it read HOME for the journal key).
 
 use moot::observed::credentials::{self, CredentialSource};
 use moot::secret::Secret;
