@@ -1,5 +1,6 @@
 //! The integration suite, one test binary (linking the crate once instead of
-//! once per file keeps cold builds short). One module per area; `common`
+//! once per file keeps cold builds short); only `tests/credentials.rs`, which
+//! changes the process environment, runs in a binary of its own. One module per area; `common`
 //! holds API fixtures, `support` runs the binary in a cleared environment.
 #![allow(dead_code)]
 
