@@ -1,7 +1,8 @@
 //! The integration suite, one test binary (linking the crate once instead of
 //! once per file keeps cold builds short); only `tests/credentials.rs`, which
-//! changes the process environment, runs in a binary of its own. One module per area; `common`
-//! holds API fixtures, `support` runs the binary in a cleared environment.
+//! changes the process environment, runs in a binary of its own. One module
+//! per area; `common` holds API fixtures and the wiremock helper, `support`
+//! the test environment and the binary run in a cleared environment.
 #![allow(dead_code)]
 
 mod common;
