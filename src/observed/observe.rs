@@ -174,27 +174,24 @@ pub fn read_actors(root: &Path) -> Result<Option<(ActorsFile, u32)>> {
 
 /// A key file (`.moot/actors.json` or `.moot/retired.json`) and its mode.
 pub fn read_key_file(root: &Path, rel: &str) -> Result<Option<(ActorsFile, u32)>> {
-    use std::os::unix::fs::MetadataExt;
-    let path = root.join(rel);
-    let meta = match std::fs::symlink_metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("inspecting", &path, e)),
-    };
-    if !meta.file_type().is_file() {
-        return Err(Error::user(
-            format!("{} is not a regular file", path.display()),
-            "remove it (moot never reads keys through a link); `moot apply --rotate-all` issues fresh keys",
-        ));
-    }
-    // Opened again without following a link or blocking: it may have been
-    // swapped since the lstat.
-    let Some(bytes) = crate::fsutil::read_regular(&path)? else {
+    // One no-follow, non-blocking open; the mode comes from that same
+    // descriptor, so a file swapped after a look cannot lend its mode.
+    let Some(file) = crate::observed::untrusted::read(
+        &root.join(rel),
+        KEY_FILE_CAP,
+        "agent keys",
+        "remove it (moot never reads keys through a link); `moot apply --rotate-all` issues fresh keys",
+    )?
+    else {
         return Ok(None);
     };
-    let file = ActorsFile::parse(&bytes, Path::new(rel))?;
-    Ok(Some((file, meta.mode() & 0o7777)))
+    let parsed = ActorsFile::parse(&file.bytes, Path::new(rel))?;
+    Ok(Some((parsed, file.mode)))
 }
+
+/// A key file holds a few hundred bytes per role; anything near this is
+/// not one.
+const KEY_FILE_CAP: u64 = 4 << 20;
 
 /// Workspace-relative paths of the files under `.moot/suggested/`. Links
 /// are not followed and only regular files are listed; an unreadable or
