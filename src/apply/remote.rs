@@ -71,6 +71,17 @@ struct Failure {
     cause: Box<Cause>,
 }
 
+impl Failure {
+    fn new(role: &str, kind: ActionKind, stage: Stage, cause: Cause) -> Failure {
+        Failure {
+            role: role.to_string(),
+            kind,
+            stage,
+            cause: Box::new(cause),
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Cause {
     Api(ApiError),
@@ -235,12 +246,7 @@ async fn step(
         crate::plan::Target::Agent(r) => r.clone(),
         crate::plan::Target::Path(p) => p.clone(),
     };
-    let fail = |stage, cause| Failure {
-        role: role.clone(),
-        kind: a.kind,
-        stage,
-        cause: Box::new(cause),
-    };
+    let fail = |stage, cause| Failure::new(&role, a.kind, stage, cause);
     match (a.kind, &a.op) {
         (ActionKind::RenameAgent, Op::Rename { actor_id, to, .. }) => {
             injected(a.kind).map_err(|c| fail(Stage::Other, c))?;
@@ -331,12 +337,7 @@ async fn create(
     else {
         return Ok(());
     };
-    let fail = |stage, cause| Failure {
-        role: role.clone(),
-        kind: a.kind,
-        stage,
-        cause: Box::new(cause),
-    };
+    let fail = |stage, cause| Failure::new(&role, a.kind, stage, cause);
     injected(a.kind).map_err(|c| fail(Stage::Mint, c))?;
     // A creation mints a ticket too: paced like the others.
     ctx.pacer.acquire_mint().await;
@@ -392,12 +393,7 @@ async fn create(
 /// paced; then the exchange.
 async fn mint_and_exchange(ctx: &Ctx, job: KeyJob) -> Task {
     ctx.pacer.acquire_mint().await;
-    let fail = |stage, cause| Failure {
-        role: job.role.clone(),
-        kind: job.kind,
-        stage,
-        cause: Box::new(cause),
-    };
+    let fail = |stage, cause| Failure::new(&job.role, job.kind, stage, cause);
     if ctx.failed.load(Ordering::SeqCst) {
         ctx.pacer.release(false);
         return Err(fail(Stage::Other, Cause::Stopped));
@@ -464,12 +460,7 @@ fn record(ctx: &Ctx, job: &KeyJob, t: &Ticket) -> Result<()> {
 /// then); any other error ends it. A ticket whose exchange may not have
 /// reached the server stays recorded for the next apply.
 async fn exchange(ctx: &Ctx, job: KeyJob, ticket: Secret) -> Task {
-    let fail = |stage, cause| Failure {
-        role: job.role.clone(),
-        kind: job.kind,
-        stage,
-        cause: Box::new(cause),
-    };
+    let fail = |stage, cause| Failure::new(&job.role, job.kind, stage, cause);
     if let Err(e) = crate::apply::faults::step("exchange") {
         ctx.failed.store(true, Ordering::SeqCst);
         ctx.pacer.release(false);
@@ -513,12 +504,7 @@ fn exchanged(
     job: &KeyJob,
     answer: std::result::Result<crate::observed::api::IssuedKey, ApiError>,
 ) -> Task {
-    let fail = |cause| Failure {
-        role: job.role.clone(),
-        kind: job.kind,
-        stage: Stage::Exchange,
-        cause: Box::new(cause),
-    };
+    let fail = |cause| Failure::new(&job.role, job.kind, Stage::Exchange, cause);
     match answer {
         Ok(key) if key.actor_id == job.actor_id => {
             let _ = ctx.store.mark_exchanged(&job.actor_id);
