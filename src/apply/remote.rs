@@ -337,7 +337,7 @@ async fn create(
     else {
         return Ok(());
     };
-    let fail = |stage, cause| Failure::new(&role, a.kind, stage, cause);
+    let fail = |stage, cause| Failure::new(role, a.kind, stage, cause);
     injected(a.kind).map_err(|c| fail(Stage::Mint, c))?;
     // A creation mints a ticket too: paced like the others.
     ctx.pacer.acquire_mint().await;
