@@ -8,7 +8,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 
 /// What one workspace-relative path holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,13 +159,24 @@ pub fn inspect(root: &Path, rel: &str) -> Result<FileState> {
         PathKind::Dir => FileState::Dir,
         PathKind::Symlink => FileState::Symlink,
         PathKind::Unsafe(why) => FileState::Unsafe(why),
-        PathKind::File { mode } => {
+        PathKind::File { .. } => {
             // Read without following a link or blocking: the path may have
-            // been swapped for a link or a FIFO since the lstat.
+            // been swapped for a link or a FIFO since the lstat. Content and
+            // mode both come from that one descriptor.
+            use std::io::Read;
+            use std::os::unix::fs::PermissionsExt;
             let path = root.join(rel);
-            let Some(content) = crate::fsutil::read_regular(&path)? else {
+            let Some(mut file) = crate::fsutil::open_regular(&path)? else {
                 return Ok(FileState::Absent);
             };
+            let mode = file
+                .metadata()
+                .ctx("inspecting", &path)?
+                .permissions()
+                .mode()
+                & 0o7777;
+            let mut content = Vec::new();
+            file.read_to_end(&mut content).ctx("reading", &path)?;
             FileState::File {
                 sha256: sha256_hex(&content),
                 mode,
