@@ -8,6 +8,13 @@
 //! - at most `window` tickets are outstanding (minted, not yet exchanged);
 //!   the window starts at 1 and doubles on each exchange (slow start) up to
 //!   `--concurrency`, and halves on a 429;
+//! - a first key (first-key, or a creation) kills no key, so a failure
+//!   after it costs nothing: until the server limits us, first keys may be
+//!   minted up to the number that could all be exchanged within half their
+//!   lifetime at the platform's documented rate (300 s tickets, one
+//!   exchange per 12 s: 12), capped by `--concurrency`. Only rotations,
+//!   each of which kills a key someone holds, start one at a time, so that
+//!   a plan that fails at its first mint has killed one key, not four;
 //! - once the server has limited us, exchanges are spaced by the interval
 //!   it asked for, and a ticket is minted only if the ones ahead of it and
 //!   itself can be exchanged within half its lifetime.
@@ -41,6 +48,15 @@ impl Pacing {
                 .unwrap_or(Duration::from_secs(12)),
         }
     }
+}
+
+/// What a ticket costs at mint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mint {
+    /// rotate-key: the agent's current key dies at once.
+    Rotation,
+    /// first-key or a creation: the agent had no key.
+    FirstKey,
 }
 
 #[derive(Debug)]
@@ -93,8 +109,17 @@ impl Pacer {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// How many first keys may be outstanding before the server has said
+    /// anything about its limit (see the module comment).
+    fn eager(&self) -> usize {
+        let per_half_life = self.pacing.lifetime.as_secs_f64()
+            / 2.0
+            / self.pacing.default_retry.as_secs_f64().max(0.001);
+        (per_half_life as usize).clamp(1, self.pacing.max_window)
+    }
+
     /// Waits until one more ticket may be minted, and counts it.
-    pub async fn acquire_mint(&self) {
+    pub async fn acquire_mint(&self, mint: Mint) {
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);
@@ -105,7 +130,11 @@ impl Pacer {
                 let in_time = s
                     .interval
                     .is_none_or(|i| i.saturating_mul(ahead) <= self.pacing.lifetime / 2);
-                if s.outstanding == 0 || (s.outstanding < s.window && in_time) {
+                let window = match (mint, s.interval) {
+                    (Mint::FirstKey, None) => s.window.max(self.eager()),
+                    (Mint::FirstKey, Some(_)) | (Mint::Rotation, _) => s.window,
+                };
+                if s.outstanding == 0 || (s.outstanding < window && in_time) {
                     s.outstanding += 1;
                     return;
                 }
@@ -183,7 +212,7 @@ mod tests {
     #[tokio::test]
     async fn window_grows_like_slow_start_and_halves_on_429() {
         let p = pacer(16);
-        p.acquire_mint().await;
+        p.acquire_mint(Mint::Rotation).await;
         assert_eq!(p.lock().window, 1);
         p.release(true);
         assert_eq!(p.lock().window, 2);
@@ -202,17 +231,63 @@ mod tests {
             lifetime: Duration::from_millis(2500),
             default_retry: Duration::from_secs(1),
         });
-        p.acquire_mint().await;
+        p.acquire_mint(Mint::Rotation).await;
         p.limited(None);
         {
             let mut s = p.lock();
             s.window = 16;
         }
         // 2 x 1 s > 1.25 s: the second ticket waits for the first.
-        let second = tokio::time::timeout(Duration::from_millis(50), p.acquire_mint()).await;
+        let second =
+            tokio::time::timeout(Duration::from_millis(50), p.acquire_mint(Mint::Rotation)).await;
         assert!(second.is_err());
         p.release(true);
-        p.acquire_mint().await;
+        p.acquire_mint(Mint::Rotation).await;
+    }
+
+    #[tokio::test]
+    async fn first_keys_start_as_many_as_the_documented_rate_allows() {
+        // 300 s tickets, 12 s per exchange: 12 fit in half a lifetime.
+        let p = pacer(16);
+        for _ in 0..12 {
+            p.acquire_mint(Mint::FirstKey).await;
+        }
+        let thirteenth =
+            tokio::time::timeout(Duration::from_millis(50), p.acquire_mint(Mint::FirstKey));
+        assert!(thirteenth.await.is_err());
+        // Capped by --concurrency.
+        let p = pacer(4);
+        for _ in 0..4 {
+            p.acquire_mint(Mint::FirstKey).await;
+        }
+        let fifth = tokio::time::timeout(Duration::from_millis(50), p.acquire_mint(Mint::FirstKey));
+        assert!(fifth.await.is_err());
+    }
+
+    #[tokio::test]
+    async fn rotations_start_one_at_a_time_and_a_limit_ends_the_eager_start() {
+        let p = pacer(16);
+        p.acquire_mint(Mint::FirstKey).await;
+        let rotation =
+            tokio::time::timeout(Duration::from_millis(50), p.acquire_mint(Mint::Rotation));
+        assert!(
+            rotation.await.is_err(),
+            "a key dies only after the first exchange"
+        );
+        p.limited(Some(Duration::from_millis(100)));
+        let first_key =
+            tokio::time::timeout(Duration::from_millis(50), p.acquire_mint(Mint::FirstKey));
+        assert!(first_key.await.is_err(), "once limited, the window rules");
+    }
+
+    #[test]
+    fn short_tickets_or_a_slow_rate_leave_one_at_a_time() {
+        let p = Pacer::new(Pacing {
+            max_window: 16,
+            lifetime: Duration::from_millis(2500),
+            default_retry: Duration::from_secs(1),
+        });
+        assert_eq!(p.eager(), 1);
     }
 
     #[test]

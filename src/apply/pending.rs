@@ -105,11 +105,11 @@ pub fn load(root: &Path) -> Result<Vec<PendingTicket>> {
 /// renamed, the directory synced. A ticket must be on disk before its
 /// exchange is sent, or a crash loses the key it stands for.
 pub fn save(root: &Path, tickets: &[PendingTicket]) -> Result<()> {
+    remove_stale_temps(root);
     write(root, tickets, true)
 }
 
 fn write(root: &Path, tickets: &[PendingTicket], durable: bool) -> Result<()> {
-    remove_stale_temps(root);
     let p = path(root);
     if tickets.is_empty() {
         return match std::fs::remove_file(&p) {
@@ -164,58 +164,114 @@ pub fn drop_spent(root: &Path) -> Result<()> {
 }
 
 /// The store shared by the tasks of one remote phase.
+///
+/// New tickets are made durable by group commit: each `add` changes the
+/// list, then waits until a write that began after its change has reached
+/// the disk. Tickets minted together (the pipeline mints several at once)
+/// share one write and its two fsyncs instead of paying for one each, and
+/// the write runs on the blocking pool, so the exchanges already sent go on
+/// meanwhile. Marks (a ticket sent for exchange) are only noted: they ride
+/// along with the next write, and `flush` writes them at the end of the
+/// remote phase. Losing one costs nothing but a refused redemption.
 #[derive(Debug)]
 pub struct Store {
     root: PathBuf,
-    tickets: std::sync::Mutex<Vec<PendingTicket>>,
+    tickets: std::sync::Mutex<Listed>,
+    /// The version last written durably; held while writing, so one write
+    /// runs at a time and waiters see whether it covered their change.
+    written: tokio::sync::Mutex<u64>,
+}
+
+#[derive(Debug)]
+struct Listed {
+    tickets: Vec<PendingTicket>,
+    /// Bumped on every change.
+    version: u64,
 }
 
 impl Store {
     pub fn new(root: &Path, existing: Vec<PendingTicket>) -> Store {
         Store {
             root: root.to_path_buf(),
-            tickets: std::sync::Mutex::new(existing),
+            tickets: std::sync::Mutex::new(Listed {
+                tickets: existing,
+                version: 0,
+            }),
+            written: tokio::sync::Mutex::new(0),
         }
     }
 
-    /// Changes the tickets and rewrites the file; `durable` when the change
-    /// must survive a power loss (a new ticket), not when losing it only
-    /// costs a refused redemption later (a ticket marked as exchanged).
-    fn update(&self, durable: bool, f: impl FnOnce(&mut Vec<PendingTicket>)) -> Result<()> {
-        let mut t = self
-            .tickets
-            .lock()
-            .map_err(|_| Error::Internal("pending-ticket store poisoned".into()))?;
-        f(&mut t);
-        write(&self.root, &t, durable)
+    fn listed(&self) -> std::sync::MutexGuard<'_, Listed> {
+        // A panic elsewhere leaves the list as consistent as before it.
+        self.tickets.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records a ticket before its exchange is sent.
-    pub fn add(&self, t: PendingTicket) -> Result<()> {
-        self.update(true, |v| {
+    /// Changes the tickets in memory; returns the version that holds it.
+    fn change(&self, f: impl FnOnce(&mut Vec<PendingTicket>)) -> u64 {
+        let mut l = self.listed();
+        f(&mut l.tickets);
+        l.version += 1;
+        l.version
+    }
+
+    /// Records a ticket; returns once it is on disk, and only then may its
+    /// exchange be sent.
+    pub async fn add(&self, t: PendingTicket) -> Result<()> {
+        let version = self.change(|v| {
             v.retain(|x| x.actor_id != t.actor_id);
             v.push(t);
-        })
+        });
+        self.durable(version).await
     }
 
-    /// Marks a ticket as sent for exchange (it cannot be redeemed again).
-    pub fn mark_exchanged(&self, actor_id: &str) -> Result<()> {
-        self.update(false, |v| {
+    /// Waits until `version` (or a later one) is written durably, writing
+    /// it unless a write that began after it was made does so meanwhile.
+    async fn durable(&self, version: u64) -> Result<()> {
+        let mut written = self.written.lock().await;
+        if *written >= version {
+            return Ok(());
+        }
+        let (tickets, latest) = {
+            let l = self.listed();
+            (l.tickets.clone(), l.version)
+        };
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || write(&root, &tickets, true))
+            .await
+            .map_err(|e| Error::Internal(format!("writing pending tickets: {e}")))??;
+        *written = latest;
+        Ok(())
+    }
+
+    /// Notes that a ticket was sent for exchange (it cannot be redeemed
+    /// again); written with the next write or by `flush`.
+    pub fn mark_exchanged(&self, actor_id: &str) {
+        self.change(|v| {
             for t in v.iter_mut().filter(|t| t.actor_id == actor_id) {
                 t.exchanged = true;
             }
-        })
+        });
+    }
+
+    /// Writes the marks noted since the last write (not synced: see the
+    /// type's comment).
+    pub fn flush(&self) -> Result<()> {
+        let l = self.listed();
+        let unwritten = self.written.try_lock().map_or(true, |w| *w < l.version);
+        match unwritten {
+            true => write(&self.root, &l.tickets, false),
+            false => Ok(()),
+        }
     }
 
     /// Forgets the tickets already exchanged or expired; keeps the live
     /// ones for the next apply, and returns how many.
     pub fn drop_spent(&self) -> Result<usize> {
         let now = SystemTime::now();
-        let mut kept = 0;
-        self.update(true, |v| {
-            v.retain(|t| !t.exchanged && !t.expired(now));
-            kept = v.len();
-        })?;
-        Ok(kept)
+        let mut l = self.listed();
+        l.tickets.retain(|t| !t.exchanged && !t.expired(now));
+        l.version += 1;
+        write(&self.root, &l.tickets, true)?;
+        Ok(l.tickets.len())
     }
 }

@@ -2,13 +2,14 @@
 //! crashed midway (or someone planted one: `.moot/` can come from the
 //! checkout). `plan` and `check` only report it and change nothing;
 //! `apply`, holding the workspace lock, repairs it: it proves the journal
-//! is moot's (its seal), says what it will restore, then rolls a prepared
-//! journal back (the workspace returns to its state before that apply) or
-//! finishes a committed one's cleanup.
+//! is moot's (its seal), says what it will restore, then rolls the
+//! journal back: the workspace returns to its state before that apply. (An
+//! apply that reached its commit point removed its journal: what it left
+//! in `.moot/txn/` is only cleaned up.)
 
 use std::path::Path;
 
-use crate::apply::txn::{self, EntryKind, Journal, JournalState};
+use crate::apply::txn::{self, EntryKind, Journal};
 use crate::error::{Error, Result};
 use crate::printer::{Printer, clean_line};
 
@@ -45,13 +46,9 @@ pub fn repair_locked(root: &Path, printer: &Printer) -> Result<()> {
         ));
     }
     match Journal::load(root)? {
-        // Staged copies of an apply that failed before journalling.
+        // Staged copies of an apply that failed before journalling, or the
+        // backups of one interrupted after its commit point.
         None => txn::cleanup(root),
-        Some(j) if j.state == JournalState::Committed => {
-            txn::cleanup(root);
-            printer
-                .warn("finished the cleanup of an apply that was interrupted after it committed");
-        }
         Some(j) => {
             printer.warn(&format!(
                 "an apply (pid {}) was interrupted; restoring the workspace as it was before it:\n{}",

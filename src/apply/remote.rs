@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::task::JoinSet;
 
-use crate::apply::pacer::{Pacer, Pacing};
+use crate::apply::pacer::{Mint, Pacer, Pacing};
 use crate::apply::pending::{PendingTicket, Store, now_unix};
 use crate::error::{Error, Result};
 use crate::observed::api::{ApiClient, ApiError, Minted, Ticket};
@@ -186,6 +186,8 @@ pub async fn run(
     }
     sort_keys(plan, &mut outcome.keys);
     if failures.is_empty() {
+        // The exchanges' marks, for a crash in the local phase to report.
+        ctx.store.flush()?;
         return Ok(outcome);
     }
     let kept = ctx.store.drop_spent().unwrap_or(0) > 0;
@@ -340,7 +342,7 @@ async fn create(
     let fail = |stage, cause| Failure::new(role, a.kind, stage, cause);
     injected(a.kind).map_err(|c| fail(Stage::Mint, c))?;
     // A creation mints a ticket too: paced like the others.
-    ctx.pacer.acquire_mint().await;
+    ctx.pacer.acquire_mint(Mint::FirstKey).await;
     let created = match ctx
         .client
         .create_agent(role, agent_profile.as_deref())
@@ -376,7 +378,9 @@ async fn create(
             tasks.spawn(async move { Ok(key) });
         }
         Minted::Ticket(t) => {
-            record(&c, &job, &t).map_err(|e| fail(Stage::Exchange, Cause::Local(e)))?;
+            record(&c, &job, &t)
+                .await
+                .map_err(|e| fail(Stage::Exchange, Cause::Local(e)))?;
             tasks.spawn(async move { exchange(&c, job, t.id).await });
         }
     }
@@ -392,7 +396,13 @@ async fn create(
 /// first-key (issue-key; rotate-key on servers without it) or rotate-key,
 /// paced; then the exchange.
 async fn mint_and_exchange(ctx: &Ctx, job: KeyJob) -> Task {
-    ctx.pacer.acquire_mint().await;
+    // issue-key is for an agent without a key (a fallback to rotate-key
+    // included): no key dies at its mint.
+    let cost = match job.kind == ActionKind::IssueKey {
+        true => Mint::FirstKey,
+        false => Mint::Rotation,
+    };
+    ctx.pacer.acquire_mint(cost).await;
     let fail = |stage, cause| Failure::new(&job.role, job.kind, stage, cause);
     if ctx.failed.load(Ordering::SeqCst) {
         ctx.pacer.release(false);
@@ -418,7 +428,7 @@ async fn mint_and_exchange(ctx: &Ctx, job: KeyJob) -> Task {
             })
         }
         Ok(Minted::Ticket(t)) => {
-            if let Err(e) = record(ctx, &job, &t) {
+            if let Err(e) = record(ctx, &job, &t).await {
                 ctx.failed.store(true, Ordering::SeqCst);
                 ctx.pacer.release(false);
                 return Err(fail(Stage::Exchange, Cause::Local(e)));
@@ -444,16 +454,18 @@ async fn mint(client: &ApiClient, job: &KeyJob) -> std::result::Result<Minted, A
 
 /// Writes the ticket where the next moot command finds it, before the
 /// exchange is sent.
-fn record(ctx: &Ctx, job: &KeyJob, t: &Ticket) -> Result<()> {
-    ctx.store.add(PendingTicket {
-        role: job.role.clone(),
-        role_key: job.role_key.clone(),
-        actor_id: job.actor_id.clone(),
-        display_name: job.display_name.clone(),
-        minted_at: now_unix(),
-        exchanged: false,
-        ticket: t.id.clone(),
-    })
+async fn record(ctx: &Ctx, job: &KeyJob, t: &Ticket) -> Result<()> {
+    ctx.store
+        .add(PendingTicket {
+            role: job.role.clone(),
+            role_key: job.role_key.clone(),
+            actor_id: job.actor_id.clone(),
+            display_name: job.display_name.clone(),
+            minted_at: now_unix(),
+            exchanged: false,
+            ticket: t.id.clone(),
+        })
+        .await
 }
 
 /// Exchanges a recorded ticket, waiting out 429s (the ticket was not used
@@ -507,7 +519,7 @@ fn exchanged(
     let fail = |cause| Failure::new(&job.role, job.kind, Stage::Exchange, cause);
     match answer {
         Ok(key) if key.actor_id == job.actor_id => {
-            let _ = ctx.store.mark_exchanged(&job.actor_id);
+            ctx.store.mark_exchanged(&job.actor_id);
             ctx.pacer.release(true);
             Ok(NewKey {
                 role: job.role.clone(),
@@ -517,7 +529,7 @@ fn exchanged(
             })
         }
         Ok(key) => {
-            let _ = ctx.store.mark_exchanged(&job.actor_id);
+            ctx.store.mark_exchanged(&job.actor_id);
             ctx.failed.store(true, Ordering::SeqCst);
             ctx.pacer.release(false);
             let reason = format!(
@@ -528,7 +540,7 @@ fn exchanged(
         }
         Err(e) => {
             if e.status().is_some() {
-                let _ = ctx.store.mark_exchanged(&job.actor_id);
+                ctx.store.mark_exchanged(&job.actor_id);
             }
             let spent = match &e {
                 ApiError::TicketUsed { .. } => Some("was already used"),

@@ -109,10 +109,9 @@ pub struct Entry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum JournalState {
-    /// Staged and journalled; targets may be partly moved: roll back.
+    /// Staged and journalled; targets may be partly moved: roll back. The
+    /// only state a journal on disk has: removing it is the commit point.
     Prepared,
-    /// Every target is in place: only cleanup remains.
-    Committed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,9 +277,10 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
     };
     // Durable per phase, not per file: the staged copies and the journal
     // behind one barrier before any target is touched; the renames behind
-    // another before the commit mark; the mark behind a third before apply
-    // returns. A crash between barriers leaves at worst a journal whose
-    // state says what to undo (docs/design.md, "Durable commit").
+    // another before the commit point, which is the journal's removal,
+    // synced through its directory before apply returns. A crash before
+    // that leaves a journal that says what to undo (docs/design.md,
+    // "Durable commit").
     let mut barrier = Barrier::new(root);
     let prepared = prepare(root, changes, &mut journal, &mut barrier)
         .and_then(|()| faults::step("journal"))
@@ -293,11 +293,7 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
 
     match commit(root, &journal, changes, &mut barrier) {
         Ok(diverted) => {
-            journal.state = JournalState::Committed;
-            let marked = faults::step("commit")
-                .and_then(|()| journal.write(root, key.as_ref(), &mut barrier))
-                .and_then(|()| barrier.sync());
-            if let Err(e) = marked {
+            if let Err(e) = faults::step("commit").and_then(|()| commit_point(root)) {
                 rollback(root, &journal)?;
                 return Err(e);
             }
@@ -314,6 +310,15 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
             }),
         },
     }
+}
+
+/// Removes the journal, durably: from then on no repair rolls the apply
+/// back. One fsync of the journal's directory, since the renames before it
+/// are already behind a barrier.
+fn commit_point(root: &Path) -> Result<()> {
+    let journal = root.join(JOURNAL);
+    std::fs::remove_file(&journal).ctx("removing", &journal)?;
+    sync_dir(&root.join(TXN_DIR))
 }
 
 /// Removes what an apply that failed before journalling left in

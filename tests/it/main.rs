@@ -22,6 +22,7 @@ mod init;
 mod kill_recover;
 mod limits;
 mod login;
+mod pipeline;
 mod platform;
 mod properties;
 mod render;
