@@ -122,11 +122,7 @@ pub(super) fn plan_keys(
 ) -> KeyPlan {
     let mut out = KeyPlan::default();
     check_space(b, remote);
-    let agents: Vec<&Actor> = remote
-        .agents
-        .iter()
-        .filter(|a| a.actor_type == "agent")
-        .collect();
+    let agents: Vec<&Actor> = remote.agents.iter().filter(|a| a.is_agent()).collect();
     let bound = bind_roles(b, desired, obs, remote, &agents, blocked_roles);
     let mut rename_nodes = Vec::new();
     for (role, binding) in desired.roles.iter().zip(&bound) {
