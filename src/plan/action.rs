@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::mode::Mode;
+
 /// cli.md's `kind` values, in that spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -118,11 +120,11 @@ pub enum Op {
     Write {
         path: String,
         content: String,
-        mode: u32,
+        mode: Mode,
     },
     Chmod {
         path: String,
-        mode: u32,
+        mode: Mode,
     },
     Remove {
         path: String,
