@@ -218,3 +218,22 @@ impl Plan {
         self.actions.iter().filter(|a| a.kind == kind).count()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_op_carries_its_mode_as_a_number_of_permission_bits() {
+        let op = Op::Chmod {
+            path: "x.sh".into(),
+            mode: Mode::EXECUTABLE,
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(json, r#"{"op":"chmod","path":"x.sh","mode":493}"#);
+        assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), op);
+        // A saved plan's op with a file-type bit (0o100755) is not an op.
+        let typed = json.replace("493", "33261");
+        assert!(serde_json::from_str::<Op>(&typed).is_err());
+    }
+}
