@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 
 use divan::Bencher;
 use moot::desired::{DesiredFile, DesiredState, Policy};
-use moot::observed::lockfile::{LOCK_VERSION, Lock, LockFile, mode_string};
-use moot::observed::workspace::{LocalFiles, sha256_hex};
+use moot::digest::Digest;
+use moot::mode::Mode;
+use moot::observed::lockfile::{LOCK_VERSION, Lock, LockFile};
+use moot::observed::workspace::LocalFiles;
 use moot::plan::planner::{Observed, PlanOptions};
 
 const SIZES: [usize; 3] = [1_000, 5_000, 10_000];
@@ -77,7 +79,7 @@ impl Fixture {
             files.push(DesiredFile {
                 path,
                 policy: Policy::Managed,
-                mode: 0o644,
+                mode: Mode::FILE,
                 content,
             });
         }
@@ -127,8 +129,8 @@ impl Fixture {
                 .map(|f| LockFile {
                     path: f.path.clone(),
                     policy: f.policy,
-                    sha256: sha256_hex(&f.content),
-                    mode: mode_string(f.mode),
+                    sha256: Digest::of(&f.content),
+                    mode: f.mode,
                 })
                 .collect(),
         }

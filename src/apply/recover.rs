@@ -80,7 +80,7 @@ fn restore_list(j: &Journal) -> String {
                 (EntryKind::Write, false) => "remove it if that apply created it".to_string(),
                 (EntryKind::Remove, false) => "nothing to restore".to_string(),
                 (EntryKind::Chmod, _) => match e.old_mode {
-                    Some(m) => format!("mode back to {m:04o}"),
+                    Some(m) => format!("mode back to {m}"),
                     None => "nothing to restore".to_string(),
                 },
             };

@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::apply::faults;
 use crate::apply::seal::SealKey;
+use crate::digest::Digest;
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{Barrier, create_dir_all_mode, sync_dir, write_replace};
+use crate::mode::Mode;
 use crate::observed::lockfile::LOCK_PATH;
-use crate::observed::workspace::{PathKind, classify, sha256_hex};
+use crate::observed::workspace::{PathKind, classify};
 use crate::relpath::RelPath;
 
 pub const TXN_DIR: &str = ".moot/txn";
@@ -31,7 +33,7 @@ pub enum Seen {
     Unchecked,
     Absent,
     /// A regular file with this sha256.
-    File(String),
+    File(Digest),
 }
 
 /// One change to one path.
@@ -40,12 +42,12 @@ pub enum Change {
     Write {
         path: RelPath,
         content: Vec<u8>,
-        mode: u32,
+        mode: Mode,
         seen: Seen,
     },
     Chmod {
         path: RelPath,
-        mode: u32,
+        mode: Mode,
     },
     Remove {
         path: RelPath,
@@ -99,11 +101,11 @@ pub struct Entry {
     pub backup: String,
     pub had_original: bool,
     /// The original's mode (chmod rollback).
-    pub old_mode: Option<u32>,
+    pub old_mode: Option<Mode>,
     /// sha256 of the content written (writes only): a rollback removes a
     /// file it created only while it still holds exactly these bytes.
     #[serde(default)]
-    pub written_sha256: Option<String>,
+    pub written_sha256: Option<Digest>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,7 +216,7 @@ impl Journal {
             let restores_mode = e.kind == EntryKind::Chmod;
             if let Some(mode) = e.old_mode.filter(|m| restores_mode && !moot_mode(*m)) {
                 return Err(format!(
-                    "mode {mode:04o} for `{}` is not one moot restores",
+                    "mode {mode} for `{}` is not one moot restores",
                     e.target
                 ));
             }
@@ -245,8 +247,8 @@ fn not_protected(rel: &str) -> std::result::Result<(), String> {
 
 /// Modes a rollback may restore: permission bits only (never setuid,
 /// setgid or sticky), and readable and writable by the owner (never 000).
-fn moot_mode(mode: u32) -> bool {
-    mode & !0o777 == 0 && mode & 0o600 == 0o600
+fn moot_mode(mode: Mode) -> bool {
+    mode.bits() & !0o777 == 0 && mode.bits() & 0o600 == 0o600
 }
 
 /// Runs `changes` (in order) as one transaction: all of them or none,
@@ -349,7 +351,7 @@ fn prepare(
                 faults::step("stage")?;
                 write_staged(&root.join(&staged), content, *mode)?;
                 barrier.record(&root.join(&staged));
-                (EntryKind::Write, Some(staged), Some(sha256_hex(content)))
+                (EntryKind::Write, Some(staged), Some(Digest::of(content)))
             }
             Change::Chmod { .. } => (EntryKind::Chmod, None, None),
             Change::Remove { .. } => (EntryKind::Remove, None, None),
@@ -360,7 +362,7 @@ fn prepare(
             staged,
             backup: format!("{TXN_DIR}/backup/{i}"),
             had_original: meta.is_some(),
-            old_mode: meta.map(|m| m.permissions().mode() & 0o7777),
+            old_mode: meta.map(|m| Mode::of(m.permissions().mode())),
             written_sha256: written,
         });
         if kind == EntryKind::Write {
@@ -400,16 +402,16 @@ fn ensure_safe(root: &Path, rel: &str, removing: bool) -> Result<()> {
     }
 }
 
-fn write_staged(path: &Path, content: &[u8], mode: u32) -> Result<()> {
+fn write_staged(path: &Path, content: &[u8], mode: Mode) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(mode)
+        .mode(mode.bits())
         .open(path)
         .ctx("staging", path)?;
-    f.set_permissions(std::fs::Permissions::from_mode(mode))
+    f.set_permissions(std::fs::Permissions::from_mode(mode.bits()))
         .ctx("staging", path)?;
     // Not synced here: the barrier after staging covers every staged copy.
     f.write_all(content).ctx("staging", path)
@@ -440,7 +442,7 @@ fn commit(
         let target = root.join(&entry.target);
         match change {
             Change::Write { seen, .. } | Change::Remove { seen, .. } => {
-                if changed_since_plan(&target, seen, entry.written_sha256.as_deref())? {
+                if changed_since_plan(&target, seen, entry.written_sha256)? {
                     diverted.push(i);
                     continue;
                 }
@@ -457,7 +459,7 @@ fn commit(
             }
             Change::Chmod { mode, .. } => {
                 faults::step("chmod")?;
-                crate::fsutil::chmod_nofollow(&target, *mode)?;
+                crate::fsutil::chmod_nofollow(&target, mode.bits())?;
             }
         }
         barrier.record(&target);
@@ -470,14 +472,14 @@ fn commit(
 
 /// Whether `target` no longer holds what the plan saw (and not already
 /// what moot writes). Read by content, without following a link.
-fn changed_since_plan(target: &Path, seen: &Seen, new_sha: Option<&str>) -> Result<bool> {
+fn changed_since_plan(target: &Path, seen: &Seen, new_sha: Option<Digest>) -> Result<bool> {
     let want = match seen {
         Seen::Unchecked => return Ok(false),
         Seen::Absent => None,
-        Seen::File(sha) => Some(sha.as_str()),
+        Seen::File(sha) => Some(*sha),
     };
-    let now = crate::fsutil::read_regular(target)?.map(|b| sha256_hex(&b));
-    Ok(now.as_deref() != want && (now.is_none() || now.as_deref() != new_sha))
+    let now = crate::fsutil::read_regular(target)?.map(|b| Digest::of(&b));
+    Ok(now != want && (now.is_none() || now != new_sha))
 }
 
 /// After the commit: moot's version of each diverted write goes to
@@ -542,7 +544,7 @@ pub fn rollback(root: &Path, journal: &Journal) -> Result<()> {
                         ));
                     }
                     Err(_) if !entry.had_original && entry.kind == EntryKind::Write => {
-                        remove_if_ours(&target, entry.written_sha256.as_deref())?;
+                        remove_if_ours(&target, entry.written_sha256)?;
                     }
                     Err(_) => {}
                 }
@@ -551,7 +553,7 @@ pub fn rollback(root: &Path, journal: &Journal) -> Result<()> {
                 let kind = classify(root, &entry.target)?;
                 if let (Some(mode), PathKind::File { .. } | PathKind::Dir) = (entry.old_mode, kind)
                 {
-                    crate::fsutil::chmod_nofollow(&target, mode)?;
+                    crate::fsutil::chmod_nofollow(&target, mode.bits())?;
                 }
             }
         }
@@ -569,12 +571,12 @@ pub fn rollback(root: &Path, journal: &Journal) -> Result<()> {
 
 /// Removes a file this transaction created, if it still holds the bytes
 /// written (anything else there is not moot's to remove).
-fn remove_if_ours(target: &Path, written_sha256: Option<&str>) -> Result<()> {
+fn remove_if_ours(target: &Path, written_sha256: Option<Digest>) -> Result<()> {
     let Some(want) = written_sha256 else {
         return Ok(());
     };
     let now = match crate::fsutil::read_regular(target) {
-        Ok(Some(bytes)) => sha256_hex(&bytes),
+        Ok(Some(bytes)) => Digest::of(&bytes),
         Ok(None) | Err(_) => return Ok(()),
     };
     if now != want {
@@ -612,4 +614,45 @@ pub fn cleanup(root: &Path) {
     let txn: PathBuf = root.join(TXN_DIR);
     let _ = std::fs::remove_dir_all(&txn);
     let _ = sync_dir(&root.join(".moot"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> Entry {
+        Entry {
+            kind: EntryKind::Write,
+            target: "moot.toml".into(),
+            staged: Some(format!("{TXN_DIR}/staged/0")),
+            backup: format!("{TXN_DIR}/backup/0"),
+            had_original: true,
+            old_mode: Some(Mode::FILE),
+            written_sha256: Some(Digest::of(b"abc")),
+        }
+    }
+
+    #[test]
+    fn an_entry_keeps_the_journal_format_of_a_number_mode_and_a_hex_sha256() {
+        let json = serde_json::to_string(&entry()).unwrap();
+        assert_eq!(
+            json,
+            "{\"kind\":\"write\",\"target\":\"moot.toml\",\"staged\":\".moot/txn/staged/0\",\
+             \"backup\":\".moot/txn/backup/0\",\"had_original\":true,\"old_mode\":420,\
+             \"written_sha256\":\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"}"
+        );
+        assert_eq!(serde_json::from_str::<Entry>(&json).unwrap(), entry());
+    }
+
+    #[test]
+    fn an_entry_with_file_type_bits_or_a_bad_sha256_is_not_a_journal_entry() {
+        let json = serde_json::to_string(&entry()).unwrap();
+        for bad in [
+            json.replace("\"old_mode\":420", "\"old_mode\":33188"),
+            json.replace("ba7816bf", "zz7816bf"),
+            json.replace("ba7816bf", "ba78"),
+        ] {
+            assert!(serde_json::from_str::<Entry>(&bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -374,7 +374,7 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
                 Change::Write {
                     path: txn::rel(ACTORS_PATH)?,
                     content: actors.into_bytes(),
-                    mode: 0o600,
+                    mode: crate::mode::Mode::PRIVATE,
                     seen: Seen::Unchecked,
                 }
             }
@@ -404,7 +404,7 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
     changes.push(Change::Write {
         path: txn::rel(report::REPORT_PATH)?,
         content: report::render(plan).into_bytes(),
-        mode: 0o600,
+        mode: crate::mode::Mode::PRIVATE,
         seen: Seen::Unchecked,
     });
     // moot.lock is written last.
@@ -416,7 +416,7 @@ fn local_phase(session: &Session, plan: &Plan, outcome: &RemoteOutcome) -> Resul
 fn seen(session: &Session, path: &str) -> Seen {
     match session.observed.files.get(path) {
         FileState::Absent => Seen::Absent,
-        FileState::File { sha256, .. } => Seen::File(sha256.clone()),
+        FileState::File { sha256, .. } => Seen::File(*sha256),
         // The planner blocks writes to these; the transaction refuses them.
         FileState::Dir | FileState::Symlink | FileState::Unsafe(_) => Seen::Unchecked,
     }
@@ -486,7 +486,7 @@ fn compose_secrets(
         Some(Change::Write {
             path: txn::rel(RETIRED_KEYS_PATH)?,
             content: compose(&spec.retired)?.render().into_bytes(),
-            mode: 0o600,
+            mode: crate::mode::Mode::PRIVATE,
             seen: Seen::Unchecked,
         })
     } else if retired_file.is_some() {

@@ -10,7 +10,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::observed::api::{ApiClient, ClientOptions};
 use crate::observed::credentials;
 use crate::observed::lockfile::Lock;
-use crate::observed::workspace::{dir_mode, moot_dir_tracked, sha256_hex};
+use crate::observed::workspace::{dir_mode, moot_dir_tracked};
 use crate::plan::planner::{Observed, PlanOptions, RemoteState};
 use crate::plan::saved::{Fingerprint, fingerprint};
 use crate::printer::Printer;
@@ -66,7 +66,7 @@ impl Workspace {
                 no_team_hint(&root),
             )
         })?;
-        let team_sha = sha256_hex(&src);
+        let team_sha = crate::digest::Digest::of(&src).to_string();
         let text = String::from_utf8(src).map_err(|_| {
             Error::user(
                 format!("{}: not UTF-8 text", team_path.display()),

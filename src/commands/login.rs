@@ -42,7 +42,7 @@ pub fn run(args: LoginArgs, printer: &Printer) -> Result<Outcome> {
         return Err(Error::user(
             format!(
                 "the token belongs to {} `{}` ({}), not to a person",
-                clean_line(&me.actor_type),
+                clean_line(me.actor_type.as_str()),
                 clean_line(&me.display_name),
                 clean_line(&me.actor_id)
             ),

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::desired::bundle::{self, HookSpec};
 use crate::desired::team::{Harness, Role, TeamFile};
+use crate::digest::Digest;
 use crate::error::{Error, Result};
+use crate::mode::Mode;
 
 /// How moot treats a path (cli.md, "Files in a workspace").
 #[derive(
@@ -73,7 +75,7 @@ pub struct DesiredFile {
     /// Workspace-relative, `/`-separated.
     pub path: String,
     pub policy: Policy,
-    pub mode: u32,
+    pub mode: Mode,
     pub content: Vec<u8>,
 }
 
@@ -132,7 +134,7 @@ pub struct DesiredState {
     /// moot.lock lists but no longer desired is removed only when its bytes
     /// are one of these (moot.lock is committed, so anyone can edit it; a
     /// pattern of paths would let it name the user's own files).
-    pub renderable: BTreeMap<String, String>,
+    pub renderable: BTreeMap<String, Digest>,
 }
 
 impl DesiredState {
@@ -204,12 +206,7 @@ pub fn render(team: &TeamFile, facts: &RemoteFacts, project_name: &str) -> Resul
         .files
         .iter()
         .filter(|f| matches!(f.policy, Policy::Managed | Policy::Seed))
-        .map(|f| {
-            (
-                f.path.clone(),
-                crate::observed::workspace::sha256_hex(&f.content),
-            )
-        })
+        .map(|f| (f.path.clone(), Digest::of(&f.content)))
         .collect();
     Ok(state)
 }
@@ -243,7 +240,7 @@ pub fn add_renderable(
             .into_iter()
             .filter(|f| f.policy == Policy::Seed)
             .chain(managed.into_iter().filter(|f| f.policy == Policy::Managed))
-            .map(|f| (f.path, crate::observed::workspace::sha256_hex(&f.content))),
+            .map(|f| (f.path, Digest::of(&f.content))),
     );
     Ok(())
 }
@@ -268,7 +265,7 @@ fn render_once(
     let mut files = vec![DesiredFile {
         path: MOOT_TOML_PATH.into(),
         policy: Policy::Managed,
-        mode: 0o644,
+        mode: Mode::FILE,
         content: moot_toml(team, facts).into_bytes(),
     }];
     instructions(team, used, &render_tpl, &mut files)?;
@@ -277,7 +274,7 @@ fn render_once(
             files.push(DesiredFile {
                 path: format!("{dir}/{skill}/SKILL.md"),
                 policy: Policy::Managed,
-                mode: 0o644,
+                mode: Mode::FILE,
                 content: bundle::text(&format!("skills/{skill}/SKILL.md"))?.into(),
             });
         }
@@ -338,7 +335,7 @@ fn instructions(
             files.push(DesiredFile {
                 path: path.into(),
                 policy: Policy::Seed,
-                mode: 0o644,
+                mode: Mode::FILE,
                 content: render_tpl("claude/CLAUDE.md.j2")?,
             });
         }
@@ -361,7 +358,7 @@ fn claude_hooks(
         files.push(DesiredFile {
             path: format!(".claude/hooks/{}", hook.script),
             policy: Policy::Managed,
-            mode: 0o755,
+            mode: Mode::EXECUTABLE,
             content: bundle::text(&format!("hooks/{}", hook.script))?.into(),
         });
         entries.push(HookEntry::from(hook));
@@ -397,9 +394,9 @@ fn devcontainer(
             None => (name, bundle::text(&src)?.as_bytes().to_vec()),
         };
         let mode = if target.ends_with(".sh") {
-            0o755
+            Mode::EXECUTABLE
         } else {
-            0o644
+            Mode::FILE
         };
         files.push(DesiredFile {
             path: format!(".devcontainer/{target}"),

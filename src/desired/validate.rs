@@ -10,6 +10,7 @@
 mod rules;
 pub(crate) use rules::role_chars;
 mod schema;
+mod syntax;
 
 pub use rules::is_safe_role_name;
 
@@ -140,12 +141,9 @@ pub fn parse_team(src: &str, path: &Path) -> Result<TeamFile, TeamError> {
 fn syntax_diagnostics(src: &str, errors: &[toml::de::Error]) -> Vec<Diagnostic> {
     let mut found = Found::new(src);
     for e in errors {
-        let message = e.message().trim();
-        found.push(
-            e.span().unwrap_or(0..0),
-            format!("invalid TOML: {message}"),
-            syntax_hint(message),
-        );
+        let span = e.span().unwrap_or(0..0);
+        let hint = syntax::SyntaxClass::at(src, span.clone()).hint();
+        found.push(span, format!("invalid TOML: {}", e.message().trim()), hint);
     }
     let mut diagnostics = found.finish();
     // Recovery after an error tends to report its consequences on the same
@@ -153,18 +151,6 @@ fn syntax_diagnostics(src: &str, errors: &[toml::de::Error]) -> Vec<Diagnostic> 
     diagnostics.dedup_by_key(|d| d.line);
     diagnostics.truncate(MAX_SYNTAX_ERRORS);
     diagnostics
-}
-
-fn syntax_hint(message: &str) -> &'static str {
-    if message.contains("duplicate key") {
-        "a key (or table header) may appear only once in a table; merge or remove the repeated one"
-    } else if message.contains("quoted") {
-        "strings must be in quotes: `key = \"value\"`; use \"\"\"...\"\"\" for multi-line text"
-    } else if message.contains("unclosed") {
-        "close the bracket or quote that is still open"
-    } else {
-        "fix the TOML syntax at that position (TOML reference: https://toml.io)"
-    }
 }
 
 /// The problems found so far, with byte spans turned into positions.

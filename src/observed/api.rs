@@ -21,11 +21,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
+mod actor_type;
 pub mod endpoints;
 mod error;
 mod platform;
 mod redact;
 
+pub use actor_type::ActorType;
 pub use endpoints::{ENDPOINTS, Endpoint};
 pub use error::{ApiError, Call, IdKind};
 use platform::check_owner;
@@ -40,7 +42,7 @@ use redact::{snippet, truncate};
 pub struct Actor {
     pub actor_id: String,
     pub display_name: String,
-    pub actor_type: String,
+    pub actor_type: ActorType,
     #[serde(default)]
     pub sponsor_id: Option<String>,
     #[serde(default)]
@@ -76,11 +78,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn is_agent(&self) -> bool {
-        self.actor_type == "agent"
+        self.actor_type == ActorType::Agent
     }
 
     pub fn is_human(&self) -> bool {
-        self.actor_type == "human"
+        self.actor_type == ActorType::Human
     }
 }
 

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::desired::Policy;
 use crate::desired::validate::line_col;
+use crate::digest::Digest;
 use crate::error::{Error, Result};
+use crate::mode::Mode;
 
 pub const LOCK_PATH: &str = "moot.lock";
 pub const LOCK_VERSION: u32 = 1;
@@ -81,11 +83,12 @@ pub struct LockFile {
     pub path: String,
     pub policy: Policy,
     /// sha256 of the bytes moot wrote, lower-case hex.
-    #[schemars(regex(pattern = r"^[0-9a-fA-F]{64}$"))]
-    pub sha256: String,
+    #[schemars(with = "String", regex(pattern = r"^[0-9a-fA-F]{64}$"))]
+    pub sha256: Digest,
     /// Octal file mode, e.g. "0755".
-    #[schemars(regex(pattern = r"^[0-7]{3,4}$"))]
-    pub mode: String,
+    #[serde(with = "crate::mode::octal")]
+    #[schemars(with = "String", regex(pattern = r"^[0-7]{3,4}$"))]
+    pub mode: Mode,
 }
 
 /// Where the `i`th `[[files]]` entry's path is written: parsed again with
@@ -104,10 +107,6 @@ fn entry_pos(src: &str, i: usize) -> (usize, usize) {
         .ok()
         .and_then(|p| p.files.get(i).map(|f| f.path.span().start))
         .map_or((1, 1), |offset| line_col(src, offset))
-}
-
-pub fn mode_string(mode: u32) -> String {
-    format!("{mode:04o}")
 }
 
 impl Lock {
@@ -204,20 +203,6 @@ impl Lock {
                     hint,
                 ));
             }
-            if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(Error::user(
-                    format!("{}: invalid sha256 for `{}`", at(i), f.path),
-                    hint,
-                ));
-            }
-            if !(3..=4).contains(&f.mode.len())
-                || !f.mode.bytes().all(|b| (b'0'..=b'7').contains(&b))
-            {
-                return Err(Error::user(
-                    format!("{}: invalid mode `{}` for `{}`", at(i), f.mode, f.path),
-                    hint,
-                ));
-            }
         }
         Ok(lock)
     }
@@ -271,8 +256,8 @@ mod tests {
             files: vec![LockFile {
                 path: "moot.toml".into(),
                 policy: Policy::Managed,
-                sha256: "a".repeat(64),
-                mode: "0644".into(),
+                sha256: Digest::of(b"x"),
+                mode: Mode::FILE,
             }],
         }
     }
@@ -344,6 +329,42 @@ mod tests {
         assert!(Lock::parse(&l.render(), Path::new("moot.lock")).is_err());
         let err = Lock::parse("version = 1\nbogus = [", Path::new("moot.lock")).unwrap_err();
         assert!(err.to_string().contains("moot.lock:2:"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_sha256_or_mode_is_refused_at_its_value() {
+        let text = sample().render();
+        let sha = Digest::of(b"x").to_string();
+        for (from, to, what) in [
+            (sha.as_str(), "abc", "64 hex digits"),
+            (sha.as_str(), &"g".repeat(64), "64 hex digits"),
+            ("\"0644\"", "\"0x1f\"", "octal digits"),
+            ("\"0644\"", "\"07777\"", "octal digits"),
+            ("\"0644\"", "420", "invalid type"),
+        ] {
+            let bad = text.replace(from, to);
+            let err = Lock::parse(&bad, Path::new("moot.lock")).unwrap_err();
+            // The span starts at the value, its opening quote included.
+            let at = bad
+                .find(&format!("= {to}"))
+                .or(bad.find(&format!("= \"{to}")))
+                .unwrap()
+                + 2;
+            let (line, col) = line_col(&bad, at);
+            let message = err.to_string();
+            assert!(
+                message.starts_with(&format!("moot.lock:{line}:{col}: invalid lock file")),
+                "{message}"
+            );
+            assert!(message.contains(what), "{message}");
+        }
+        // Either case of hex and a three-digit mode read; written back canonical.
+        let loose = text
+            .replace(&sha, &sha.to_uppercase())
+            .replace("\"0644\"", "\"644\"");
+        let lock = Lock::parse(&loose, Path::new("moot.lock")).unwrap();
+        assert_eq!(lock, sample());
+        assert_eq!(lock.render(), text);
     }
 
     #[test]

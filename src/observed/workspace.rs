@@ -6,17 +6,17 @@ use std::io::ErrorKind;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
+use crate::digest::Digest;
 use crate::error::{Error, IoContext, Result};
+use crate::mode::Mode;
 
 /// What one workspace-relative path holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileState {
     Absent,
     File {
-        sha256: String,
-        mode: u32,
+        sha256: Digest,
+        mode: Mode,
         content: Vec<u8>,
     },
     Dir,
@@ -34,14 +34,14 @@ impl FileState {
         }
     }
 
-    pub fn sha256(&self) -> Option<&str> {
+    pub fn sha256(&self) -> Option<Digest> {
         match self {
-            FileState::File { sha256, .. } => Some(sha256),
+            FileState::File { sha256, .. } => Some(*sha256),
             _ => None,
         }
     }
 
-    pub fn mode(&self) -> Option<u32> {
+    pub fn mode(&self) -> Option<Mode> {
         match self {
             FileState::File { mode, .. } => Some(*mode),
             _ => None,
@@ -52,22 +52,12 @@ impl FileState {
     pub fn fingerprint(&self) -> String {
         match self {
             FileState::Absent => "absent".into(),
-            FileState::File { sha256, mode, .. } => format!("file:{sha256}:{mode:o}"),
+            FileState::File { sha256, mode, .. } => format!("file:{sha256}:{:o}", mode.bits()),
             FileState::Dir => "dir".into(),
             FileState::Symlink => "symlink".into(),
             FileState::Unsafe(r) => format!("unsafe:{r}"),
         }
     }
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest {
-        s.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0'));
-        s.push(char::from_digit((b & 0xf) as u32, 16).unwrap_or('0'));
-    }
-    s
 }
 
 /// Checks that a workspace-relative path stays inside the workspace
@@ -83,7 +73,7 @@ pub fn check_relative(rel: &str) -> std::result::Result<(), String> {
 pub enum PathKind {
     Absent,
     File {
-        mode: u32,
+        mode: Mode,
     },
     Dir,
     Symlink,
@@ -143,7 +133,7 @@ pub fn classify(root: &Path, rel: &str) -> Result<PathKind> {
             return Ok(PathKind::Unsafe(format!("`{rel}` is not a regular file")));
         }
         return Ok(PathKind::File {
-            mode: meta.permissions().mode() & 0o7777,
+            mode: Mode::of(meta.permissions().mode()),
         });
     }
     Ok(PathKind::Unsafe(format!(
@@ -169,16 +159,16 @@ pub fn inspect(root: &Path, rel: &str) -> Result<FileState> {
             let Some(mut file) = crate::fsutil::open_regular(&path)? else {
                 return Ok(FileState::Absent);
             };
-            let mode = file
-                .metadata()
-                .ctx("inspecting", &path)?
-                .permissions()
-                .mode()
-                & 0o7777;
+            let mode = Mode::of(
+                file.metadata()
+                    .ctx("inspecting", &path)?
+                    .permissions()
+                    .mode(),
+            );
             let mut content = Vec::new();
             file.read_to_end(&mut content).ctx("reading", &path)?;
             FileState::File {
-                sha256: sha256_hex(&content),
+                sha256: Digest::of(&content),
                 mode,
                 content,
             }

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::mode::Mode;
+
 /// cli.md's `kind` values, in that spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -118,11 +120,11 @@ pub enum Op {
     Write {
         path: String,
         content: String,
-        mode: u32,
+        mode: Mode,
     },
     Chmod {
         path: String,
-        mode: u32,
+        mode: Mode,
     },
     Remove {
         path: String,
@@ -214,5 +216,24 @@ impl Plan {
 
     pub fn count(&self, kind: ActionKind) -> usize {
         self.actions.iter().filter(|a| a.kind == kind).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_op_carries_its_mode_as_a_number_of_permission_bits() {
+        let op = Op::Chmod {
+            path: "x.sh".into(),
+            mode: Mode::EXECUTABLE,
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(json, r#"{"op":"chmod","path":"x.sh","mode":493}"#);
+        assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), op);
+        // A saved plan's op with a file-type bit (0o100755) is not an op.
+        let typed = json.replace("493", "33261");
+        assert!(serde_json::from_str::<Op>(&typed).is_err());
     }
 }

@@ -6,10 +6,12 @@
 use std::collections::BTreeMap;
 
 use crate::desired::Policy;
+use crate::digest::Digest;
+use crate::mode::Mode;
 use crate::observed::actors_file::HeldKeys;
 use crate::observed::api::{Actor, Space};
-use crate::observed::lockfile::{Lock, LockFile, mode_string};
-use crate::observed::workspace::{LocalFiles, sha256_hex};
+use crate::observed::lockfile::{Lock, LockFile};
+use crate::observed::workspace::LocalFiles;
 use crate::plan::action::{Action, ActionKind, Blocked, Drift, Op, Plan, Target};
 
 /// Where staged suggestions go.
@@ -138,18 +140,18 @@ impl Builder {
         });
     }
 
-    pub(crate) fn record(&mut self, path: &str, policy: Policy, content: &[u8], mode: u32) {
-        self.record_sha(path, policy, sha256_hex(content), mode);
+    pub(crate) fn record(&mut self, path: &str, policy: Policy, content: &[u8], mode: Mode) {
+        self.record_sha(path, policy, Digest::of(content), mode);
     }
 
-    pub(crate) fn record_sha(&mut self, path: &str, policy: Policy, sha256: String, mode: u32) {
+    pub(crate) fn record_sha(&mut self, path: &str, policy: Policy, sha256: Digest, mode: Mode) {
         self.lock_files.insert(
             path.to_string(),
             LockFile {
                 path: path.to_string(),
                 policy,
                 sha256,
-                mode: mode_string(mode),
+                mode,
             },
         );
     }

@@ -4,8 +4,10 @@
 use crate::desired::bundle;
 use crate::desired::render::{GITIGNORE_PATH, SETTINGS_PATH};
 use crate::desired::{DesiredFile, DesiredState, Policy};
-use crate::observed::lockfile::{LOCK_PATH, Lock, LockFile, mode_string};
-use crate::observed::workspace::{FileState, sha256_hex};
+use crate::digest::Digest;
+use crate::mode::Mode;
+use crate::observed::lockfile::{LOCK_PATH, Lock, LockFile};
+use crate::observed::workspace::FileState;
 use crate::plan::action::{ActionKind, Op, Target};
 use crate::plan::builder::{Builder, Observed, PlanOptions, SUGGESTED_DIR, suggested_path};
 use crate::plan::{diff, gitignore, settings_merge};
@@ -18,7 +20,7 @@ pub(super) fn plan_gitignore(
 ) -> Option<usize> {
     let target = Target::Path(GITIGNORE_PATH.into());
     let (current, mode) = match obs.files.get(GITIGNORE_PATH) {
-        FileState::Absent => (None, 0o644),
+        FileState::Absent => (None, Mode::FILE),
         FileState::File { content, mode, .. } => (Some(content.as_slice()), *mode),
         other => {
             b.block(
@@ -131,7 +133,7 @@ pub(super) fn plan_file(
             sha256,
             mode,
             content,
-        } => (sha256.as_str(), *mode, content.as_slice()),
+        } => (*sha256, *mode, content.as_slice()),
         other => {
             b.block(
                 Target::Path(f.path.clone()),
@@ -144,7 +146,7 @@ pub(super) fn plan_file(
             return false;
         }
     };
-    let d_sha = sha256_hex(&f.content);
+    let d_sha = Digest::of(&f.content);
     if w_sha == d_sha {
         b.record_sha(&f.path, f.policy, d_sha, f.mode);
         plan_run_bit(b, f, w_mode);
@@ -198,7 +200,7 @@ fn plan_new_file(b: &mut Builder, f: &DesiredFile) {
     b.record(&f.path, f.policy, &f.content, f.mode);
     let reason = match f.policy {
         Policy::Seed => "new; yours to edit afterwards".to_string(),
-        _ if f.mode & 0o111 != 0 => format!("new, mode {}", mode_string(f.mode)),
+        _ if f.mode.bits() & 0o111 != 0 => format!("new, mode {}", f.mode),
         _ => "new".to_string(),
     };
     b.push(
@@ -214,12 +216,12 @@ fn plan_new_file(b: &mut Builder, f: &DesiredFile) {
 /// 100644 from it and nothing else): a clone made under another umask
 /// (0600/0700, 0664/0775) is not drift; a script that lost its run bit (or
 /// a data file that gained one) is.
-fn plan_run_bit(b: &mut Builder, f: &DesiredFile, w_mode: u32) {
-    if f.policy == Policy::Managed && (w_mode & 0o100) != (f.mode & 0o100) {
+fn plan_run_bit(b: &mut Builder, f: &DesiredFile, w_mode: Mode) {
+    if f.policy == Policy::Managed && w_mode.owner_executable() != f.mode.owner_executable() {
         b.push(
             ActionKind::Chmod,
             Target::Path(f.path.clone()),
-            format!("mode {} -> {}", mode_string(w_mode), mode_string(f.mode)),
+            format!("mode {w_mode} -> {}", f.mode),
             None,
             Op::Chmod {
                 path: f.path.clone(),
@@ -460,7 +462,7 @@ pub(super) fn plan_settings(
     let target = Target::Path(SETTINGS_PATH.into());
     let old = obs.lock.as_ref().and_then(|l| l.file(SETTINGS_PATH));
     let (current, mode) = match obs.files.get(SETTINGS_PATH) {
-        FileState::Absent => (None, 0o644),
+        FileState::Absent => (None, Mode::FILE),
         FileState::File { content, mode, .. } => match std::str::from_utf8(content) {
             Ok(t) => (Some(t), *mode),
             Err(_) => {

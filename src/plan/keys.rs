@@ -8,9 +8,10 @@ use indexmap::IndexMap;
 
 use crate::desired::DesiredState;
 use crate::desired::render::{ACTORS_PATH, DesiredRole};
+use crate::mode::Mode;
 use crate::observed::actors_file::{HeldKey, RETIRED_KEYS_PATH};
 use crate::observed::api::Actor;
-use crate::observed::lockfile::{Lock, LockRole, RetiredRole, mode_string};
+use crate::observed::lockfile::{Lock, LockRole, RetiredRole};
 use crate::observed::workspace::FileState;
 use crate::plan::action::{ActionKind, KeySource, Op, SecretRole, SecretsSpec, Target};
 use crate::plan::builder::{Builder, Observed, PlanOptions, RemoteState};
@@ -122,11 +123,7 @@ pub(super) fn plan_keys(
 ) -> KeyPlan {
     let mut out = KeyPlan::default();
     check_space(b, remote);
-    let agents: Vec<&Actor> = remote
-        .agents
-        .iter()
-        .filter(|a| a.actor_type == "agent")
-        .collect();
+    let agents: Vec<&Actor> = remote.agents.iter().filter(|a| a.is_agent()).collect();
     let bound = bind_roles(b, desired, obs, remote, &agents, blocked_roles);
     let mut rename_nodes = Vec::new();
     for (role, binding) in desired.roles.iter().zip(&bound) {
@@ -761,12 +758,12 @@ pub(super) fn plan_secrets(
             target,
             format!(
                 "mode {} -> 0600: the key file must not be readable by others",
-                mode_string(m)
+                Mode::of(m)
             ),
             None,
             Op::Chmod {
                 path: ACTORS_PATH.into(),
-                mode: 0o600,
+                mode: Mode::PRIVATE,
             },
         ));
     }
@@ -774,11 +771,11 @@ pub(super) fn plan_secrets(
         nodes.push(b.push(
             ActionKind::Chmod,
             Target::Path(".moot".into()),
-            format!("mode {} -> 0700: it holds agent keys", mode_string(m)),
+            format!("mode {} -> 0700: it holds agent keys", Mode::of(m)),
             None,
             Op::Chmod {
                 path: ".moot".into(),
-                mode: 0o700,
+                mode: Mode::PRIVATE_DIR,
             },
         ));
     }

@@ -233,7 +233,7 @@ fn plan_lock(
             Op::Write {
                 path: LOCK_PATH.into(),
                 content: text,
-                mode: 0o644,
+                mode: crate::mode::Mode::FILE,
             },
         );
         for i in 0..n {

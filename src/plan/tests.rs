@@ -8,10 +8,12 @@ use super::action::{ActionKind, KeySource, Op, Target};
 use super::planner::{Observed, PlanOptions, RemoteState, build, suggested_path};
 use crate::desired::render::{DesiredRole, HookEntry, RemoteFacts};
 use crate::desired::{DesiredFile, DesiredState, Policy};
+use crate::digest::Digest;
+use crate::mode::Mode;
 use crate::observed::actors_file::{HeldKey, HeldKeys};
 use crate::observed::api::Actor;
-use crate::observed::lockfile::{Lock, LockFile, LockRole, mode_string};
-use crate::observed::workspace::{FileState, LocalFiles, sha256_hex};
+use crate::observed::lockfile::{Lock, LockFile, LockRole};
+use crate::observed::workspace::{FileState, LocalFiles};
 
 const HOOK: &str = ".claude/hooks/git-guard.sh";
 
@@ -20,19 +22,19 @@ fn desired() -> DesiredState {
         DesiredFile {
             path: HOOK.into(),
             policy: Policy::Managed,
-            mode: 0o755,
+            mode: Mode::EXECUTABLE,
             content: b"#!/bin/sh\necho guard\n".to_vec(),
         },
         DesiredFile {
             path: "CLAUDE.md".into(),
             policy: Policy::Seed,
-            mode: 0o644,
+            mode: Mode::FILE,
             content: b"# Team\n".to_vec(),
         },
         DesiredFile {
             path: "moot.toml".into(),
             policy: Policy::Managed,
-            mode: 0o644,
+            mode: Mode::FILE,
             content: b"[convo]\n".to_vec(),
         },
     ];
@@ -62,7 +64,7 @@ fn desired() -> DesiredState {
         renderable: files
             .iter()
             .filter(|f| matches!(f.policy, Policy::Managed | Policy::Seed))
-            .map(|f| (f.path.clone(), sha256_hex(&f.content)))
+            .map(|f| (f.path.clone(), Digest::of(&f.content)))
             .collect(),
     }
 }
@@ -103,8 +105,8 @@ fn remote(agents: Vec<Actor>) -> Option<RemoteState> {
 
 fn file(content: &[u8], mode: u32) -> FileState {
     FileState::File {
-        sha256: sha256_hex(content),
-        mode,
+        sha256: Digest::of(content),
+        mode: Mode::of(mode),
         content: content.to_vec(),
     }
 }
@@ -139,8 +141,8 @@ fn lock_with(files: &[(&str, &[u8], u32)]) -> Lock {
             .map(|(p, c, m)| LockFile {
                 path: p.to_string(),
                 policy: Policy::Managed,
-                sha256: sha256_hex(c),
-                mode: mode_string(*m),
+                sha256: Digest::of(c),
+                mode: Mode::of(*m),
             })
             .collect(),
     }
@@ -261,7 +263,7 @@ fn user_edit_is_staged_not_overwritten_and_is_drift() {
     let Op::Write { content, .. } = &lock.op else {
         panic!()
     };
-    assert!(content.contains(&sha256_hex(b"old")));
+    assert!(content.contains(&Digest::of(b"old").to_string()));
 
     // Staging the same suggestion again is not an action; it is still drift.
     let hook = d.file(HOOK).unwrap().content.clone();
@@ -353,8 +355,8 @@ fn seed_edits_are_never_drift() {
     lock.files.push(LockFile {
         path: "CLAUDE.md".into(),
         policy: Policy::Seed,
-        sha256: sha256_hex(b"# Team\n"),
-        mode: "0644".into(),
+        sha256: Digest::of(b"# Team\n"),
+        mode: Mode::FILE,
     });
     obs.lock = Some(lock.clone());
     let plan = build(&d, &obs, &online()).unwrap();
@@ -363,7 +365,7 @@ fn seed_edits_are_never_drift() {
     assert!(plan.drift.is_empty());
 
     // A changed template is offered as a suggestion, never written over.
-    lock.files[0].sha256 = sha256_hex(b"# Old team\n");
+    lock.files[0].sha256 = Digest::of(b"# Old team\n");
     obs.lock = Some(lock);
     let plan = build(&d, &obs, &online()).unwrap();
     assert!(kinds_for(&plan, "CLAUDE.md").is_empty());
@@ -378,7 +380,7 @@ fn seed_edits_are_never_drift() {
 fn leftovers_are_removed_only_when_unchanged() {
     let old = ".claude/skills/old/SKILL.md";
     let mut d = desired();
-    d.renderable.insert(old.into(), sha256_hex(b"skill"));
+    d.renderable.insert(old.into(), Digest::of(b"skill"));
     let mut obs = obs_with(&[(old, file(b"skill", 0o644))]);
     obs.lock = Some(lock_with(&[(old, b"skill", 0o644)]));
     let plan = build(&d, &obs, &online()).unwrap();
@@ -711,7 +713,7 @@ fn converged_workspace_has_no_changes() {
             if path == "moot.lock" {
                 lock_text = content.clone();
             }
-            files.push((path.clone(), file(content.as_bytes(), *mode)));
+            files.push((path.clone(), file(content.as_bytes(), mode.bits())));
         }
     }
     let mut obs = obs_with(&[]);
@@ -961,7 +963,7 @@ fn a_seed_file_no_longer_desired_goes_only_while_it_is_moot_s_text() {
     let mut obs = obs_with(&[(seed, file(b"# Team\n", 0o644))]);
     obs.lock = Some(lock);
     let mut d = desired();
-    d.renderable.insert(seed.into(), sha256_hex(b"# Team\n"));
+    d.renderable.insert(seed.into(), Digest::of(b"# Team\n"));
     let plan = build(&d, &obs, &online()).unwrap();
     assert_eq!(kinds_for(&plan, seed), [ActionKind::Remove]);
 

@@ -726,13 +726,13 @@ fn apply_restores_only_moots_own_files_and_modes() {
     let key = SealKey::read(&env.home.path().join(".moot/journal.key"))
         .unwrap()
         .expect("apply made a journal key");
-    let entry = |kind, target: &str, old_mode| Entry {
+    let entry = |kind, target: &str, old_mode: Option<u32>| Entry {
         kind,
         target: target.into(),
         staged: None,
         backup: ".moot/txn/backup/0".into(),
         had_original: true,
-        old_mode,
+        old_mode: old_mode.map(moot::mode::Mode::of),
         written_sha256: None,
     };
     let bad = [

@@ -122,7 +122,7 @@ fn text<'a>(state: &'a DesiredState, path: &str) -> &'a str {
 fn inventory(state: &DesiredState) -> String {
     let mut out = String::new();
     for f in &state.files {
-        out.push_str(&format!("{} {} {:o}\n", f.path, f.policy, f.mode));
+        out.push_str(&format!("{} {} {:o}\n", f.path, f.policy, f.mode.bits()));
     }
     for h in &state.settings_hooks {
         out.push_str(&format!(

@@ -606,3 +606,13 @@ fn git_and_handoff_strings_are_typed_and_kept_as_written() {
         "thread"
     );
 }
+
+#[test]
+fn syntax_hints_follow_what_the_source_shows_there() {
+    let hint = |src: &str| one(src).hint;
+    assert!(hint("[team]\nname = \"a\"\nname = \"b\"\n").contains("only once"));
+    assert!(hint("[team]\nname = loop\n").contains("in quotes"));
+    assert!(hint("[team]\nname =\n").starts_with("write a value after `=`"));
+    assert!(hint("[team\nname = \"t\"\n").starts_with("close the bracket"));
+    assert!(hint("x = \"\\q\"\n").contains("https://toml.io"));
+}

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 use moot::desired::Policy;
+use moot::mode::Mode;
 use moot::observed::lockfile::{Lock, LockFile, LockRole, RetiredRole};
 use moot::plan::action::{
     Action, ActionKind, Blocked, Drift, KeySource, Op, Plan, SecretRole, SecretsSpec, Target,
@@ -87,14 +88,14 @@ fn sample_lock() -> Lock {
             LockFile {
                 path: ".claude/hooks/git-guard.sh".into(),
                 policy: Policy::Managed,
-                sha256: "a".repeat(64),
-                mode: "0755".into(),
+                sha256: "a".repeat(64).parse().unwrap(),
+                mode: Mode::EXECUTABLE,
             },
             LockFile {
                 path: "CLAUDE.md".into(),
                 policy: Policy::Seed,
-                sha256: "b".repeat(64),
-                mode: "0644".into(),
+                sha256: "b".repeat(64).parse().unwrap(),
+                mode: Mode::FILE,
             },
         ],
     }
@@ -143,7 +144,7 @@ fn write(path: &str) -> Op {
     Op::Write {
         path: path.into(),
         content: "x\n".into(),
-        mode: 0o644,
+        mode: Mode::FILE,
     }
 }
 
@@ -211,7 +212,7 @@ fn every_kind_plan() -> Plan {
             None,
             Op::Chmod {
                 path: ".claude/hooks/git-guard.sh".into(),
-                mode: 0o755,
+                mode: Mode::EXECUTABLE,
             },
         ),
         (
