@@ -102,6 +102,14 @@ fn remote(agents: Vec<Actor>) -> Option<RemoteState> {
     })
 }
 
+/// Online, no files, these agents.
+fn with_agents(agents: Vec<Actor>) -> Observed {
+    Observed {
+        remote: remote(agents),
+        ..Observed::default()
+    }
+}
+
 fn file(content: &[u8], mode: u32) -> FileState {
     FileState::File {
         sha256: sha256_hex(content),
@@ -336,11 +344,9 @@ fn user_edit_is_staged_not_overwritten_and_is_drift() {
 #[test]
 fn overwrite_with_paths_takes_moots_version_of_those_only() {
     let d = desired();
-    let mut obs = obs_with(&[
-        (HOOK, file(b"mine", 0o755)),
-        ("moot.toml", file(b"mine", 0o644)),
-    ]);
-    obs.lock = Some(lock_with(&[(HOOK, b"old", 0o755)]));
+    let mut obs = obs_locked(HOOK, b"mine", b"old", 0o755);
+    let edited = file(b"mine", 0o644);
+    obs.files.files.insert("moot.toml".into(), edited);
     let opts = PlanOptions {
         overwrite_paths: vec![HOOK.into()],
         ..online()
@@ -542,12 +548,23 @@ fn held(role: &str, id: &str, prefix: &str) -> HeldKeys {
     }
 }
 
+/// product's agent has a key, held here with `prefix`; qa's has none.
+fn product_keyed_and_held(prefix: &str) -> Observed {
+    let agents = vec![
+        actor("agt_p", "Product", Some(prefix)),
+        actor("agt_q", "QA", None),
+    ];
+    Observed {
+        held: Some(held("product", "agt_p", prefix)),
+        ..with_agents(agents)
+    }
+}
+
 #[test]
 fn key_table_rows() {
     let d = desired();
     // Missing agent: blocked.
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![actor("agt_p", "product", None)]);
+    let obs = with_agents(vec![actor("agt_p", "product", None)]);
     let plan = build(&d, &obs, &online()).unwrap();
     assert_eq!(plan.blocked.len(), 1);
     assert_eq!(plan.blocked[0].target, Target::Agent("qa".into()));
@@ -555,8 +572,7 @@ fn key_table_rows() {
     assert!(kinds_for(&plan, "agent:product").contains(&ActionKind::RenameAgent));
 
     // Has a key, held with the same prefix: nothing.
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
+    let mut obs = with_agents(vec![
         actor("agt_p", "Product", Some("convo_ab")),
         actor("agt_q", "QA", Some("convo_cd")),
     ]);
@@ -595,8 +611,7 @@ fn key_table_rows() {
 #[test]
 fn lock_actor_id_wins_over_display_name() {
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
+    let mut obs = with_agents(vec![
         actor("agt_old", "Product Owner", None),
         actor("agt_p2", "Product", None),
         actor("agt_q", "QA", None),
@@ -610,12 +625,7 @@ fn lock_actor_id_wins_over_display_name() {
 #[test]
 fn held_keys_of_other_roles_are_kept() {
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
-        actor("agt_p", "Product", Some("convo_ab")),
-        actor("agt_q", "QA", None),
-    ]);
-    obs.held = Some(held("product", "agt_p", "convo_ab"));
+    let obs = product_keyed_and_held("convo_ab");
     let plan = build(&d, &obs, &online()).unwrap();
     let sources: Vec<(&str, KeySource)> = secrets_spec(&plan)
         .unwrap()
@@ -708,7 +718,7 @@ mod snapshots {
         let mut obs = obs_with(&[
             (HOOK, file(b"mine\n", 0o755)),
             ("moot.toml", file(b"[convo]\nold = 1\n", 0o644)),
-            (".claude/settings.json", file(b"{\"hooks\": [", 0o644)),
+            settings_file(b"{\"hooks\": ["),
             (".gitignore", file(b"target/\n", 0o644)),
         ]);
         obs.lock = Some(lock_with(&[
@@ -732,8 +742,7 @@ fn renaming_a_role_keeps_its_held_key_under_the_new_runtime_key() {
     let mut d = desired();
     d.roles[1].display_name = "Quality".into();
     d.roles[1].key = "quality".into();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
+    let mut obs = with_agents(vec![
         actor("agt_p", "Product", None),
         actor("agt_q", "QA", Some("convo_cd")),
     ]);
@@ -786,16 +795,10 @@ fn a_key_file_another_client_wrote_binds_its_agents_without_moot_lock() {
 #[test]
 fn a_held_key_that_no_longer_authenticates_is_not_held() {
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
-        actor("agt_p", "Product", Some("convo_ke")),
-        actor("agt_q", "QA", None),
-    ]);
     // Same prefix as the live key (every `convo_key_...` shares it), but the
     // key was rotated elsewhere: GET /me with it answered 401.
-    let mut h = held("product", "agt_p", "convo_ke");
-    h.roles[0].live = Some(false);
-    obs.held = Some(h);
+    let mut obs = product_keyed_and_held("convo_ke");
+    obs.held.as_mut().unwrap().roles[0].live = Some(false);
     let plan = build(&d, &obs, &online()).unwrap();
     assert_eq!(plan.drift.len(), 1);
     assert_eq!(plan.drift[0].target, Target::Agent("product".into()));
@@ -878,8 +881,7 @@ fn with_space(obs: &mut Observed, status: &str) {
 #[test]
 fn a_missing_agent_is_created_where_the_server_can_and_blocked_where_not() {
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![actor("agt_p", "Product", None)]);
+    let mut obs = with_agents(vec![actor("agt_p", "Product", None)]);
     let plan = build(&d, &obs, &online()).unwrap();
     assert_eq!(plan.blocked[0].target, Target::Agent("qa".into()));
     assert!(kinds_for(&plan, "agent:qa").is_empty());
@@ -1000,8 +1002,7 @@ fn an_inactive_space_blocks() {
 fn pending_tickets_are_redeemed_not_reissued() {
     use super::planner::PendingInfo;
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
+    let mut obs = with_agents(vec![
         actor("agt_p", "Product", Some("convo_ke")),
         actor("agt_q", "QA", Some("convo_ke")),
     ]);
@@ -1037,8 +1038,7 @@ fn pending_tickets_are_redeemed_not_reissued() {
 #[test]
 fn create_and_delete_agents_snapshot() {
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
+    let mut obs = with_agents(vec![
         actor("agt_p", "Product", None),
         actor("agt_old", "Old", Some("convo_ke")),
     ]);
