@@ -105,14 +105,22 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
-    /// The profile to remove
+    #[command(flatten)]
+    pub profile: StoredProfile,
+}
+
+/// `--profile` of login and logout, which write or remove a stored profile:
+/// unlike plan's, it always names one.
+#[derive(Debug, Args)]
+pub struct StoredProfile {
+    /// The credentials profile to store the token under (login) or remove (logout)
     #[arg(
-        long,
+        long = "profile",
         value_name = "NAME",
         env = "MOOT_PROFILE",
         default_value = "default"
     )]
-    pub profile: String,
+    pub name: String,
 }
 
 #[derive(Debug, Args)]
@@ -151,14 +159,8 @@ pub struct LoginArgs {
     /// The Moot API base URL
     #[arg(long, value_name = "URL", env = "MOOT_API_URL")]
     pub api_url: Option<String>,
-    /// Credentials profile to store the token under
-    #[arg(
-        long,
-        value_name = "NAME",
-        env = "MOOT_PROFILE",
-        default_value = "default"
-    )]
-    pub profile: String,
+    #[command(flatten)]
+    pub profile: StoredProfile,
 }
 
 /// Flags shared by plan and apply.

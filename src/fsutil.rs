@@ -48,23 +48,52 @@ impl Kind {
     }
 }
 
-/// Opens `path` for reading as a regular file, without ever blocking or
-/// following a link: `O_NOFOLLOW` refuses a symlink as the last component,
-/// `O_NONBLOCK` makes opening a FIFO or a device return at once, and the
-/// kind is then taken from the open descriptor (fstat), so nothing swapped
-/// in between a look and the open is read. `Ok(None)`: nothing there.
-pub fn open_regular(path: &Path) -> Result<Option<File>> {
+/// What [`open_nofollow`] found at a path.
+#[derive(Debug)]
+pub enum Opened {
+    Missing,
+    /// Not a regular file: the open refused it (a symlink, a FIFO) or the
+    /// descriptor's fstat says so (then the descriptor, e.g. a directory's).
+    NotRegular(Kind, Option<File>),
+    Regular(File, std::fs::Metadata),
+}
+
+/// Opens `path` for reading without ever blocking or following a link:
+/// `O_NOFOLLOW` refuses a symlink as the last component, `O_NONBLOCK`
+/// makes opening a FIFO or a device return at once, and the kind and
+/// metadata are then taken from the open descriptor (fstat), so nothing
+/// swapped in between a look and the open is read. Every no-follow read
+/// goes through here; callers only word the refusal.
+pub fn open_nofollow(path: &Path) -> Result<Opened> {
     let opened = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path);
     let file = match opened {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(open_refused(path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Opened::Missing),
+        Err(e) => {
+            return match refused_kind(&e) {
+                Some(kind) => Ok(Opened::NotRegular(kind, None)),
+                None => Err(Error::io("opening", path, e)),
+            };
+        }
     };
-    ensure_regular(&file, path)?;
-    Ok(Some(file))
+    let meta = file.metadata().ctx("inspecting", path)?;
+    Ok(match Kind::of(meta.file_type()) {
+        None => Opened::Regular(file, meta),
+        Some(kind) => Opened::NotRegular(kind, Some(file)),
+    })
+}
+
+/// Opens `path` for reading as a regular file ([`open_nofollow`]); anything
+/// else there is refused. `Ok(None)`: nothing there.
+pub fn open_regular(path: &Path) -> Result<Option<File>> {
+    match open_nofollow(path)? {
+        Opened::Missing => Ok(None),
+        Opened::NotRegular(kind, _) => Err(not_regular(path, kind)),
+        Opened::Regular(file, _) => Ok(Some(file)),
+    }
 }
 
 /// The error for a failed no-follow, non-blocking open: the kinds of thing
@@ -77,7 +106,7 @@ pub fn open_refused(path: &Path, e: std::io::Error) -> Error {
 }
 
 /// What a no-follow, non-blocking open's error says sits at the path.
-pub fn refused_kind(e: &std::io::Error) -> Option<Kind> {
+fn refused_kind(e: &std::io::Error) -> Option<Kind> {
     match e.raw_os_error() {
         // The last component is a symlink (O_NOFOLLOW).
         Some(libc::ELOOP) => Some(Kind::Symlink),
@@ -128,16 +157,14 @@ pub fn not_regular(path: &Path, kind: Kind) -> Error {
 /// swapped for a symlink (or a FIFO) is refused instead of having its
 /// target's mode changed.
 pub fn chmod_nofollow(path: &Path, mode: u32) -> Result<()> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| open_refused(path, e))?;
-    let meta = file.metadata().ctx("inspecting", path)?;
-    match Kind::of(meta.file_type()) {
-        None | Some(Kind::Directory) => {}
-        Some(kind) => return Err(not_regular(path, kind)),
-    }
+    let file = match open_nofollow(path)? {
+        Opened::Regular(file, _) | Opened::NotRegular(Kind::Directory, Some(file)) => file,
+        Opened::NotRegular(kind, _) => return Err(not_regular(path, kind)),
+        Opened::Missing => {
+            let gone = std::io::Error::from_raw_os_error(libc::ENOENT);
+            return Err(Error::io("opening", path, gone));
+        }
+    };
     file.set_permissions(std::fs::Permissions::from_mode(mode))
         .ctx("changing the mode of", path)
 }
@@ -351,6 +378,35 @@ mod tests {
         std::fs::create_dir(&sub).unwrap();
         chmod_nofollow(&sub, 0o700).unwrap();
         assert_eq!(std::fs::metadata(&sub).unwrap().mode() & 0o7777, 0o700);
+    }
+
+    /// The one no-follow open tells the callers what sits at a path, with
+    /// the descriptor's own metadata.
+    #[test]
+    fn open_nofollow_names_what_it_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"xyz").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        match open_nofollow(&file).unwrap() {
+            Opened::Regular(_, meta) => {
+                assert_eq!((meta.len(), meta.mode() & 0o7777), (3, 0o640))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            open_nofollow(&link).unwrap(),
+            Opened::NotRegular(Kind::Symlink, None)
+        ));
+        assert!(matches!(
+            open_nofollow(dir.path()).unwrap(),
+            Opened::NotRegular(Kind::Directory, Some(_))
+        ));
+        let none = dir.path().join("none");
+        assert!(matches!(open_nofollow(&none).unwrap(), Opened::Missing));
+        assert!(chmod_nofollow(&none, 0o600).is_err());
     }
 
     #[test]

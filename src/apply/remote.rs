@@ -54,6 +54,37 @@ struct KeyJob {
     redeeming: bool,
 }
 
+impl KeyJob {
+    /// A key minted now, neither forced nor redeemed.
+    fn new(
+        kind: ActionKind,
+        role: &str,
+        role_key: &str,
+        actor_id: &str,
+        display_name: &str,
+    ) -> KeyJob {
+        KeyJob {
+            kind,
+            role: role.to_string(),
+            role_key: role_key.to_string(),
+            actor_id: actor_id.to_string(),
+            display_name: display_name.to_string(),
+            force: false,
+            redeeming: false,
+        }
+    }
+
+    /// The key the server issued for this job.
+    fn key(&self, api_key: Secret) -> NewKey {
+        NewKey {
+            role: self.role.clone(),
+            role_key: self.role_key.clone(),
+            actor_id: self.actor_id.clone(),
+            api_key,
+        }
+    }
+}
+
 /// Where a remote step failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -131,6 +162,13 @@ impl Say {
 
 type Task = std::result::Result<NewKey, Failure>;
 
+/// The remote phase under way: the key pipeline's tasks and what is done.
+struct Phase {
+    ctx: Arc<Ctx>,
+    tasks: JoinSet<Task>,
+    outcome: RemoteOutcome,
+}
+
 /// Runs the plan's remote actions; `redeem` are live tickets an
 /// interrupted apply left, exchanged first. On failure, the error names
 /// every agent whose key is gone and which tickets are kept for the next
@@ -161,23 +199,36 @@ pub async fn run(
             bar: bar.clone(),
         },
     });
-    let mut outcome = RemoteOutcome::default();
-    let mut tasks: JoinSet<Task> = JoinSet::new();
+    let mut phase = Phase {
+        ctx,
+        tasks: JoinSet::new(),
+        outcome: RemoteOutcome::default(),
+    };
     let mut failures = Vec::new();
     for t in redeem {
-        spawn_redeem(&ctx, &mut tasks, t);
+        phase.spawn_redeem(t);
     }
     for a in remote {
-        reap(&mut tasks, &mut outcome, &mut failures, bar.as_ref())?;
+        reap(
+            &mut phase.tasks,
+            &mut phase.outcome,
+            &mut failures,
+            bar.as_ref(),
+        )?;
         if !failures.is_empty() {
             break;
         }
-        if let Err(f) = step(&ctx, a, &mut tasks, &mut outcome).await {
-            ctx.failed.store(true, Ordering::SeqCst);
+        if let Err(f) = phase.step(a).await {
+            phase.ctx.failed.store(true, Ordering::SeqCst);
             failures.push(f);
             break;
         }
     }
+    let Phase {
+        ctx,
+        mut tasks,
+        mut outcome,
+    } = phase;
     while let Some(done) = tasks.join_next().await {
         absorb(done, &mut outcome, &mut failures, bar.as_ref())?;
     }
@@ -207,22 +258,6 @@ fn progress_bar(printer: &Printer, keys: usize) -> Option<indicatif::ProgressBar
     })
 }
 
-/// A live ticket an interrupted apply left: exchanged, not minted.
-fn spawn_redeem(ctx: &Arc<Ctx>, tasks: &mut JoinSet<Task>, t: PendingTicket) {
-    ctx.pacer.adopt();
-    let job = KeyJob {
-        kind: ActionKind::IssueKey,
-        role: t.role.clone(),
-        role_key: t.role_key.clone(),
-        actor_id: t.actor_id.clone(),
-        display_name: t.display_name.clone(),
-        force: false,
-        redeeming: true,
-    };
-    let c = ctx.clone();
-    tasks.spawn(async move { exchange(&c, job, t.ticket).await });
-}
-
 /// Keys in team.toml order, whatever order they arrived in.
 fn sort_keys(plan: &Plan, keys: &mut [NewKey]) {
     let order: Vec<&str> = plan
@@ -236,80 +271,144 @@ fn sort_keys(plan: &Plan, keys: &mut [NewKey]) {
     keys.sort_by_key(|k| order.iter().position(|r| *r == k.role));
 }
 
-/// One remote action, dispatched on its kind. Key issuing is handed to the
-/// pipeline (a task); the rest runs here, in order.
-async fn step(
-    ctx: &Arc<Ctx>,
-    a: &Action,
-    tasks: &mut JoinSet<Task>,
-    outcome: &mut RemoteOutcome,
-) -> std::result::Result<(), Failure> {
-    let role = match &a.target {
-        crate::plan::Target::Agent(r) => r.clone(),
-        crate::plan::Target::Path(p) => p.clone(),
-    };
-    let fail = |stage, cause| Failure::new(&role, a.kind, stage, cause);
-    match (a.kind, &a.op) {
-        (ActionKind::RenameAgent, Op::Rename { actor_id, to, .. }) => {
-            injected(a.kind).map_err(|c| fail(Stage::Other, c))?;
-            ctx.client
-                .rename(actor_id, to)
-                .await
-                .map_err(|e| fail(Stage::Other, Cause::Api(e)))?;
-            outcome.renamed.push(role.clone());
-        }
-        (ActionKind::DeleteAgent, Op::DeleteAgent { actor_id, .. }) => {
-            injected(a.kind).map_err(|c| fail(Stage::Other, c))?;
-            ctx.client
-                .delete_actor(actor_id)
-                .await
-                .map_err(|e| fail(Stage::Other, Cause::Api(e)))?;
-            outcome.deleted.push(role.clone());
-        }
-        (ActionKind::CreateAgent, Op::CreateAgent { .. }) => {
-            create(ctx, a, tasks, outcome).await?;
-        }
-        (
-            ActionKind::IssueKey | ActionKind::RotateKey,
-            Op::RotateKey {
-                role_key,
-                actor_id,
-                display_name,
-                force,
-                ..
-            },
-        ) => {
-            let job = KeyJob {
-                kind: a.kind,
-                role: role.clone(),
-                role_key: role_key.clone(),
-                actor_id: actor_id.clone(),
-                display_name: display_name.clone(),
-                force: *force,
-                redeeming: false,
-            };
-            let c = ctx.clone();
-            tasks.spawn(async move { mint_and_exchange(&c, job).await });
-        }
-        (
-            ActionKind::CreateAgent
-            | ActionKind::IssueKey
-            | ActionKind::RotateKey
-            | ActionKind::RenameAgent
-            | ActionKind::DeleteAgent
-            | ActionKind::Create
-            | ActionKind::Update
-            | ActionKind::Remove
-            | ActionKind::Chmod
-            | ActionKind::Stage
-            | ActionKind::Merge
-            | ActionKind::AppendLines
-            | ActionKind::WriteSecrets
-            | ActionKind::WriteLock,
-            _,
-        ) => return Err(fail(Stage::Other, not_remote(a))),
+impl Phase {
+    /// A live ticket an interrupted apply left: exchanged, not minted.
+    fn spawn_redeem(&mut self, t: PendingTicket) {
+        self.ctx.pacer.adopt();
+        let job = KeyJob {
+            redeeming: true,
+            ..KeyJob::new(
+                ActionKind::IssueKey,
+                &t.role,
+                &t.role_key,
+                &t.actor_id,
+                &t.display_name,
+            )
+        };
+        let c = self.ctx.clone();
+        self.tasks
+            .spawn(async move { exchange(&c, job, t.ticket).await });
     }
-    Ok(())
+
+    /// One remote action, dispatched on its kind. Key issuing is handed to
+    /// the pipeline (a task); the rest runs here, in order.
+    async fn step(&mut self, a: &Action) -> std::result::Result<(), Failure> {
+        let role = match &a.target {
+            crate::plan::Target::Agent(r) => r.clone(),
+            crate::plan::Target::Path(p) => p.clone(),
+        };
+        let fail = |stage, cause| Failure::new(&role, a.kind, stage, cause);
+        let ctx = &self.ctx;
+        match (a.kind, &a.op) {
+            (ActionKind::RenameAgent, Op::Rename { actor_id, to, .. }) => {
+                injected(a.kind).map_err(|c| fail(Stage::Other, c))?;
+                ctx.client
+                    .rename(actor_id, to)
+                    .await
+                    .map_err(|e| fail(Stage::Other, Cause::Api(e)))?;
+                self.outcome.renamed.push(role.clone());
+            }
+            (ActionKind::DeleteAgent, Op::DeleteAgent { actor_id, .. }) => {
+                injected(a.kind).map_err(|c| fail(Stage::Other, c))?;
+                ctx.client
+                    .delete_actor(actor_id)
+                    .await
+                    .map_err(|e| fail(Stage::Other, Cause::Api(e)))?;
+                self.outcome.deleted.push(role.clone());
+            }
+            (ActionKind::CreateAgent, Op::CreateAgent { .. }) => self.create(a).await?,
+            (
+                ActionKind::IssueKey | ActionKind::RotateKey,
+                Op::RotateKey {
+                    role_key,
+                    actor_id,
+                    display_name,
+                    force,
+                    ..
+                },
+            ) => {
+                let job = KeyJob {
+                    force: *force,
+                    ..KeyJob::new(a.kind, &role, role_key, actor_id, display_name)
+                };
+                let c = ctx.clone();
+                self.tasks
+                    .spawn(async move { mint_and_exchange(&c, job).await });
+            }
+            (
+                ActionKind::CreateAgent
+                | ActionKind::IssueKey
+                | ActionKind::RotateKey
+                | ActionKind::RenameAgent
+                | ActionKind::DeleteAgent
+                | ActionKind::Create
+                | ActionKind::Update
+                | ActionKind::Remove
+                | ActionKind::Chmod
+                | ActionKind::Stage
+                | ActionKind::Merge
+                | ActionKind::AppendLines
+                | ActionKind::WriteSecrets
+                | ActionKind::WriteLock,
+                _,
+            ) => return Err(fail(Stage::Other, not_remote(a))),
+        }
+        Ok(())
+    }
+
+    /// `POST /api/agents`, then the name, then the key through the pipeline.
+    async fn create(&mut self, a: &Action) -> std::result::Result<(), Failure> {
+        let Op::CreateAgent {
+            role,
+            role_key,
+            display_name,
+            agent_profile,
+        } = &a.op
+        else {
+            return Ok(());
+        };
+        let ctx = &self.ctx;
+        let fail = |stage, cause| Failure::new(role, a.kind, stage, cause);
+        injected(a.kind).map_err(|c| fail(Stage::Mint, c))?;
+        // A creation mints a ticket too: paced like the others.
+        ctx.pacer.acquire_mint(Mint::FirstKey).await;
+        let created = match ctx
+            .client
+            .create_agent(role, agent_profile.as_deref())
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                ctx.pacer.release(false);
+                return Err(fail(Stage::Mint, Cause::Api(e)));
+            }
+        };
+        let actor_id = created.actor.actor_id.clone();
+        self.outcome.created.push((role.clone(), actor_id.clone()));
+        let job = KeyJob::new(a.kind, role, role_key, &actor_id, display_name);
+        let c = ctx.clone();
+        match created.minted {
+            Minted::Key(k) => {
+                ctx.pacer.release(true);
+                let key = job.key(k.api_key);
+                self.tasks.spawn(async move { Ok(key) });
+            }
+            Minted::Ticket(t) => {
+                record(&c, &job, &t)
+                    .await
+                    .map_err(|e| fail(Stage::Exchange, Cause::Local(e)))?;
+                self.tasks
+                    .spawn(async move { exchange(&c, job, t.id).await });
+            }
+        }
+        if &created.actor.display_name != display_name {
+            ctx.client
+                .rename(&actor_id, display_name)
+                .await
+                .map_err(|e| fail(Stage::Other, Cause::Api(e)))?;
+        }
+        Ok(())
+    }
 }
 
 fn not_remote(a: &Action) -> Cause {
@@ -321,76 +420,6 @@ fn not_remote(a: &Action) -> Cause {
 
 fn injected(kind: ActionKind) -> std::result::Result<(), Cause> {
     crate::apply::faults::step(kind.as_str()).map_err(|e| Cause::Injected(e.to_string()))
-}
-
-/// `POST /api/agents`, then the name, then the key through the pipeline.
-async fn create(
-    ctx: &Arc<Ctx>,
-    a: &Action,
-    tasks: &mut JoinSet<Task>,
-    outcome: &mut RemoteOutcome,
-) -> std::result::Result<(), Failure> {
-    let Op::CreateAgent {
-        role,
-        role_key,
-        display_name,
-        agent_profile,
-    } = &a.op
-    else {
-        return Ok(());
-    };
-    let fail = |stage, cause| Failure::new(role, a.kind, stage, cause);
-    injected(a.kind).map_err(|c| fail(Stage::Mint, c))?;
-    // A creation mints a ticket too: paced like the others.
-    ctx.pacer.acquire_mint(Mint::FirstKey).await;
-    let created = match ctx
-        .client
-        .create_agent(role, agent_profile.as_deref())
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            ctx.pacer.release(false);
-            return Err(fail(Stage::Mint, Cause::Api(e)));
-        }
-    };
-    let actor_id = created.actor.actor_id.clone();
-    outcome.created.push((role.clone(), actor_id.clone()));
-    let job = KeyJob {
-        kind: a.kind,
-        role: role.clone(),
-        role_key: role_key.clone(),
-        actor_id: actor_id.clone(),
-        display_name: display_name.clone(),
-        force: false,
-        redeeming: false,
-    };
-    let c = ctx.clone();
-    match created.minted {
-        Minted::Key(k) => {
-            ctx.pacer.release(true);
-            let key = NewKey {
-                role: role.clone(),
-                role_key: role_key.clone(),
-                actor_id: actor_id.clone(),
-                api_key: k.api_key,
-            };
-            tasks.spawn(async move { Ok(key) });
-        }
-        Minted::Ticket(t) => {
-            record(&c, &job, &t)
-                .await
-                .map_err(|e| fail(Stage::Exchange, Cause::Local(e)))?;
-            tasks.spawn(async move { exchange(&c, job, t.id).await });
-        }
-    }
-    if &created.actor.display_name != display_name {
-        ctx.client
-            .rename(&actor_id, display_name)
-            .await
-            .map_err(|e| fail(Stage::Other, Cause::Api(e)))?;
-    }
-    Ok(())
 }
 
 /// first-key (issue-key; rotate-key on servers without it) or rotate-key,
@@ -420,12 +449,7 @@ async fn mint_and_exchange(ctx: &Ctx, job: KeyJob) -> Task {
         }
         Ok(Minted::Key(k)) => {
             ctx.pacer.release(true);
-            Ok(NewKey {
-                role: job.role.clone(),
-                role_key: job.role_key.clone(),
-                actor_id: job.actor_id.clone(),
-                api_key: k.api_key,
-            })
+            Ok(job.key(k.api_key))
         }
         Ok(Minted::Ticket(t)) => {
             if let Err(e) = record(ctx, &job, &t).await {
@@ -521,12 +545,7 @@ fn exchanged(
         Ok(key) if key.actor_id == job.actor_id => {
             ctx.store.mark_exchanged(&job.actor_id);
             ctx.pacer.release(true);
-            Ok(NewKey {
-                role: job.role.clone(),
-                role_key: job.role_key.clone(),
-                actor_id: job.actor_id.clone(),
-                api_key: key.api_key,
-            })
+            Ok(job.key(key.api_key))
         }
         Ok(key) => {
             ctx.store.mark_exchanged(&job.actor_id);

@@ -197,7 +197,7 @@ fn from_saved(
             "run `moot plan --out FILE` in this workspace",
         ));
     }
-    let options = (&saved.options).into();
+    let options = saved.options.clone();
     let session = observe(
         ws,
         options,

@@ -19,7 +19,7 @@ pub fn run(args: LoginArgs, printer: &Printer) -> Result<Outcome> {
     let api_url = args
         .api_url
         .filter(|u| !u.trim().is_empty())
-        .or_else(|| credentials::stored_api_url(&args.profile))
+        .or_else(|| credentials::stored_api_url(&args.profile.name))
         .unwrap_or_else(|| crate::DEFAULT_API_URL.to_string());
 
     let client = ApiClient::new(&api_url, Some(token.clone()), ClientOptions::from_env()?)?;
@@ -50,7 +50,12 @@ pub fn run(args: LoginArgs, printer: &Printer) -> Result<Outcome> {
         ));
     }
 
-    let path = credentials::store(&args.profile, client.base_url(), &token, Some(&me.actor_id))?;
+    let path = credentials::store(
+        &args.profile.name,
+        client.base_url(),
+        &token,
+        Some(&me.actor_id),
+    )?;
     printer.status(&format!(
         "Logged in to {} as {} ({})",
         redact_url(client.base_url()),
@@ -60,7 +65,7 @@ pub fn run(args: LoginArgs, printer: &Printer) -> Result<Outcome> {
     printer.status(&format!(
         "Stored the token in {} (profile `{}`)",
         path.display(),
-        args.profile
+        args.profile.name
     ));
     if me.default_space_id.is_none() {
         printer.warn("this account has no default space: it cannot host a team yet");

@@ -9,7 +9,7 @@ use crate::observed::credentials;
 use crate::printer::Printer;
 
 pub fn run(args: &LogoutArgs, printer: &Printer) -> Result<Outcome> {
-    let profile = &args.profile;
+    let profile = &args.profile.name;
     match credentials::remove(profile)? {
         Some(path) => {
             printer.status(&format!(

@@ -5,7 +5,7 @@ use crate::cli::{GlobalArgs, PlanArgs};
 use crate::commands::context::{Session, Workspace, observe, plan_options};
 use crate::error::Result;
 use crate::plan::Plan;
-use crate::plan::saved::{SAVED_FORMAT, SAVED_VERSION, SavedOptions, SavedPlan};
+use crate::plan::saved::{SAVED_FORMAT, SAVED_VERSION, SavedPlan};
 use crate::printer::{Printer, human, json};
 
 pub fn run(global: &GlobalArgs, args: PlanArgs, printer: &Printer) -> Result<Outcome> {
@@ -68,7 +68,7 @@ pub fn save(session: &Session, plan: &Plan) -> SavedPlan {
         moot_version: env!("CARGO_PKG_VERSION").into(),
         workspace: session.ws.root.display().to_string(),
         api_url: session.desired.facts.api_url.clone(),
-        options: SavedOptions::from(&session.options),
+        options: session.options.clone(),
         fingerprint: session.fingerprint.clone(),
         plan: plan.clone(),
     }

@@ -5,12 +5,12 @@
 //! the open descriptor (no race between the check and the read), and read
 //! up to a size cap. Errors never quote the content.
 
-use std::fs::OpenOptions;
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::fsutil::Opened;
 
 /// A file's bytes and its permission bits.
 #[derive(Debug)]
@@ -29,26 +29,11 @@ pub fn read(path: &Path, cap: u64, what: &str, hint: &str) -> Result<Option<Untr
             hint.to_string(),
         )
     };
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(match crate::fsutil::refused_kind(&e) {
-                Some(kind) => refuse(&not_a_file(kind)),
-                None => Error::io("opening", path, e),
-            });
-        }
+    let (file, meta) = match crate::fsutil::open_nofollow(path)? {
+        Opened::Missing => return Ok(None),
+        Opened::NotRegular(kind, _) => return Err(refuse(&not_a_file(kind))),
+        Opened::Regular(file, meta) => (file, meta),
     };
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::io("inspecting", path, e))?;
-    if let Some(kind) = crate::fsutil::Kind::of(meta.file_type()) {
-        return Err(refuse(&not_a_file(kind)));
-    }
     if meta.len() > cap {
         return Err(refuse(&format!(
             "is {} bytes, more than the {cap} bytes such a file can sensibly hold",

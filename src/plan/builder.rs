@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::desired::Policy;
 use crate::digest::Digest;
 use crate::mode::Mode;
@@ -61,17 +63,24 @@ pub struct PendingInfo {
     pub live: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The plan's options. A saved plan stores them as they are (its
+/// `options` object), so the field order and the serde attributes are the
+/// saved plan's format: reordering a field changes the file's bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanOptions {
     pub offline: bool,
-    pub replace: Vec<String>,
-    pub rotate_all: bool,
     /// `--overwrite` alone: every managed file the user edited.
     pub overwrite: bool,
-    /// Delete the agents of roles removed from team.toml.
-    pub prune: bool,
-    /// `--overwrite PATH...`: only these managed files.
+    /// `--overwrite PATH...`: only these managed files; absent in plans
+    /// saved without paths.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overwrite_paths: Vec<String>,
+    pub rotate_all: bool,
+    pub replace: Vec<String>,
+    /// Delete the agents of roles removed from team.toml; absent in plans
+    /// saved before --prune existed.
+    #[serde(default)]
+    pub prune: bool,
 }
 
 impl PlanOptions {

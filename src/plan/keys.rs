@@ -129,7 +129,13 @@ pub(super) fn plan_keys(
     for (role, binding) in desired.roles.iter().zip(&bound) {
         match binding {
             Binding::Agent(agent) => {
-                plan_role(b, role, agent, obs, opts, &mut out, &mut rename_nodes)
+                let bound = BoundRole {
+                    role,
+                    agent,
+                    obs,
+                    opts,
+                };
+                plan_role(b, bound, &mut out, &mut rename_nodes)
             }
             Binding::Create => plan_create(b, role, remote, &mut out),
             Binding::Blocked => {}
@@ -368,20 +374,22 @@ fn is_live(held: Option<&HeldKey>, agent: &Actor) -> bool {
     })
 }
 
+/// A role bound to its agent, with what planning its key reads.
+#[derive(Clone, Copy)]
+struct BoundRole<'a> {
+    role: &'a DesiredRole,
+    agent: &'a Actor,
+    obs: &'a Observed,
+    opts: &'a PlanOptions,
+}
+
 /// cli.md's key table and the rename, for one bound role.
-fn plan_role(
-    b: &mut Builder,
-    role: &DesiredRole,
-    agent: &Actor,
-    obs: &Observed,
-    opts: &PlanOptions,
-    out: &mut KeyPlan,
-    rename_nodes: &mut Vec<usize>,
-) {
+fn plan_role(b: &mut Builder, bound: BoundRole, out: &mut KeyPlan, rename_nodes: &mut Vec<usize>) {
+    let BoundRole { role, agent, .. } = bound;
     let actor_id = agent.actor_id.clone();
     out.lock_roles
         .insert(role.name.clone(), LockRole { actor_id });
-    if let Some(source) = plan_key(b, role, agent, obs, opts, out) {
+    if let Some(source) = plan_key(b, bound, out) {
         out.secret_roles.push(SecretRole {
             role: role.name.clone(),
             key: role.key.clone(),
@@ -397,14 +405,13 @@ fn plan_role(
 
 /// The key action (or drift) for one bound role, and where the key file
 /// gets its key from (None: the role has no key to store).
-fn plan_key(
-    b: &mut Builder,
-    role: &DesiredRole,
-    agent: &Actor,
-    obs: &Observed,
-    opts: &PlanOptions,
-    out: &mut KeyPlan,
-) -> Option<KeySource> {
+fn plan_key(b: &mut Builder, bound: BoundRole, out: &mut KeyPlan) -> Option<KeySource> {
+    let BoundRole {
+        role,
+        agent,
+        obs,
+        opts,
+    } = bound;
     let target = Target::Agent(role.name.clone());
     // By the agent, not by the runtime's role key: that key derives from
     // the display name, so renaming a role must not lose its key.

@@ -26,46 +26,6 @@ pub struct Fingerprint {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SavedOptions {
-    pub offline: bool,
-    pub overwrite: bool,
-    /// `--overwrite PATH...`; absent in plans saved without paths.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub overwrite_paths: Vec<String>,
-    pub rotate_all: bool,
-    pub replace: Vec<String>,
-    /// Absent in plans saved before --prune existed.
-    #[serde(default)]
-    pub prune: bool,
-}
-
-impl From<&PlanOptions> for SavedOptions {
-    fn from(o: &PlanOptions) -> Self {
-        SavedOptions {
-            offline: o.offline,
-            overwrite: o.overwrite,
-            overwrite_paths: o.overwrite_paths.clone(),
-            rotate_all: o.rotate_all,
-            replace: o.replace.clone(),
-            prune: o.prune,
-        }
-    }
-}
-
-impl From<&SavedOptions> for PlanOptions {
-    fn from(o: &SavedOptions) -> Self {
-        PlanOptions {
-            offline: o.offline,
-            overwrite: o.overwrite,
-            overwrite_paths: o.overwrite_paths.clone(),
-            rotate_all: o.rotate_all,
-            replace: o.replace.clone(),
-            prune: o.prune,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedPlan {
     pub format: String,
     pub format_version: u32,
@@ -73,7 +33,7 @@ pub struct SavedPlan {
     /// The workspace the plan was made for (absolute).
     pub workspace: String,
     pub api_url: String,
-    pub options: SavedOptions,
+    pub options: PlanOptions,
     pub fingerprint: Fingerprint,
     pub plan: Plan,
 }
@@ -187,4 +147,46 @@ pub fn fingerprint(
         hex(h.finalize())
     });
     Fingerprint { local, remote }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The options object is part of the saved plan's format: its keys, in
+    /// this order, and the two that older plans lack.
+    #[test]
+    fn options_keep_the_saved_plan_bytes() {
+        let opts = PlanOptions {
+            offline: true,
+            overwrite: false,
+            overwrite_paths: vec!["CLAUDE.md".into()],
+            rotate_all: false,
+            replace: vec!["Spec".into()],
+            prune: true,
+        };
+        assert_eq!(
+            serde_json::to_string(&opts).unwrap(),
+            r#"{"offline":true,"overwrite":false,"overwrite_paths":["CLAUDE.md"],"rotate_all":false,"replace":["Spec"],"prune":true}"#
+        );
+        let plain = PlanOptions::default();
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"offline":false,"overwrite":false,"rotate_all":false,"replace":[],"prune":false}"#
+        );
+    }
+
+    #[test]
+    fn options_saved_before_prune_and_paths_still_load() {
+        let old = r#"{"offline":false,"overwrite":true,"rotate_all":true,"replace":[]}"#;
+        let opts: PlanOptions = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            opts,
+            PlanOptions {
+                overwrite: true,
+                rotate_all: true,
+                ..PlanOptions::default()
+            }
+        );
+    }
 }

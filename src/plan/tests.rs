@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
 
-use super::action::{ActionKind, KeySource, Op, Target};
+use super::action::{Action, ActionKind, KeySource, Op, Plan, Target};
 use super::planner::{Observed, PlanOptions, RemoteState, build, suggested_path};
 use crate::desired::render::{DesiredRole, HookEntry, RemoteFacts};
 use crate::desired::{DesiredFile, DesiredState, Policy};
@@ -16,6 +16,7 @@ use crate::observed::lockfile::{Lock, LockFile, LockRole};
 use crate::observed::workspace::{FileState, LocalFiles};
 
 const HOOK: &str = ".claude/hooks/git-guard.sh";
+const SETTINGS: &str = ".claude/settings.json";
 
 fn desired() -> DesiredState {
     let files = vec![
@@ -103,6 +104,14 @@ fn remote(agents: Vec<Actor>) -> Option<RemoteState> {
     })
 }
 
+/// Online, no files, these agents.
+fn with_agents(agents: Vec<Actor>) -> Observed {
+    Observed {
+        remote: remote(agents),
+        ..Observed::default()
+    }
+}
+
 fn file(content: &[u8], mode: u32) -> FileState {
     FileState::File {
         sha256: Digest::of(content),
@@ -160,6 +169,63 @@ fn online() -> PlanOptions {
     PlanOptions::default()
 }
 
+fn offline() -> PlanOptions {
+    PlanOptions {
+        offline: true,
+        ..online()
+    }
+}
+
+/// The online plan for `d` over these files (and the two keyless agents).
+fn plan_of(d: &DesiredState, files: &[(&str, FileState)]) -> Plan {
+    build(d, &obs_with(files), &online()).unwrap()
+}
+
+/// `.claude/settings.json` holding these bytes.
+fn settings_file(bytes: &[u8]) -> (&'static str, FileState) {
+    (SETTINGS, file(bytes, 0o644))
+}
+
+/// Online, a file on disk at `path` and moot.lock's entry for it.
+fn obs_locked(path: &str, on_disk: &[u8], locked: &[u8], mode: u32) -> Observed {
+    let mut obs = obs_with(&[(path, file(on_disk, mode))]);
+    obs.lock = Some(lock_with(&[(path, locked, mode)]));
+    obs
+}
+
+/// The offline plan (no remote state) for `d` over these files.
+fn offline_plan_of(d: &DesiredState, files: &[(&str, FileState)]) -> Plan {
+    let mut obs = obs_with(files);
+    obs.remote = None;
+    build(d, &obs, &offline()).unwrap()
+}
+
+/// The one action on `target` (as the plan prints it).
+fn action_on<'p>(plan: &'p Plan, target: &str) -> &'p Action {
+    let found = plan.actions.iter().find(|a| a.target.to_string() == target);
+    found.unwrap_or_else(|| panic!("no action on {target}: {plan:#?}"))
+}
+
+/// The first action of this kind.
+fn action_of(plan: &Plan, kind: ActionKind) -> &Action {
+    let found = plan.actions.iter().find(|a| a.kind == kind);
+    found.unwrap_or_else(|| panic!("no {kind} action: {plan:#?}"))
+}
+
+/// The text a file action writes.
+fn written(a: &Action) -> &str {
+    match &a.op {
+        Op::Write { content, .. } => content,
+        other => panic!("{} writes no text: {other:?}", a.target),
+    }
+}
+
+/// Whether the plan is blocked on this path.
+fn blocks_path(plan: &Plan, path: &str) -> bool {
+    let target = Target::Path(path.into());
+    plan.blocked.iter().any(|b| b.target == target)
+}
+
 #[test]
 fn fresh_workspace_issues_every_key_and_creates_every_file() {
     let plan = build(&desired(), &obs_with(&[]), &online()).unwrap();
@@ -212,38 +278,33 @@ fn required_edges_hold() {
 fn in_sync_file_is_no_action_and_wrong_mode_is_chmod() {
     let d = desired();
     let hook = d.file(HOOK).unwrap().content.clone();
-    let plan = build(&d, &obs_with(&[(HOOK, file(&hook, 0o755))]), &online()).unwrap();
+    let plan = plan_of(&d, &[(HOOK, file(&hook, 0o755))]);
     assert!(kinds_for(&plan, HOOK).is_empty());
-    let plan = build(&d, &obs_with(&[(HOOK, file(&hook, 0o644))]), &online()).unwrap();
+    let plan = plan_of(&d, &[(HOOK, file(&hook, 0o644))]);
     assert_eq!(kinds_for(&plan, HOOK), [ActionKind::Chmod]);
     // A clone under umask 002: only the run bits count, as in git.
     let toml = d.file("moot.toml").unwrap().content.clone();
-    let plan = build(
+    let plan = plan_of(
         &d,
-        &obs_with(&[
+        &[
             (HOOK, file(&hook, 0o775)),
             ("moot.toml", file(&toml, 0o664)),
-        ]),
-        &online(),
-    )
-    .unwrap();
+        ],
+    );
     assert!(kinds_for(&plan, HOOK).is_empty());
     assert!(kinds_for(&plan, "moot.toml").is_empty());
-    let plan = build(
-        &d,
-        &obs_with(&[("moot.toml", file(&toml, 0o755))]),
-        &online(),
-    )
-    .unwrap();
+    let plan = plan_of(&d, &[("moot.toml", file(&toml, 0o755))]);
     assert_eq!(kinds_for(&plan, "moot.toml"), [ActionKind::Chmod]);
 }
 
 #[test]
 fn untouched_file_with_changed_desire_is_updated() {
-    let d = desired();
-    let mut obs = obs_with(&[(HOOK, file(b"old", 0o755))]);
-    obs.lock = Some(lock_with(&[(HOOK, b"old", 0o755)]));
-    let plan = build(&d, &obs, &online()).unwrap();
+    let plan = build(
+        &desired(),
+        &obs_locked(HOOK, b"old", b"old", 0o755),
+        &online(),
+    )
+    .unwrap();
     assert_eq!(kinds_for(&plan, HOOK), [ActionKind::Update]);
     assert!(plan.drift.is_empty());
 }
@@ -251,19 +312,15 @@ fn untouched_file_with_changed_desire_is_updated() {
 #[test]
 fn user_edit_is_staged_not_overwritten_and_is_drift() {
     let d = desired();
-    let mut obs = obs_with(&[(HOOK, file(b"mine", 0o755))]);
-    obs.lock = Some(lock_with(&[(HOOK, b"old", 0o755)]));
+    let mut obs = obs_locked(HOOK, b"mine", b"old", 0o755);
     let plan = build(&d, &obs, &online()).unwrap();
     assert!(kinds_for(&plan, HOOK).is_empty());
     assert_eq!(kinds_for(&plan, &suggested_path(HOOK)), [ActionKind::Stage]);
     assert_eq!(plan.drift.len(), 1);
     assert_eq!(plan.drift[0].target, Target::Path(HOOK.into()));
     // The lock keeps what moot wrote, so the edit stays visible.
-    let lock = plan.actions.last().unwrap();
-    let Op::Write { content, .. } = &lock.op else {
-        panic!()
-    };
-    assert!(content.contains(&Digest::of(b"old").to_string()));
+    let lock = written(plan.actions.last().unwrap());
+    assert!(lock.contains(&Digest::of(b"old").to_string()));
 
     // Staging the same suggestion again is not an action; it is still drift.
     let hook = d.file(HOOK).unwrap().content.clone();
@@ -280,11 +337,7 @@ fn user_edit_is_staged_not_overwritten_and_is_drift() {
         ..online()
     };
     let plan = build(&d, &obs, &opts).unwrap();
-    let a = plan
-        .actions
-        .iter()
-        .find(|a| a.target.to_string() == HOOK)
-        .unwrap();
+    let a = action_on(&plan, HOOK);
     assert_eq!(a.kind, ActionKind::Update);
     assert!(a.destructive);
     assert!(plan.drift.is_empty());
@@ -293,11 +346,9 @@ fn user_edit_is_staged_not_overwritten_and_is_drift() {
 #[test]
 fn overwrite_with_paths_takes_moots_version_of_those_only() {
     let d = desired();
-    let mut obs = obs_with(&[
-        (HOOK, file(b"mine", 0o755)),
-        ("moot.toml", file(b"mine", 0o644)),
-    ]);
-    obs.lock = Some(lock_with(&[(HOOK, b"old", 0o755)]));
+    let mut obs = obs_locked(HOOK, b"mine", b"old", 0o755);
+    let edited = file(b"mine", 0o644);
+    obs.files.files.insert("moot.toml".into(), edited);
     let opts = PlanOptions {
         overwrite_paths: vec![HOOK.into()],
         ..online()
@@ -318,25 +369,14 @@ fn overwrite_with_paths_takes_moots_version_of_those_only() {
 
 #[test]
 fn file_predating_moot_is_staged() {
-    let plan = build(
-        &desired(),
-        &obs_with(&[(HOOK, file(b"theirs", 0o755))]),
-        &online(),
-    )
-    .unwrap();
+    let plan = plan_of(&desired(), &[(HOOK, file(b"theirs", 0o755))]);
     assert_eq!(kinds_for(&plan, &suggested_path(HOOK)), [ActionKind::Stage]);
     assert!(plan.drift[0].reason.contains("differs"));
 }
 
 #[test]
 fn offline_drift_is_reported_but_nothing_staged_under_moot() {
-    let mut obs = obs_with(&[(HOOK, file(b"mine", 0o755))]);
-    obs.remote = None;
-    let opts = PlanOptions {
-        offline: true,
-        ..online()
-    };
-    let plan = build(&desired(), &obs, &opts).unwrap();
+    let plan = offline_plan_of(&desired(), &[(HOOK, file(b"mine", 0o755))]);
     assert_eq!(plan.drift.len(), 1);
     assert!(
         plan.actions
@@ -381,8 +421,7 @@ fn leftovers_are_removed_only_when_unchanged() {
     let old = ".claude/skills/old/SKILL.md";
     let mut d = desired();
     d.renderable.insert(old.into(), Digest::of(b"skill"));
-    let mut obs = obs_with(&[(old, file(b"skill", 0o644))]);
-    obs.lock = Some(lock_with(&[(old, b"skill", 0o644)]));
+    let mut obs = obs_locked(old, b"skill", b"skill", 0o644);
     let plan = build(&d, &obs, &online()).unwrap();
     assert_eq!(kinds_for(&plan, old), [ActionKind::Remove]);
 
@@ -409,9 +448,7 @@ fn a_hostile_lock_entry_never_removes_a_users_file() {
     for (path, bytes) in cases {
         let mut d = d.clone();
         d.files.retain(|f| f.path != path);
-        let mut obs = obs_with(&[(path, file(bytes, 0o644))]);
-        obs.lock = Some(lock_with(&[(path, bytes, 0o644)]));
-        let plan = build(&d, &obs, &online()).unwrap();
+        let plan = build(&d, &obs_locked(path, bytes, bytes, 0o644), &online()).unwrap();
         assert!(kinds_for(&plan, path).is_empty(), "{path}: {plan:?}");
         assert!(plan.notes.iter().any(|n| n.contains(path)), "{path}");
     }
@@ -439,23 +476,10 @@ fn what_the_transaction_refuses_blocks_the_plan() {
         FileState::Dir,
         FileState::Unsafe("`.moot` is a symlink".into()),
     ] {
-        let obs = obs_with(&[(REPORT_PATH, state.clone())]);
-        let plan = build(&desired(), &obs, &online()).unwrap();
-        assert!(
-            plan.blocked
-                .iter()
-                .any(|b| b.target == Target::Path(REPORT_PATH.into())),
-            "{state:?}: {:?}",
-            plan.blocked
-        );
-        let obs = obs_with(&[("moot.lock", state.clone())]);
-        let plan = build(&desired(), &obs, &online()).unwrap();
-        assert!(
-            plan.blocked
-                .iter()
-                .any(|b| b.target == Target::Path("moot.lock".into())),
-            "{state:?}"
-        );
+        for path in [REPORT_PATH, "moot.lock"] {
+            let plan = plan_of(&desired(), &[(path, state.clone())]);
+            assert!(blocks_path(&plan, path), "{state:?}: {:?}", plan.blocked);
+        }
     }
 }
 
@@ -463,7 +487,7 @@ fn what_the_transaction_refuses_blocks_the_plan() {
 fn unmanaged_paths_are_never_touched() {
     let mut d = desired();
     d.unmanaged.insert(HOOK.into());
-    let plan = build(&d, &obs_with(&[(HOOK, file(b"mine", 0o600))]), &online()).unwrap();
+    let plan = plan_of(&d, &[(HOOK, file(b"mine", 0o600))]);
     assert!(
         plan.actions
             .iter()
@@ -474,83 +498,36 @@ fn unmanaged_paths_are_never_touched() {
 
 #[test]
 fn symlinks_and_unsafe_paths_are_blocked() {
-    let plan = build(
-        &desired(),
-        &obs_with(&[(HOOK, FileState::Symlink)]),
-        &online(),
-    )
-    .unwrap();
+    let plan = plan_of(&desired(), &[(HOOK, FileState::Symlink)]);
     assert_eq!(plan.blocked[0].target, Target::Path(HOOK.into()));
-    let plan = build(
-        &desired(),
-        &obs_with(&[("moot.toml", FileState::Unsafe("x is a symlink".into()))]),
-        &online(),
-    )
-    .unwrap();
-    assert!(
-        plan.blocked
-            .iter()
-            .any(|b| b.target == Target::Path("moot.toml".into()))
-    );
+    let unsafe_path = FileState::Unsafe("x is a symlink".into());
+    let plan = plan_of(&desired(), &[("moot.toml", unsafe_path)]);
+    assert!(blocks_path(&plan, "moot.toml"));
 }
 
 #[test]
 fn settings_merge_cases() {
     let d = desired();
-    let plan = build(
-        &d,
-        &obs_with(&[(".claude/settings.json", file(b"{}", 0o644))]),
-        &online(),
-    )
-    .unwrap();
-    assert_eq!(
-        kinds_for(&plan, ".claude/settings.json"),
-        [ActionKind::Merge]
-    );
-    let plan = build(
-        &d,
-        &obs_with(&[(".claude/settings.json", file(b"{\"hooks\": ", 0o644))]),
-        &online(),
-    )
-    .unwrap();
+    let plan = plan_of(&d, &[settings_file(b"{}")]);
+    assert_eq!(kinds_for(&plan, SETTINGS), [ActionKind::Merge]);
+    let plan = plan_of(&d, &[settings_file(b"{\"hooks\": ")]);
     assert!(plan.blocked[0].reason.contains("not valid JSON"));
-    assert!(kinds_for(&plan, ".claude/settings.json").is_empty());
+    assert!(kinds_for(&plan, SETTINGS).is_empty());
     let merged = crate::plan::settings_merge::merge(Some("{\"a\":1}"), &d.settings_hooks)
         .unwrap()
         .unwrap();
-    let plan = build(
-        &d,
-        &obs_with(&[(".claude/settings.json", file(merged.as_bytes(), 0o644))]),
-        &online(),
-    )
-    .unwrap();
-    assert!(kinds_for(&plan, ".claude/settings.json").is_empty());
+    let plan = plan_of(&d, &[settings_file(merged.as_bytes())]);
+    assert!(kinds_for(&plan, SETTINGS).is_empty());
 }
 
 #[test]
 fn gitignore_lines_are_appended() {
-    let plan = build(
-        &desired(),
-        &obs_with(&[(".gitignore", file(b"target/\n", 0o644))]),
-        &online(),
-    )
-    .unwrap();
-    let a = plan
-        .actions
-        .iter()
-        .find(|a| a.target.to_string() == ".gitignore")
-        .unwrap();
+    let plan = plan_of(&desired(), &[(".gitignore", file(b"target/\n", 0o644))]);
+    let a = action_on(&plan, ".gitignore");
     assert_eq!(a.kind, ActionKind::AppendLines);
-    let Op::Write { content, .. } = &a.op else {
-        panic!()
-    };
+    let content = written(a);
     assert!(content.starts_with("target/\n") && content.ends_with(".moot/\n"));
-    let plan = build(
-        &desired(),
-        &obs_with(&[(".gitignore", file(b"/.moot\n", 0o644))]),
-        &online(),
-    )
-    .unwrap();
+    let plan = plan_of(&desired(), &[(".gitignore", file(b"/.moot\n", 0o644))]);
     assert!(kinds_for(&plan, ".gitignore").is_empty());
 }
 
@@ -573,12 +550,23 @@ fn held(role: &str, id: &str, prefix: &str) -> HeldKeys {
     }
 }
 
+/// product's agent has a key, held here with `prefix`; qa's has none.
+fn product_keyed_and_held(prefix: &str) -> Observed {
+    let agents = vec![
+        actor("agt_p", "Product", Some(prefix)),
+        actor("agt_q", "QA", None),
+    ];
+    Observed {
+        held: Some(held("product", "agt_p", prefix)),
+        ..with_agents(agents)
+    }
+}
+
 #[test]
 fn key_table_rows() {
     let d = desired();
     // Missing agent: blocked.
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![actor("agt_p", "product", None)]);
+    let obs = with_agents(vec![actor("agt_p", "product", None)]);
     let plan = build(&d, &obs, &online()).unwrap();
     assert_eq!(plan.blocked.len(), 1);
     assert_eq!(plan.blocked[0].target, Target::Agent("qa".into()));
@@ -586,8 +574,7 @@ fn key_table_rows() {
     assert!(kinds_for(&plan, "agent:product").contains(&ActionKind::RenameAgent));
 
     // Has a key, held with the same prefix: nothing.
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
+    let mut obs = with_agents(vec![
         actor("agt_p", "Product", Some("convo_ab")),
         actor("agt_q", "QA", Some("convo_cd")),
     ]);
@@ -610,11 +597,7 @@ fn key_table_rows() {
         ..online()
     };
     let plan = build(&d, &obs, &opts).unwrap();
-    let a = plan
-        .actions
-        .iter()
-        .find(|a| a.target.to_string() == "agent:qa")
-        .unwrap();
+    let a = action_on(&plan, "agent:qa");
     assert_eq!(a.kind, ActionKind::RotateKey);
     assert!(a.destructive && a.reason.contains("connected"));
     assert!(matches!(a.op, Op::RotateKey { force: true, .. }));
@@ -630,48 +613,24 @@ fn key_table_rows() {
 #[test]
 fn lock_actor_id_wins_over_display_name() {
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
+    let mut obs = with_agents(vec![
         actor("agt_old", "Product Owner", None),
         actor("agt_p2", "Product", None),
         actor("agt_q", "QA", None),
     ]);
-    let mut lock = lock_with(&[]);
-    lock.roles.insert(
-        "product".into(),
-        LockRole {
-            actor_id: "agt_old".into(),
-        },
-    );
-    obs.lock = Some(lock);
+    obs.lock = Some(lock_binding(&[("product", "agt_old")]));
     let plan = build(&d, &obs, &online()).unwrap();
-    let rename = plan
-        .actions
-        .iter()
-        .find(|a| a.kind == ActionKind::RenameAgent)
-        .unwrap();
+    let rename = action_of(&plan, ActionKind::RenameAgent);
     assert!(matches!(&rename.op, Op::Rename { actor_id, .. } if actor_id == "agt_old"));
 }
 
 #[test]
 fn held_keys_of_other_roles_are_kept() {
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
-        actor("agt_p", "Product", Some("convo_ab")),
-        actor("agt_q", "QA", None),
-    ]);
-    obs.held = Some(held("product", "agt_p", "convo_ab"));
+    let obs = product_keyed_and_held("convo_ab");
     let plan = build(&d, &obs, &online()).unwrap();
-    let w = plan
-        .actions
-        .iter()
-        .find(|a| a.kind == ActionKind::WriteSecrets)
-        .unwrap();
-    let Op::WriteSecrets(spec) = &w.op else {
-        panic!()
-    };
-    let sources: Vec<(&str, KeySource)> = spec
+    let sources: Vec<(&str, KeySource)> = secrets_spec(&plan)
+        .unwrap()
         .roles
         .iter()
         .map(|r| (r.role.as_str(), r.source))
@@ -721,36 +680,15 @@ fn converged_workspace_has_no_changes() {
         obs.files.files.insert(p, s);
     }
     obs.lock = Some(Lock::parse(&lock_text, std::path::Path::new("moot.lock")).unwrap());
-    obs.remote = remote(vec![
-        actor("agt_p", "Product", Some("convo_aa")),
-        actor("agt_q", "QA", Some("convo_bb")),
-    ]);
-    let mut h = held("product", "agt_p", "convo_aa");
-    h.roles.insert(
-        "qa".into(),
-        HeldKey {
-            actor_id: "agt_q".into(),
-            display_name: "QA".into(),
-            prefix: "convo_bb".into(),
-            live: None,
-        },
-    );
-    obs.held = Some(h);
+    obs.remote = keyed_agents();
+    obs.held = Some(both_held_live());
     obs.actors_file_mode = Some(0o600);
     obs.moot_dir_mode = Some(0o700);
     let plan = build(&d, &obs, &online()).unwrap();
     assert!(!plan.has_changes(), "{plan:#?}");
     // And offline, from the lock alone.
     obs.remote = None;
-    let plan = build(
-        &d,
-        &obs,
-        &PlanOptions {
-            offline: true,
-            ..online()
-        },
-    )
-    .unwrap();
+    let plan = build(&d, &obs, &offline()).unwrap();
     assert!(!plan.has_changes(), "{plan:#?}");
 }
 
@@ -760,11 +698,11 @@ mod snapshots {
     use super::*;
     use crate::printer::{Styles, human};
 
-    fn render(plan: &crate::plan::Plan) -> String {
+    pub(super) fn render(plan: &Plan) -> String {
         human::render_plan(plan, &Styles::plain(), false)
     }
 
-    fn settings() -> insta::Settings {
+    pub(super) fn settings() -> insta::Settings {
         let mut s = insta::Settings::clone_current();
         s.add_filter(r"[0-9a-f]{64}", "[sha256]");
         s
@@ -782,7 +720,7 @@ mod snapshots {
         let mut obs = obs_with(&[
             (HOOK, file(b"mine\n", 0o755)),
             ("moot.toml", file(b"[convo]\nold = 1\n", 0o644)),
-            (".claude/settings.json", file(b"{\"hooks\": [", 0o644)),
+            settings_file(b"{\"hooks\": ["),
             (".gitignore", file(b"target/\n", 0o644)),
         ]);
         obs.lock = Some(lock_with(&[
@@ -806,45 +744,20 @@ fn renaming_a_role_keeps_its_held_key_under_the_new_runtime_key() {
     let mut d = desired();
     d.roles[1].display_name = "Quality".into();
     d.roles[1].key = "quality".into();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
+    let mut obs = with_agents(vec![
         actor("agt_p", "Product", None),
         actor("agt_q", "QA", Some("convo_cd")),
     ]);
-    let mut h = held("product", "agt_p", "convo_ab");
-    h.roles.insert(
-        "qa".into(),
-        HeldKey {
-            actor_id: "agt_q".into(),
-            display_name: "QA".into(),
-            prefix: "convo_cd".into(),
-            live: None,
-        },
-    );
-    obs.held = Some(h);
+    obs.held = Some(both_held_live());
     // The role is bound to its agent by moot.lock (its name changed).
-    let mut lock = lock_with(&[]);
-    lock.roles.insert(
-        "qa".into(),
-        LockRole {
-            actor_id: "agt_q".into(),
-        },
-    );
-    obs.lock = Some(lock);
+    obs.lock = Some(lock_binding(&[("qa", "agt_q")]));
     let plan = build(&d, &obs, &online()).unwrap();
     assert!(
         plan.drift.is_empty() && plan.blocked.is_empty(),
         "{plan:#?}"
     );
     assert_eq!(kinds_for(&plan, "agent:qa"), [ActionKind::RenameAgent]);
-    let w = plan
-        .actions
-        .iter()
-        .find(|a| a.kind == ActionKind::WriteSecrets)
-        .unwrap();
-    let Op::WriteSecrets(spec) = &w.op else {
-        panic!()
-    };
+    let spec = secrets_spec(&plan).unwrap();
     let qa = spec.roles.iter().find(|r| r.role == "qa").unwrap();
     assert_eq!((qa.key.as_str(), qa.source), ("quality", KeySource::Held));
 }
@@ -856,32 +769,17 @@ fn a_key_file_another_client_wrote_binds_its_agents_without_moot_lock() {
     // key file's actor_id ties the role to it.
     let d = desired();
     let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
-        actor("agt_p", "Product", Some("convo_ab")),
-        actor("agt_q", "QA Bot", Some("convo_cd")),
-    ]);
-    let mut h = held("product", "agt_p", "convo_ab");
-    h.roles.insert(
-        "qa".into(),
-        HeldKey {
-            actor_id: "agt_q".into(),
-            display_name: "QA".into(),
-            prefix: "convo_cd".into(),
-            live: Some(true),
-        },
-    );
-    obs.held = Some(h);
+    obs.remote = keyed_agents();
+    obs.remote.as_mut().unwrap().agents[1].display_name = "QA Bot".into();
+    obs.held = Some(both_held_live());
     let plan = build(&d, &obs, &online()).unwrap();
     assert!(
         plan.drift.is_empty() && plan.blocked.is_empty(),
         "{plan:#?}"
     );
     assert_eq!(kinds_for(&plan, "agent:qa"), [ActionKind::RenameAgent]);
-    let lock = plan.actions.last().unwrap();
-    let Op::Write { content, .. } = &lock.op else {
-        panic!()
-    };
-    assert!(content.contains("agt_q"), "{content}");
+    let lock = written(plan.actions.last().unwrap());
+    assert!(lock.contains("agt_q"), "{lock}");
 
     // The entry may be under the role's name rather than moot's runtime
     // key (the other client keyed a display name moot trims: " QA ").
@@ -899,16 +797,10 @@ fn a_key_file_another_client_wrote_binds_its_agents_without_moot_lock() {
 #[test]
 fn a_held_key_that_no_longer_authenticates_is_not_held() {
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
-        actor("agt_p", "Product", Some("convo_ke")),
-        actor("agt_q", "QA", None),
-    ]);
     // Same prefix as the live key (every `convo_key_...` shares it), but the
     // key was rotated elsewhere: GET /me with it answered 401.
-    let mut h = held("product", "agt_p", "convo_ke");
-    h.roles[0].live = Some(false);
-    obs.held = Some(h);
+    let mut obs = product_keyed_and_held("convo_ke");
+    obs.held.as_mut().unwrap().roles[0].live = Some(false);
     let plan = build(&d, &obs, &online()).unwrap();
     assert_eq!(plan.drift.len(), 1);
     assert_eq!(plan.drift[0].target, Target::Agent("product".into()));
@@ -932,21 +824,10 @@ fn hooks_off_takes_our_entries_out_of_settings() {
     let merged = crate::plan::settings_merge::merge(Some("{\"a\": 1}"), &ours)
         .unwrap()
         .unwrap();
-    let plan = build(
-        &d,
-        &obs_with(&[(".claude/settings.json", file(merged.as_bytes(), 0o644))]),
-        &online(),
-    )
-    .unwrap();
-    let a = plan
-        .actions
-        .iter()
-        .find(|a| a.target.to_string() == ".claude/settings.json")
-        .unwrap();
+    let plan = plan_of(&d, &[settings_file(merged.as_bytes())]);
+    let a = action_on(&plan, SETTINGS);
     assert_eq!(a.kind, ActionKind::Merge);
-    let Op::Write { content, .. } = &a.op else {
-        panic!()
-    };
+    let content = written(a);
     assert!(
         !content.contains("git-guard") && content.contains("\"a\": 1"),
         "{content}"
@@ -958,10 +839,8 @@ fn a_seed_file_no_longer_desired_goes_only_while_it_is_moot_s_text() {
     // AGENTS.md after the last Codex role left: moot wrote it and nobody
     // touched it, so it goes; edited, it is the user's and stays.
     let seed = "AGENTS.md";
-    let mut lock = lock_with(&[(seed, b"# Team\n", 0o644)]);
-    lock.files[0].policy = Policy::Seed;
-    let mut obs = obs_with(&[(seed, file(b"# Team\n", 0o644))]);
-    obs.lock = Some(lock);
+    let mut obs = obs_locked(seed, b"# Team\n", b"# Team\n", 0o644);
+    obs.lock.as_mut().unwrap().files[0].policy = Policy::Seed;
     let mut d = desired();
     d.renderable.insert(seed.into(), Digest::of(b"# Team\n"));
     let plan = build(&d, &obs, &online()).unwrap();
@@ -987,24 +866,11 @@ fn a_settings_file_holding_only_moot_s_hooks_goes_with_them() {
     let created = crate::plan::settings_merge::merge(None, &ours)
         .unwrap()
         .unwrap();
-    let plan = build(
-        &d,
-        &obs_with(&[(".claude/settings.json", file(created.as_bytes(), 0o644))]),
-        &online(),
-    )
-    .unwrap();
-    assert_eq!(
-        kinds_for(&plan, ".claude/settings.json"),
-        [ActionKind::Remove]
-    );
+    let plan = plan_of(&d, &[settings_file(created.as_bytes())]);
+    assert_eq!(kinds_for(&plan, SETTINGS), [ActionKind::Remove]);
     // A file with nothing of moot's in it is not touched, even an empty one.
-    let plan = build(
-        &d,
-        &obs_with(&[(".claude/settings.json", file(b"{}\n", 0o644))]),
-        &online(),
-    )
-    .unwrap();
-    assert!(kinds_for(&plan, ".claude/settings.json").is_empty());
+    let plan = plan_of(&d, &[settings_file(b"{}\n")]);
+    assert!(kinds_for(&plan, SETTINGS).is_empty());
 }
 
 fn with_space(obs: &mut Observed, status: &str) {
@@ -1017,8 +883,7 @@ fn with_space(obs: &mut Observed, status: &str) {
 #[test]
 fn a_missing_agent_is_created_where_the_server_can_and_blocked_where_not() {
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![actor("agt_p", "Product", None)]);
+    let mut obs = with_agents(vec![actor("agt_p", "Product", None)]);
     let plan = build(&d, &obs, &online()).unwrap();
     assert_eq!(plan.blocked[0].target, Target::Agent("qa".into()));
     assert!(kinds_for(&plan, "agent:qa").is_empty());
@@ -1027,16 +892,8 @@ fn a_missing_agent_is_created_where_the_server_can_and_blocked_where_not() {
     let plan = build(&d, &obs, &online()).unwrap();
     assert!(plan.blocked.is_empty(), "{:?}", plan.blocked);
     assert_eq!(kinds_for(&plan, "agent:qa"), [ActionKind::CreateAgent]);
-    let secrets = plan
-        .actions
-        .iter()
-        .find(|a| a.kind == ActionKind::WriteSecrets)
-        .unwrap();
-    let create = plan
-        .actions
-        .iter()
-        .find(|a| a.kind == ActionKind::CreateAgent)
-        .unwrap();
+    let secrets = action_of(&plan, ActionKind::WriteSecrets);
+    let create = action_of(&plan, ActionKind::CreateAgent);
     assert!(secrets.depends_on.contains(&create.id));
 
     // An agent named after the role (a creation whose answer was lost) is
@@ -1056,19 +913,11 @@ fn a_connected_keyless_agent_gets_its_first_key_forced() {
     let mut obs = obs_with(&[]);
     obs.remote.as_mut().unwrap().agents[1].is_connected = Some(true);
     let plan = build(&d, &obs, &online()).unwrap();
-    let qa = plan
-        .actions
-        .iter()
-        .find(|a| a.target.to_string() == "agent:qa")
-        .unwrap();
+    let qa = action_on(&plan, "agent:qa");
     assert_eq!(qa.kind, ActionKind::IssueKey);
     assert!(!qa.destructive);
     assert!(matches!(qa.op, Op::RotateKey { force: true, .. }));
-    let product = plan
-        .actions
-        .iter()
-        .find(|a| a.target.to_string() == "agent:product")
-        .unwrap();
+    let product = action_on(&plan, "agent:product");
     assert!(matches!(product.op, Op::RotateKey { force: false, .. }));
 }
 
@@ -1155,8 +1004,7 @@ fn an_inactive_space_blocks() {
 fn pending_tickets_are_redeemed_not_reissued() {
     use super::planner::PendingInfo;
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
+    let mut obs = with_agents(vec![
         actor("agt_p", "Product", Some("convo_ke")),
         actor("agt_q", "QA", Some("convo_ke")),
     ]);
@@ -1174,14 +1022,7 @@ fn pending_tickets_are_redeemed_not_reissued() {
     ];
     let plan = build(&d, &obs, &online()).unwrap();
     assert!(kinds_for(&plan, "agent:product").is_empty());
-    let secrets = plan
-        .actions
-        .iter()
-        .find(|a| a.kind == ActionKind::WriteSecrets)
-        .unwrap();
-    let Op::WriteSecrets(spec) = &secrets.op else {
-        panic!()
-    };
+    let spec = secrets_spec(&plan).unwrap();
     assert_eq!(spec.roles.len(), 1);
     assert_eq!(spec.roles[0].source, KeySource::Issued);
     let qa = plan
@@ -1192,20 +1033,14 @@ fn pending_tickets_are_redeemed_not_reissued() {
     assert!(qa.hint.as_deref().unwrap().contains("--replace qa"));
 
     // Offline (moot check): both are drift.
-    let opts = PlanOptions {
-        offline: true,
-        ..online()
-    };
-    let plan = build(&d, &obs, &opts).unwrap();
+    let plan = build(&d, &obs, &offline()).unwrap();
     assert_eq!(plan.drift.len(), 2);
 }
 
 #[test]
 fn create_and_delete_agents_snapshot() {
-    use crate::printer::{Styles, human};
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = remote(vec![
+    let mut obs = with_agents(vec![
         actor("agt_p", "Product", None),
         actor("agt_old", "Old", Some("convo_ke")),
     ]);
@@ -1216,18 +1051,17 @@ fn create_and_delete_agents_snapshot() {
         ..online()
     };
     let plan = build(&d, &obs, &opts).unwrap();
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r"[0-9a-f]{64}", "[sha256]");
-    s.bind(|| insta::assert_snapshot!(human::render_plan(&plan, &Styles::plain(), false)));
+    snapshots::settings().bind(|| insta::assert_snapshot!(snapshots::render(&plan)));
 }
 
-fn bind(lock: &mut Lock, role: &str, id: &str) {
-    lock.roles.insert(
-        role.into(),
-        LockRole {
-            actor_id: id.into(),
-        },
-    );
+/// Both agents keyed, both keys held here, moot.lock binding these roles.
+fn keyed_and_bound(bindings: &[(&str, &str)]) -> Observed {
+    Observed {
+        held: Some(both_held_live()),
+        lock: Some(lock_binding(bindings)),
+        remote: keyed_agents(),
+        ..obs_with(&[])
+    }
 }
 
 fn role(name: &str, display: &str) -> DesiredRole {
@@ -1284,13 +1118,7 @@ fn a_renamed_role_and_a_new_role_taking_its_old_name_never_share_an_agent() {
         role("qa", "Tester"),
         role("checker", "QA"),
     ];
-    let mut obs = obs_with(&[]);
-    obs.remote = keyed_agents();
-    obs.held = Some(both_held_live());
-    let mut lock = lock_with(&[]);
-    bind(&mut lock, "product", "agt_p");
-    bind(&mut lock, "qa", "agt_q");
-    obs.lock = Some(lock);
+    let obs = keyed_and_bound(&[("product", "agt_p"), ("qa", "agt_q")]);
     let plan = build(&d, &obs, &online()).unwrap();
     let renames: Vec<_> = plan
         .actions
@@ -1316,20 +1144,8 @@ fn a_renamed_role_and_a_new_role_taking_its_old_name_never_share_an_agent() {
 #[test]
 fn a_lock_binding_two_roles_to_one_agent_is_blocked_online_and_offline() {
     let d = desired();
-    let mut obs = obs_with(&[]);
-    obs.remote = keyed_agents();
-    obs.held = Some(both_held_live());
-    let mut lock = lock_with(&[]);
-    bind(&mut lock, "product", "agt_p");
-    bind(&mut lock, "qa", "agt_p");
-    obs.lock = Some(lock);
-    for opts in [
-        online(),
-        PlanOptions {
-            offline: true,
-            ..online()
-        },
-    ] {
+    let obs = keyed_and_bound(&[("product", "agt_p"), ("qa", "agt_p")]);
+    for opts in [online(), offline()] {
         let plan = build(&d, &obs, &opts).unwrap();
         assert_eq!(plan.blocked.len(), 1, "{:?}", plan.blocked);
         let why = &plan.blocked[0].reason;
@@ -1344,13 +1160,7 @@ fn a_lock_binding_two_roles_to_one_agent_is_blocked_online_and_offline() {
 fn a_removed_role_is_retired_with_its_binding_and_key_kept_aside() {
     let mut d = desired();
     d.roles.retain(|r| r.name == "product");
-    let mut obs = obs_with(&[]);
-    obs.remote = keyed_agents();
-    obs.held = Some(both_held_live());
-    let mut lock = lock_with(&[]);
-    bind(&mut lock, "product", "agt_p");
-    bind(&mut lock, "qa", "agt_q");
-    obs.lock = Some(lock);
+    let obs = keyed_and_bound(&[("product", "agt_p"), ("qa", "agt_q")]);
     let plan = build(&d, &obs, &online()).unwrap();
     assert!(plan.drift.is_empty() && plan.blocked.is_empty());
     assert!(plan.notes.iter().any(|n| n.contains("`qa` is retired")));
@@ -1389,8 +1199,7 @@ fn a_retired_role_put_back_gets_its_agent_and_kept_key_without_a_new_key() {
     let mut retired = held("qa", "agt_q", "convo_cd");
     retired.roles.insert("qa".into(), kept);
     obs.retired_keys = Some(retired);
-    let mut lock = lock_with(&[]);
-    bind(&mut lock, "product", "agt_p");
+    let mut lock = lock_binding(&[("product", "agt_p")]);
     lock.retired.insert(
         "qa".into(),
         crate::observed::lockfile::RetiredRole {
@@ -1423,16 +1232,12 @@ fn a_retired_role_put_back_gets_its_agent_and_kept_key_without_a_new_key() {
 fn offline_a_removed_role_stays_in_moot_lock_as_retired() {
     let mut d = desired();
     d.roles.retain(|r| r.name == "product");
-    let mut obs = obs_with(&[]);
-    obs.remote = None;
-    let mut lock = lock_with(&[]);
-    bind(&mut lock, "product", "agt_p");
-    bind(&mut lock, "qa", "agt_q");
-    obs.lock = Some(lock);
-    let opts = PlanOptions {
-        offline: true,
-        ..online()
+    let obs = Observed {
+        remote: None,
+        lock: Some(lock_binding(&[("product", "agt_p"), ("qa", "agt_q")])),
+        ..obs_with(&[])
     };
+    let opts = offline();
     let plan = build(&d, &obs, &opts).unwrap();
     assert!(plan.drift.is_empty());
     assert!(plan.notes.iter().any(|n| n.contains("`qa` is retired")));
@@ -1492,8 +1297,7 @@ fn suggestions_that_no_longer_serve_are_removed() {
 #[test]
 fn a_moot_written_file_unmanaged_and_back_is_updated_not_drift() {
     let old = b"[convo]\nold\n";
-    let mut obs = obs_with(&[("moot.toml", file(old, 0o644))]);
-    obs.lock = Some(lock_with(&[("moot.toml", old, 0o644)]));
+    let mut obs = obs_locked("moot.toml", old, old, 0o644);
     let mut d = desired();
     d.unmanaged.insert("moot.toml".into());
     let plan = build(&d, &obs, &online()).unwrap();
@@ -1509,27 +1313,12 @@ fn a_moot_written_file_unmanaged_and_back_is_updated_not_drift() {
 
 #[test]
 fn offline_drift_does_not_point_at_a_staged_copy() {
-    let mut obs = obs_with(&[(HOOK, file(b"mine", 0o755))]);
-    obs.remote = None;
-    let opts = PlanOptions {
-        offline: true,
-        ..online()
-    };
-    let plan = build(&desired(), &obs, &opts).unwrap();
+    let mine = [(HOOK, file(b"mine", 0o755))];
+    let plan = offline_plan_of(&desired(), &mine);
     let hint = plan.drift[0].hint.as_deref().unwrap();
     assert!(!hint.contains(&suggested_path(HOOK)), "{hint}");
     assert!(!hint.contains("stages its own"), "{hint}");
-    let plan = build(
-        &desired(),
-        &obs_with(&[(HOOK, file(b"mine", 0o755))]),
-        &online(),
-    )
-    .unwrap();
-    assert!(
-        plan.drift[0]
-            .hint
-            .as_deref()
-            .unwrap()
-            .contains(&suggested_path(HOOK))
-    );
+    let plan = plan_of(&desired(), &mine);
+    let hint = plan.drift[0].hint.as_deref().unwrap();
+    assert!(hint.contains(&suggested_path(HOOK)), "{hint}");
 }
