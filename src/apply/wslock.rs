@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
 
-pub const MOOT_DIR: &str = ".moot";
-pub const LOCK_FILE: &str = ".moot/lock";
+pub use crate::paths::{LOCK_FILE, MOOT_DIR};
 
 pub struct WorkspaceLock {
     file: File,

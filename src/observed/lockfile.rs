@@ -15,8 +15,9 @@ use crate::desired::validate::line_col;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::mode::Mode;
+use crate::paths::{GIT_DIR, MOOT_DIR};
 
-pub const LOCK_PATH: &str = "moot.lock";
+pub use crate::paths::LOCK_PATH;
 pub const LOCK_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -192,9 +193,9 @@ impl Lock {
                 ));
             }
             if crate::observed::workspace::check_relative(&f.path).is_err()
-                || f.path.starts_with(".moot/")
-                || f.path == ".git"
-                || f.path.starts_with(".git/")
+                || f.path.starts_with(&format!("{MOOT_DIR}/"))
+                || f.path == GIT_DIR
+                || f.path.starts_with(&format!("{GIT_DIR}/"))
                 || f.path == LOCK_PATH
                 || f.path == crate::workspace::TEAM_FILE
             {

@@ -14,8 +14,7 @@ use crate::observed::lockfile::{Lock, LockFile};
 use crate::observed::workspace::LocalFiles;
 use crate::plan::action::{Action, ActionKind, Blocked, Drift, Op, Plan, Target};
 
-/// Where staged suggestions go.
-pub const SUGGESTED_DIR: &str = ".moot/suggested";
+pub use crate::paths::SUGGESTED_DIR;
 
 pub fn suggested_path(path: &str) -> String {
     format!("{SUGGESTED_DIR}/{path}")

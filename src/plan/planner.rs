@@ -184,7 +184,9 @@ fn plan_rendered_files(
         if converges && online {
             drop_suggestion(b, f, obs);
         }
-        if f.path.starts_with(".claude/hooks/") {
+        if f.path
+            .starts_with(&format!("{}/", crate::paths::CLAUDE_HOOKS_DIR))
+        {
             hook_nodes.extend(before..b.nodes.len());
         }
     }
@@ -242,8 +244,7 @@ fn plan_lock(
     }
 }
 
-/// Where apply writes its report (machine-local, under `.moot/`).
-pub const REPORT_PATH: &str = ".moot/apply-report.md";
+pub use crate::paths::REPORT_PATH;
 
 /// Whatever the local transaction would refuse blocks the plan now, before
 /// any remote call: every path an action writes, changes the mode of or
