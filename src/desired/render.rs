@@ -12,7 +12,7 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::mode::Mode;
 
-/// How moot treats a path (cli.md, "Files in a workspace").
+/// How moot treats a path (the README's "Files moot manages").
 #[derive(
     Debug,
     Clone,
@@ -522,7 +522,8 @@ pub fn selected_skills(team: &TeamFile) -> Vec<&'static str> {
     }
 }
 
-/// `moot.toml` in the runtime's exact format (api-contract.md).
+/// `moot.toml` in the runtime's exact format (docs/harnesses.md, "The files
+/// the runtime reads").
 pub fn moot_toml(team: &TeamFile, facts: &RemoteFacts) -> String {
     let q = |s: &str| toml::Value::String(s.to_string()).to_string();
     let api_url = if facts.api_url.is_empty() {

@@ -1,5 +1,6 @@
 //! `.moot/actors.json`: the runtime's key file (format fixed by the
-//! runtime, api-contract.md). Read here; written only by apply.
+//! runtime, docs/harnesses.md "The files the runtime reads"). Read here;
+//! written only by apply.
 
 use std::path::Path;
 

@@ -112,8 +112,8 @@ fn text_of(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// One rendered file, by cli.md's managed-file rules (seed files: never
-/// written over). `old` is what moot.lock records for it. Returns whether
+/// One rendered file, by the W/D/B rules of docs/design.md ("The plan";
+/// seed files: never written over). `old` is what moot.lock records for it. Returns whether
 /// the file will equal moot's version once the plan is applied.
 pub(super) fn plan_file(
     b: &mut Builder,

@@ -1,6 +1,6 @@
-//! Keys: binding roles to agents (one to one), cli.md's key table, renames,
-//! retired roles, and the key files `.moot/actors.json` and
-//! `.moot/retired.json`.
+//! Keys: binding roles to agents (one to one), the key table of
+//! docs/design.md ("The plan"), renames, retired roles, and the key files
+//! `.moot/actors.json` and `.moot/retired.json`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -112,8 +112,9 @@ fn retired_candidates(
     out
 }
 
-/// Matches each role to an agent, one to one, and applies cli.md's key
-/// table; then keeps the bindings (and live keys) of retired roles.
+/// Matches each role to an agent, one to one, and applies the key table of
+/// docs/design.md; then keeps the bindings (and live keys) of retired
+/// roles.
 pub(super) fn plan_keys(
     b: &mut Builder,
     desired: &DesiredState,
@@ -369,7 +370,7 @@ fn is_live(held: Option<&HeldKey>, agent: &Actor) -> bool {
     })
 }
 
-/// cli.md's key table and the rename, for one bound role.
+/// The key table (docs/design.md) and the rename, for one bound role.
 fn plan_role(
     b: &mut Builder,
     role: &DesiredRole,

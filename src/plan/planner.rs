@@ -1,5 +1,6 @@
 //! The pure planner: `(desired, observed, options) -> Plan`. No I/O, no
-//! clock, no randomness, so every rule of cli.md is tested on plain values.
+//! clock, no randomness, so every rule of docs/design.md ("The plan") is
+//! tested on plain values.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -1,4 +1,5 @@
-//! The planner on plain values: one test per rule of cli.md.
+//! The planner on plain values: one test per rule of docs/design.md ("The
+//! plan") and of the README's "Files moot manages".
 
 use std::collections::BTreeSet;
 
