@@ -64,7 +64,7 @@ pub const RETIRED_KEYS_PATH: &str = ".moot/retired.json";
 pub const PENDING_PATH: &str = ".moot/pending-tickets.json";
 
 /// The workspace lock: an OS file lock (flock) held by one apply at a time.
-pub const LOCK_FILE: &str = ".moot/lock";
+pub const WORKSPACE_LOCK_PATH: &str = ".moot/lock";
 
 /// The local transaction's area: staged copies, backups and the journal.
 pub const TXN_DIR: &str = ".moot/txn";
@@ -120,7 +120,7 @@ mod tests {
             ACTORS_PATH,
             RETIRED_KEYS_PATH,
             PENDING_PATH,
-            LOCK_FILE,
+            WORKSPACE_LOCK_PATH,
             TXN_DIR,
             SUGGESTED_DIR,
             REPORT_PATH,

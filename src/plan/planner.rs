@@ -9,7 +9,7 @@ use crate::desired::render::{GITIGNORE_PATH, SETTINGS_PATH};
 use crate::error::{Error, Result};
 use indexmap::IndexMap;
 
-use crate::observed::lockfile::{LOCK_PATH, LOCK_VERSION, Lock, LockFile, LockRole, RetiredRole};
+use crate::observed::lockfile::{LOCK_PATH, LOCK_VERSION, Lock, LockEntry, LockRole, RetiredRole};
 use crate::observed::workspace::FileState;
 use crate::plan::action::{Action, ActionKind, Op, Plan, Target};
 use crate::plan::files::{
@@ -167,7 +167,7 @@ fn plan_rendered_files(
     online: bool,
 ) -> (Vec<usize>, Vec<usize>) {
     let lock = obs.lock.as_ref();
-    let lock_index: HashMap<&str, &LockFile> = lock
+    let lock_index: HashMap<&str, &LockEntry> = lock
         .map(|l| l.files.iter().map(|f| (f.path.as_str(), f)).collect())
         .unwrap_or_default();
     let mut stage_nodes = Vec::new();
