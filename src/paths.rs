@@ -59,8 +59,9 @@ pub const ACTORS_PATH: &str = ".moot/actors.json";
 /// current roles.
 pub const RETIRED_KEYS_PATH: &str = ".moot/retired.json";
 
-/// Key-exchange tickets issued but not yet redeemed, kept so an interrupted
-/// apply redeems them instead of issuing new ones (mode 0600).
+/// Registration tickets minted by an apply not yet committed (mode 0600):
+/// after a crash the next apply redeems those still alive, since the
+/// agent's old key died when each was minted.
 pub const PENDING_PATH: &str = ".moot/pending-tickets.json";
 
 /// The workspace lock: an OS file lock (flock) held by one apply at a time.
@@ -92,10 +93,12 @@ pub const SECRET_PATHS: [&str; 2] = [ACTORS_PATH, JOURNAL];
 
 // ---- Under the user's HOME ---------------------------------------------
 
-/// moot's stored credentials (one section per profile), relative to HOME.
+/// moot's stored login (the Python client's format: TOML, one table per
+/// profile; mode 0600), relative to HOME.
 pub const HOME_CREDENTIALS: &str = ".moot/credentials";
 
-/// The secret that seals the journal against tampering, relative to HOME.
+/// The secret that seals each journal, so apply only ever restores a journal
+/// it wrote (mode 0600), relative to HOME.
 pub const HOME_JOURNAL_KEY: &str = ".moot/journal.key";
 
 /// The TypeScript client's (moot-cli's) credentials, read but never
