@@ -20,7 +20,7 @@ use divan::Bencher;
 use moot::desired::{DesiredFile, DesiredState, Policy};
 use moot::digest::Digest;
 use moot::mode::Mode;
-use moot::observed::lockfile::{LOCK_VERSION, Lock, LockFile};
+use moot::observed::lockfile::{LOCK_VERSION, Lock, LockEntry};
 use moot::observed::workspace::LocalFiles;
 use moot::plan::planner::{Observed, PlanOptions};
 
@@ -126,7 +126,7 @@ impl Fixture {
                 .desired
                 .files
                 .iter()
-                .map(|f| LockFile {
+                .map(|f| LockEntry {
                     path: f.path.clone(),
                     policy: f.policy,
                     sha256: Digest::of(&f.content),

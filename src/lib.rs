@@ -17,6 +17,7 @@ pub mod fsutil;
 pub mod kinds;
 pub mod mode;
 pub mod observed;
+pub mod paths;
 pub mod plan;
 pub mod printer;
 pub mod relpath;

@@ -4,8 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
 
-/// The file that marks a workspace.
-pub const TEAM_FILE: &str = "team.toml";
+pub use crate::paths::TEAM_FILE;
 
 /// The workspace: `-C DIR` when given (it must be a directory; its
 /// team.toml is not required here, loading it reports a missing one),

@@ -1,6 +1,6 @@
 //! apply: the only code with side effects. The remote phase (rotations,
 //! renames) runs first, holding new keys only in memory; then one local
-//! transaction writes every file, moot.lock last (cli.md, "Apply is a
+//! transaction writes every file, moot.lock last (docs/design.md, "Apply: a
 //! transaction").
 
 pub mod faults;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
-pub const PENDING_PATH: &str = ".moot/pending-tickets.json";
+pub use crate::paths::PENDING_PATH;
 
 /// How long a ticket lives (the platform's five minutes). Tests shorten it
 /// with `MOOT_TEST_TICKET_LIFETIME` (seconds; test-only, undocumented for

@@ -21,8 +21,7 @@ pub struct SealKey([u8; KEY_LEN]);
 
 /// `$HOME/.moot/journal.key`, or None when HOME is not set.
 pub fn key_path() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
-    Some(Path::new(&home).join(".moot").join("journal.key"))
+    crate::paths::in_home(crate::paths::HOME_JOURNAL_KEY)
 }
 
 impl SealKey {

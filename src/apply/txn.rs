@@ -18,10 +18,10 @@ use crate::fsutil::{Barrier, create_dir_all_mode, sync_dir, write_replace};
 use crate::mode::Mode;
 use crate::observed::lockfile::LOCK_PATH;
 use crate::observed::workspace::{PathKind, classify};
+use crate::paths::{GIT_DIR, MOOT_DIR, TXN_BACKUP_DIR, TXN_STAGED_DIR};
 use crate::relpath::RelPath;
 
-pub const TXN_DIR: &str = ".moot/txn";
-pub const JOURNAL: &str = ".moot/txn/journal.json";
+pub use crate::paths::{JOURNAL, TXN_DIR};
 
 /// What the plan saw at a path. The remote phase can take seconds, so the
 /// content is checked again right before a write or removal: a file the
@@ -234,9 +234,9 @@ impl Journal {
 fn not_protected(rel: &str) -> std::result::Result<(), String> {
     let first = rel.split('/').find(|c| !c.is_empty() && *c != ".");
     let protected = rel == crate::workspace::TEAM_FILE
-        || first == Some(".git")
+        || first == Some(GIT_DIR)
         || rel == TXN_DIR
-        || rel == ".moot"
+        || rel == MOOT_DIR
         || rel.starts_with(&format!("{TXN_DIR}/"));
     if protected {
         Err(format!("`{rel}` is not a file moot writes"))
@@ -267,8 +267,8 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
         ));
     }
     clear_txn_dir(&txn)?;
-    create_dir_all_mode(&txn.join("staged"), 0o700)?;
-    create_dir_all_mode(&txn.join("backup"), 0o700)?;
+    create_dir_all_mode(&root.join(TXN_STAGED_DIR), 0o700)?;
+    create_dir_all_mode(&root.join(TXN_BACKUP_DIR), 0o700)?;
 
     let mut journal = Journal {
         state: JournalState::Prepared,
@@ -347,7 +347,7 @@ fn prepare(
         let meta = std::fs::symlink_metadata(&target).ok();
         let (kind, staged, written) = match change {
             Change::Write { content, mode, .. } => {
-                let staged = format!("{TXN_DIR}/staged/{i}");
+                let staged = format!("{TXN_STAGED_DIR}/{i}");
                 faults::step("stage")?;
                 write_staged(&root.join(&staged), content, *mode)?;
                 barrier.record(&root.join(&staged));
@@ -360,7 +360,7 @@ fn prepare(
             kind,
             target: change.path().to_string(),
             staged,
-            backup: format!("{TXN_DIR}/backup/{i}"),
+            backup: format!("{TXN_BACKUP_DIR}/{i}"),
             had_original: meta.is_some(),
             old_mode: meta.map(|m| Mode::of(m.permissions().mode())),
             written_sha256: written,
@@ -427,7 +427,7 @@ fn commit(
 ) -> Result<Vec<usize>> {
     let mut diverted = Vec::new();
     for d in &journal.created_dirs {
-        let mode = if d == ".moot" || d.starts_with(".moot/") {
+        let mode = if d == MOOT_DIR || d.starts_with(&format!("{MOOT_DIR}/")) {
             0o700
         } else {
             0o755
@@ -613,7 +613,7 @@ fn prune_emptied_dirs(root: &Path, journal: &Journal) {
 pub fn cleanup(root: &Path) {
     let txn: PathBuf = root.join(TXN_DIR);
     let _ = std::fs::remove_dir_all(&txn);
-    let _ = sync_dir(&root.join(".moot"));
+    let _ = sync_dir(&root.join(MOOT_DIR));
 }
 
 #[cfg(test)]

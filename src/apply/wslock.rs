@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
 
-pub const MOOT_DIR: &str = ".moot";
-pub const LOCK_FILE: &str = ".moot/lock";
+pub use crate::paths::{MOOT_DIR, WORKSPACE_LOCK_PATH};
 
+/// The held workspace lock `.moot/lock` (not moot.lock, whose contents are
+/// `observed::lockfile::Lock`).
 pub struct WorkspaceLock {
     file: File,
     path: PathBuf,
@@ -43,7 +44,7 @@ impl WorkspaceLock {
         if created_dir {
             crate::fsutil::create_dir_all_mode(&moot_dir, 0o700)?;
         }
-        let path = root.join(LOCK_FILE);
+        let path = root.join(WORKSPACE_LOCK_PATH);
         loop {
             let (mut file, created_file) = open_lock_file(&path)?;
             match file.try_lock() {

@@ -22,7 +22,7 @@ pub use crate::observed::observe::{read_actors, read_key_file};
 /// What to run when there is no team.toml: `moot import` where another
 /// client left its files, else `moot init`.
 fn no_team_hint(root: &Path) -> &'static str {
-    let other_client = ["moot.toml", ".moot/actors.json"]
+    let other_client = [crate::paths::MOOT_TOML_PATH, crate::paths::ACTORS_PATH]
         .iter()
         .any(|p| std::fs::symlink_metadata(root.join(p)).is_ok());
     if other_client {
@@ -214,7 +214,7 @@ pub fn observe(
         retired_keys,
         actors_file_mode,
         moot_dir_mode: if is_online && !lock_made_moot_dir {
-            dir_mode(&ws.root.join(".moot"))
+            dir_mode(&ws.root.join(crate::paths::MOOT_DIR))
         } else {
             None
         },
@@ -249,7 +249,7 @@ fn offline_facts(lock: Option<&Lock>) -> Result<RemoteFacts> {
         })
         .unwrap_or_default();
     if !facts.space_id.is_empty() {
-        check_space_id(&facts.space_id, "moot.lock")?;
+        check_space_id(&facts.space_id, crate::paths::LOCK_PATH)?;
     }
     // Rendered into CLAUDE.md: one line of plain text.
     if facts.space_name.len() > 200 || facts.space_name.chars().any(crate::printer::must_escape) {

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::observed::lockfile::Lock;
 use crate::observed::untrusted;
 use crate::observed::workspace::check_relative;
+use crate::paths::MOOT_DIR;
 use crate::plan::planner::suggested_path;
 use crate::printer::{Printer, human};
 
@@ -42,7 +43,7 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> Result<Ou
     let hint = "replace it with a regular file (moot never reads through a link)";
     let theirs = untrusted::read(&ws.root.join(&path), CAP, "your file", hint)?;
     let staged_rel = suggested_path(&path);
-    let staged = if untrusted::check_dir(&ws.root.join(".moot"), ".moot", hint)? {
+    let staged = if untrusted::check_dir(&ws.root.join(MOOT_DIR), MOOT_DIR, hint)? {
         untrusted::read(&ws.root.join(&staged_rel), CAP, "staged suggestion", hint)?
     } else {
         None

@@ -25,8 +25,7 @@ use crate::observed::untrusted;
 use crate::printer::{Printer, clean_line};
 use crate::workspace::{TEAM_FILE, init_dir};
 
-const MOOT_TOML: &str = "moot.toml";
-const ACTORS_JSON: &str = ".moot/actors.json";
+use crate::paths::{ACTORS_PATH, MOOT_DIR, MOOT_TOML_PATH};
 /// Far above any real team's files; a cap so a hostile file cannot exhaust memory.
 const INPUT_CAP: u64 = 1 << 20;
 
@@ -86,7 +85,7 @@ pub fn run(args: &ImportArgs, global: &GlobalArgs, printer: &Printer) -> Result<
     if toml_src.is_none() && actors.is_none() {
         return Err(Error::user(
             format!(
-                "nothing to import in {}: no {MOOT_TOML} and no {ACTORS_JSON}",
+                "nothing to import in {}: no {MOOT_TOML_PATH} and no {ACTORS_PATH}",
                 dir.display()
             ),
             "run `moot import` in a workspace set up by mootup or moot-cli, or `moot init` to start from an archetype",
@@ -107,13 +106,14 @@ pub fn run(args: &ImportArgs, global: &GlobalArgs, printer: &Printer) -> Result<
 /// Reads moot.toml as untrusted UTF-8 text.
 fn read_moot_toml(dir: &Path) -> Result<Option<String>> {
     let hint = "replace it with a regular file, or move it aside and use `moot init`";
-    let Some(file) = untrusted::read(&dir.join(MOOT_TOML), INPUT_CAP, MOOT_TOML, hint)? else {
+    let Some(file) = untrusted::read(&dir.join(MOOT_TOML_PATH), INPUT_CAP, MOOT_TOML_PATH, hint)?
+    else {
         return Ok(None);
     };
     String::from_utf8(file.bytes).map(Some).map_err(|e| {
         let (line, col) = line_col_bytes(e.as_bytes(), e.utf8_error().valid_up_to());
         Error::user(
-            format!("{MOOT_TOML}:{line}:{col}: not UTF-8 text"),
+            format!("{MOOT_TOML_PATH}:{line}:{col}: not UTF-8 text"),
             "TOML files must be UTF-8; re-save it with UTF-8 encoding",
         )
     })
@@ -128,14 +128,14 @@ fn line_col_bytes(bytes: &[u8], offset: usize) -> (usize, usize) {
 fn read_actors(dir: &Path) -> Result<Option<ActorsFile>> {
     let hint =
         "move it aside (the keys in it stay valid on the platform) and run `moot import` again";
-    if !untrusted::check_dir(&dir.join(".moot"), ".moot", hint)? {
+    if !untrusted::check_dir(&dir.join(MOOT_DIR), MOOT_DIR, hint)? {
         return Ok(None);
     }
-    let path = dir.join(ACTORS_JSON);
-    let Some(file) = untrusted::read(&path, INPUT_CAP, ACTORS_JSON, hint)? else {
+    let path = dir.join(ACTORS_PATH);
+    let Some(file) = untrusted::read(&path, INPUT_CAP, ACTORS_PATH, hint)? else {
         return Ok(None);
     };
-    ActorsFile::parse(&file.bytes, Path::new(ACTORS_JSON)).map(Some)
+    ActorsFile::parse(&file.bytes, Path::new(ACTORS_PATH)).map(Some)
 }
 
 /// A team name from the workspace directory, when no template names one.
@@ -168,7 +168,7 @@ pub fn import(
     if out.roles.is_empty() {
         return Err(Error::user(
             format!(
-                "nothing to import: {MOOT_TOML} lists no [agents.*] and {ACTORS_JSON} no actors"
+                "nothing to import: {MOOT_TOML_PATH} lists no [agents.*] and {ACTORS_PATH} no actors"
             ),
             "add the team's agents to moot.toml, or start from an archetype with `moot init`",
         ));
@@ -222,7 +222,7 @@ struct Src<'a> {
 impl Src<'_> {
     fn at(&self, span: std::ops::Range<usize>) -> String {
         let (line, col) = line_col(self.text, span.start);
-        format!("{MOOT_TOML}:{line}:{col}")
+        format!("{MOOT_TOML_PATH}:{line}:{col}")
     }
 
     fn string(&self, v: &Spanned<DeValue<'_>>, key: &str) -> Result<String> {
@@ -268,7 +268,7 @@ fn from_moot_toml(text: &str) -> Result<Imported> {
         let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
         Error::user(
             format!(
-                "{MOOT_TOML}:{line}:{col}: not valid TOML: {}",
+                "{MOOT_TOML_PATH}:{line}:{col}: not valid TOML: {}",
                 clean_line(e.message().trim())
             ),
             "fix the syntax at that position (moot import reads moot.toml as the runtime does)",
@@ -551,7 +551,7 @@ fn add_from_actors(out: &mut Imported, actors: &ActorsFile, have_toml: bool) {
             // Both earlier clients stored "" when the platform answered a
             // rotation with a ticket instead of a key.
             out.notes.push(Note {
-                at: format!("{ACTORS_JSON}: actors.{} api_key = \"\"", clean_line(key)),
+                at: format!("{ACTORS_PATH}: actors.{} api_key = \"\"", clean_line(key)),
                 why: format!(
                     "no key is held for this agent; `moot plan` reports it as `key not held here` \
                      and `moot apply --replace {}` issues one",
@@ -566,7 +566,7 @@ fn add_from_actors(out: &mut Imported, actors: &ActorsFile, have_toml: bool) {
         if let Some(r) = known {
             if !display.is_empty() && r.display_name != display {
                 out.notes.push(Note {
-                    at: format!("{ACTORS_JSON}: actors.{} display_name = \"{}\"", clean_line(key), clean_line(display)),
+                    at: format!("{ACTORS_PATH}: actors.{} display_name = \"{}\"", clean_line(key), clean_line(display)),
                     why: format!(
                         "moot.toml names it \"{}\", which team.toml keeps; `moot plan` renames the agent if the platform differs",
                         clean_line(&r.display_name)
@@ -581,7 +581,7 @@ fn add_from_actors(out: &mut Imported, actors: &ActorsFile, have_toml: bool) {
         } else {
             display.to_string()
         };
-        let from = format!("{ACTORS_JSON}: actors.{}", clean_line(key));
+        let from = format!("{ACTORS_PATH}: actors.{}", clean_line(key));
         if have_toml {
             out.notes.push(Note {
                 at: from.clone(),
@@ -614,7 +614,7 @@ fn add_from_actors(out: &mut Imported, actors: &ActorsFile, have_toml: bool) {
     for (key, value) in [("space_id", &actors.space_id), ("api_url", &actors.api_url)] {
         if !value.is_empty() && !have_toml {
             out.notes.push(Note {
-                at: format!("{ACTORS_JSON}: {key} = \"{}\"", clean_line(value)),
+                at: format!("{ACTORS_PATH}: {key} = \"{}\"", clean_line(value)),
                 why: "team.toml names no space or API: moot uses your account's default space and MOOT_API_URL or `moot login --api-url`".into(),
             });
         }
@@ -829,7 +829,7 @@ mod tests {
     #[test]
     fn actors_json_alone_gives_roles_and_display_names() {
         let bytes = include_bytes!("../../tests/fixtures/moot-cli-js/.moot/actors.json");
-        let actors = ActorsFile::parse(bytes, Path::new(ACTORS_JSON)).unwrap();
+        let actors = ActorsFile::parse(bytes, Path::new(ACTORS_PATH)).unwrap();
         let got = import(None, Some(&actors), "my-repo").unwrap();
         let roles: Vec<(&str, &str)> = got
             .roles
@@ -857,7 +857,7 @@ mod tests {
         let bytes =
             br#"{"actors": {"qa": {"actor_id": "agt_1", "api_key": "k", "display_name": "QA"},
             "Odd Key": {"actor_id": "agt_2", "api_key": "k", "display_name": "Odd Key"}}}"#;
-        let actors = ActorsFile::parse(bytes, Path::new(ACTORS_JSON)).unwrap();
+        let actors = ActorsFile::parse(bytes, Path::new(ACTORS_PATH)).unwrap();
         let got = import(
             Some("[agents.qa]\ndisplay_name = \"QA\"\n"),
             Some(&actors),
@@ -871,7 +871,7 @@ mod tests {
         assert!(!got.notes.iter().any(|n| n.why.contains("no key is held")));
         let bytes =
             br#"{"actors": {"qa": {"actor_id": "agt_1", "api_key": "", "display_name": "QA"}}}"#;
-        let actors = ActorsFile::parse(bytes, Path::new(ACTORS_JSON)).unwrap();
+        let actors = ActorsFile::parse(bytes, Path::new(ACTORS_PATH)).unwrap();
         let got = import(None, Some(&actors), "d").unwrap();
         assert!(
             got.notes

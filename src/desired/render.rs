@@ -12,7 +12,7 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::mode::Mode;
 
-/// How moot treats a path (cli.md, "Files in a workspace").
+/// How moot treats a path (the README's "Files moot manages").
 #[derive(
     Debug,
     Clone,
@@ -106,14 +106,10 @@ impl From<&HookSpec> for HookEntry {
     }
 }
 
-pub const SETTINGS_PATH: &str = ".claude/settings.json";
-pub const GITIGNORE_PATH: &str = ".gitignore";
-pub const ACTORS_PATH: &str = ".moot/actors.json";
-pub const MOOT_TOML_PATH: &str = "moot.toml";
-pub const CLAUDE_MD_PATH: &str = "CLAUDE.md";
-pub const AGENTS_MD_PATH: &str = "AGENTS.md";
-/// Where Codex (and Cursor) discover a repository's skills.
-pub const AGENTS_SKILLS_DIR: &str = ".agents/skills";
+pub use crate::paths::{
+    ACTORS_PATH, AGENTS_MD_PATH, AGENTS_SKILLS_DIR, CLAUDE_MD_PATH, GITIGNORE_PATH, MOOT_TOML_PATH,
+    SETTINGS_PATH,
+};
 
 /// Everything moot wants in the workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,12 +287,13 @@ fn render_once(
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
 
-    let mut gitignore_lines = vec![".moot/".to_string()];
+    use crate::paths::{MOOT_DIR, SETTINGS_LOCAL_PATH, WORKTREES_DIR};
+    let mut gitignore_lines = vec![format!("{MOOT_DIR}/")];
     if team.git.strategy == crate::desired::team::GitStrategy::Worktree {
-        gitignore_lines.push(".worktrees/".into());
+        gitignore_lines.push(format!("{WORKTREES_DIR}/"));
     }
     if used.claude {
-        gitignore_lines.push(".claude/settings.local.json".into());
+        gitignore_lines.push(SETTINGS_LOCAL_PATH.into());
     }
 
     Ok(DesiredState {
@@ -356,7 +353,7 @@ fn claude_hooks(
     }
     for hook in &bundle::HOOKS {
         files.push(DesiredFile {
-            path: format!(".claude/hooks/{}", hook.script),
+            path: format!("{}/{}", crate::paths::CLAUDE_HOOKS_DIR, hook.script),
             policy: Policy::Managed,
             mode: Mode::EXECUTABLE,
             content: bundle::text(&format!("hooks/{}", hook.script))?.into(),
@@ -373,7 +370,7 @@ fn claude_hooks(
 fn skill_dirs(used: Harnesses) -> Vec<&'static str> {
     let mut dirs = Vec::new();
     if used.claude {
-        dirs.push(".claude/skills");
+        dirs.push(crate::paths::CLAUDE_SKILLS_DIR);
     }
     if used.agents() {
         dirs.push(AGENTS_SKILLS_DIR);
@@ -525,7 +522,8 @@ pub fn selected_skills(team: &TeamFile) -> Vec<&'static str> {
     }
 }
 
-/// `moot.toml` in the runtime's exact format (api-contract.md).
+/// `moot.toml` in the runtime's exact format (docs/harnesses.md, "The files
+/// the runtime reads").
 pub fn moot_toml(team: &TeamFile, facts: &RemoteFacts) -> String {
     let q = |s: &str| toml::Value::String(s.to_string()).to_string();
     let api_url = if facts.api_url.is_empty() {

@@ -253,9 +253,10 @@ impl Role {
     /// role's harness reads (AGENTS.md for codex and cursor, CLAUDE.md for
     /// claude-code), so switching a role's harness needs no prompt edit.
     pub fn launch_prompt(&self) -> String {
+        use crate::paths::{AGENTS_MD_PATH, CLAUDE_MD_PATH};
         let (from, to) = match self.harness {
-            Harness::ClaudeCode => ("AGENTS.md", "CLAUDE.md"),
-            Harness::Codex | Harness::Cursor => ("CLAUDE.md", "AGENTS.md"),
+            Harness::ClaudeCode => (AGENTS_MD_PATH, CLAUDE_MD_PATH),
+            Harness::Codex | Harness::Cursor => (CLAUDE_MD_PATH, AGENTS_MD_PATH),
         };
         self.startup_prompt
             .split_whitespace()

@@ -1,5 +1,6 @@
 //! `.moot/actors.json`: the runtime's key file (format fixed by the
-//! runtime, api-contract.md). Read here; written only by apply.
+//! runtime, docs/harnesses.md "The files the runtime reads"). Read here;
+//! written only by apply.
 
 use std::path::Path;
 
@@ -9,11 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
-/// Where the live keys of retired roles (removed from team.toml, agent kept)
-/// are kept aside: same format as the runtime's key file, keyed by role
-/// name, mode 0600 in the 0700 `.moot/`, out of `.moot/actors.json` so the
-/// runtime only sees current roles.
-pub const RETIRED_KEYS_PATH: &str = ".moot/retired.json";
+pub use crate::paths::RETIRED_KEYS_PATH;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActorsFile {

@@ -1,4 +1,5 @@
-//! The Moot API client (api-contract.md is the authority for shapes).
+//! The Moot API client (`schemas/api-endpoints.json` records the routes
+//! and their answers, `schemas/actor.schema.json` the Actor).
 //!
 //! One `reqwest` connection pool behind an `Arc`, so clones are cheap and
 //! share it. Reads (`GET`) retry transient failures; calls that change state

@@ -60,8 +60,7 @@ pub fn profile_name(profile: Option<&str>) -> String {
 
 /// `$HOME/.moot/credentials`, or None when HOME is not set.
 pub fn credentials_path() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
-    Some(Path::new(&home).join(".moot").join("credentials"))
+    crate::paths::in_home(crate::paths::HOME_CREDENTIALS)
 }
 
 /// The credential to use, or None when nothing is configured. `MOOT_TOKEN`
@@ -368,8 +367,7 @@ pub mod mootup {
 
     /// `$HOME/.mootup/credentials.json`.
     pub fn path() -> Option<PathBuf> {
-        let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
-        Some(Path::new(&home).join(".mootup").join("credentials.json"))
+        crate::paths::in_home(crate::paths::HOME_MOOTUP_CREDENTIALS)
     }
 
     /// The profile's credential, None when the file or the profile is absent.

@@ -15,10 +15,13 @@ use crate::desired::validate::line_col;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::mode::Mode;
+use crate::paths::{GIT_DIR, MOOT_DIR};
 
-pub const LOCK_PATH: &str = "moot.lock";
+pub use crate::paths::LOCK_PATH;
 pub const LOCK_VERSION: u32 = 1;
 
+// Not the workspace lock `.moot/lock`: that is `apply::wslock::WorkspaceLock`.
+/// moot.lock: what moot last rendered and wrote (committed; no secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lock {
@@ -39,7 +42,7 @@ pub struct Lock {
     pub retired: IndexMap<String, RetiredRole>,
     /// Files moot wrote, sorted by path.
     #[serde(default)]
-    pub files: Vec<LockFile>,
+    pub files: Vec<LockEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -77,9 +80,10 @@ pub struct SharedAgent {
     pub roles: Vec<String>,
 }
 
+/// One file entry of moot.lock (`[[files]]`): what moot wrote at a path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LockFile {
+pub struct LockEntry {
     pub path: String,
     pub policy: Policy,
     /// sha256 of the bytes moot wrote, lower-case hex.
@@ -110,7 +114,7 @@ fn entry_pos(src: &str, i: usize) -> (usize, usize) {
 }
 
 impl Lock {
-    pub fn file(&self, path: &str) -> Option<&LockFile> {
+    pub fn file(&self, path: &str) -> Option<&LockEntry> {
         self.files.iter().find(|f| f.path == path)
     }
 
@@ -192,9 +196,9 @@ impl Lock {
                 ));
             }
             if crate::observed::workspace::check_relative(&f.path).is_err()
-                || f.path.starts_with(".moot/")
-                || f.path == ".git"
-                || f.path.starts_with(".git/")
+                || f.path.starts_with(&format!("{MOOT_DIR}/"))
+                || f.path == GIT_DIR
+                || f.path.starts_with(&format!("{GIT_DIR}/"))
                 || f.path == LOCK_PATH
                 || f.path == crate::workspace::TEAM_FILE
             {
@@ -253,7 +257,7 @@ mod tests {
             space_name: "spc_1".into(),
             roles,
             retired: IndexMap::new(),
-            files: vec![LockFile {
+            files: vec![LockEntry {
                 path: "moot.toml".into(),
                 policy: Policy::Managed,
                 sha256: Digest::of(b"x"),

@@ -27,7 +27,7 @@ pub fn scan_files(
         paths.extend(desired.files.iter().map(|f| suggested_path(&f.path)));
         // Every staged suggestion, so those that no longer serve are seen.
         paths.extend(staged_suggestions(root));
-        paths.push(".moot".into());
+        paths.push(crate::paths::MOOT_DIR.into());
     }
     paths.extend([SETTINGS_PATH, GITIGNORE_PATH, LOCK_PATH, REPORT_PATH].map(String::from));
     if let Some(l) = lock {
@@ -47,7 +47,7 @@ pub fn scan_files(
         // state (a saved plan being checked saw no such directory). Only
         // where it was looked at: offline it is not, and adding it would
         // make every offline saved plan of a fresh clone look stale.
-        if let Some(state) = files.files.get_mut(".moot") {
+        if let Some(state) = files.files.get_mut(crate::paths::MOOT_DIR) {
             *state = crate::observed::workspace::FileState::Absent;
         }
     }

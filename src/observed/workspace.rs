@@ -211,13 +211,14 @@ impl LocalFiles {
 /// Only asks git when both `.git` and `.moot` exist, to keep `moot check`
 /// free of subprocesses on a clean CI checkout.
 pub fn moot_dir_tracked(root: &Path) -> bool {
-    if !root.join(".git").exists() || !root.join(".moot").exists() {
+    use crate::paths::{GIT_DIR, MOOT_DIR};
+    if !root.join(GIT_DIR).exists() || !root.join(MOOT_DIR).exists() {
         return false;
     }
     std::process::Command::new("git")
         .arg("-C")
         .arg(root)
-        .args(["ls-files", "--", ".moot"])
+        .args(["ls-files", "--", MOOT_DIR])
         .stderr(std::process::Stdio::null())
         .output()
         .map(|o| o.status.success() && !o.stdout.is_empty())

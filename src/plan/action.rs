@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::mode::Mode;
 
-/// cli.md's `kind` values, in that spelling.
+/// The `kind` values of docs/plan-format.md (`actions[].kind`), in that spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionKind {
@@ -209,7 +209,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// cli.md: `--detailed-exitcode` exits 2 when this is true.
+    /// `--detailed-exitcode` (and `moot check`) exits 2 when this is true: the
+    /// README's "Exit codes", docs/plan-format.md's `changes`.
     pub fn has_changes(&self) -> bool {
         !self.actions.is_empty() || !self.blocked.is_empty() || !self.drift.is_empty()
     }

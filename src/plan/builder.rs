@@ -12,12 +12,11 @@ use crate::digest::Digest;
 use crate::mode::Mode;
 use crate::observed::actors_file::HeldKeys;
 use crate::observed::api::{Actor, Space};
-use crate::observed::lockfile::{Lock, LockFile};
+use crate::observed::lockfile::{Lock, LockEntry};
 use crate::observed::workspace::LocalFiles;
 use crate::plan::action::{Action, ActionKind, Blocked, Drift, Op, Plan, Target};
 
-/// Where staged suggestions go.
-pub const SUGGESTED_DIR: &str = ".moot/suggested";
+pub use crate::paths::SUGGESTED_DIR;
 
 pub fn suggested_path(path: &str) -> String {
     format!("{SUGGESTED_DIR}/{path}")
@@ -97,7 +96,7 @@ pub(crate) struct Builder {
     pub edges: Vec<(usize, usize)>,
     pub plan: Plan,
     /// moot.lock's new file entries.
-    pub lock_files: BTreeMap<String, LockFile>,
+    pub lock_files: BTreeMap<String, LockEntry>,
 }
 
 impl Builder {
@@ -156,7 +155,7 @@ impl Builder {
     pub(crate) fn record_sha(&mut self, path: &str, policy: Policy, sha256: Digest, mode: Mode) {
         self.lock_files.insert(
             path.to_string(),
-            LockFile {
+            LockEntry {
                 path: path.to_string(),
                 policy,
                 sha256,
@@ -165,7 +164,7 @@ impl Builder {
         );
     }
 
-    pub(crate) fn keep_lock_entry(&mut self, old: Option<&LockFile>) {
+    pub(crate) fn keep_lock_entry(&mut self, old: Option<&LockEntry>) {
         if let Some(old) = old {
             self.lock_files.insert(old.path.clone(), old.clone());
         }

@@ -6,7 +6,7 @@ use crate::desired::render::{GITIGNORE_PATH, SETTINGS_PATH};
 use crate::desired::{DesiredFile, DesiredState, Policy};
 use crate::digest::Digest;
 use crate::mode::Mode;
-use crate::observed::lockfile::{LOCK_PATH, Lock, LockFile};
+use crate::observed::lockfile::{LOCK_PATH, Lock, LockEntry};
 use crate::observed::workspace::FileState;
 use crate::plan::action::{ActionKind, Op, Target};
 use crate::plan::builder::{Builder, Observed, PlanOptions, SUGGESTED_DIR, suggested_path};
@@ -112,13 +112,13 @@ fn text_of(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// One rendered file, by cli.md's managed-file rules (seed files: never
-/// written over). `old` is what moot.lock records for it. Returns whether
+/// One rendered file, by the W/D/B rules of docs/design.md ("The plan";
+/// seed files: never written over). `old` is what moot.lock records for it. Returns whether
 /// the file will equal moot's version once the plan is applied.
 pub(super) fn plan_file(
     b: &mut Builder,
     f: &DesiredFile,
-    old: Option<&LockFile>,
+    old: Option<&LockEntry>,
     obs: &Observed,
     opts: &PlanOptions,
     online: bool,
@@ -183,7 +183,7 @@ pub(super) fn plan_file(
 struct OnDisk<'a> {
     content: &'a [u8],
     /// What moot.lock records moot wrote there last.
-    old: Option<&'a LockFile>,
+    old: Option<&'a LockEntry>,
     online: bool,
 }
 

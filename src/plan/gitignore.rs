@@ -290,8 +290,7 @@ pub fn missing<'a>(current: &[u8], wanted: &'a [String]) -> Vec<&'a str> {
         .collect()
 }
 
-/// The files moot writes secrets to, or stages them in during an apply.
-pub const SECRET_PATHS: [&str; 2] = [".moot/actors.json", ".moot/txn/journal.json"];
+pub use crate::paths::SECRET_PATHS;
 
 /// The first secret path `current` leaves unignored, with git's verdict
 /// on it (to name the line that re-includes it, if one does).

@@ -1,6 +1,6 @@
-//! Keys: binding roles to agents (one to one), cli.md's key table, renames,
-//! retired roles, and the key files `.moot/actors.json` and
-//! `.moot/retired.json`.
+//! Keys: binding roles to agents (one to one), the key table of
+//! docs/design.md ("The plan"), renames, retired roles, and the key files
+//! `.moot/actors.json` and `.moot/retired.json`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -13,6 +13,7 @@ use crate::observed::actors_file::{HeldKey, RETIRED_KEYS_PATH};
 use crate::observed::api::Actor;
 use crate::observed::lockfile::{Lock, LockRole, RetiredRole};
 use crate::observed::workspace::FileState;
+use crate::paths::{MOOT_DIR, TEAM_FILE};
 use crate::plan::action::{ActionKind, KeySource, Op, SecretRole, SecretsSpec, Target};
 use crate::plan::builder::{Builder, Observed, PlanOptions, RemoteState};
 
@@ -111,8 +112,9 @@ fn retired_candidates(
     out
 }
 
-/// Matches each role to an agent, one to one, and applies cli.md's key
-/// table; then keeps the bindings (and live keys) of retired roles.
+/// Matches each role to an agent, one to one, and applies the key table of
+/// docs/design.md; then keeps the bindings (and live keys) of retired
+/// roles.
 pub(super) fn plan_keys(
     b: &mut Builder,
     desired: &DesiredState,
@@ -383,7 +385,7 @@ struct BoundRole<'a> {
     opts: &'a PlanOptions,
 }
 
-/// cli.md's key table and the rename, for one bound role.
+/// The key table (docs/design.md) and the rename, for one bound role.
 fn plan_role(b: &mut Builder, bound: BoundRole, out: &mut KeyPlan, rename_nodes: &mut Vec<usize>) {
     let BoundRole { role, agent, .. } = bound;
     let actor_id = agent.actor_id.clone();
@@ -643,7 +645,7 @@ fn check_space(b: &mut Builder, remote: &RemoteState) {
     match space.status.as_deref() {
         None | Some("active") => {}
         Some(status) => b.block(
-            Target::Path("team.toml".into()),
+            Target::Path(TEAM_FILE.into()),
             format!("the space {} is {status}, not active", space.space_id),
             "reactivate the space on mootup.io (or switch your default space), then run moot again",
         ),
@@ -777,11 +779,11 @@ pub(super) fn plan_secrets(
     if let Some(m) = obs.moot_dir_mode.filter(|&m| m != 0o700) {
         nodes.push(b.push(
             ActionKind::Chmod,
-            Target::Path(".moot".into()),
+            Target::Path(MOOT_DIR.into()),
             format!("mode {} -> 0700: it holds agent keys", Mode::of(m)),
             None,
             Op::Chmod {
-                path: ".moot".into(),
+                path: MOOT_DIR.into(),
                 mode: Mode::PRIVATE_DIR,
             },
         ));
@@ -798,35 +800,37 @@ fn secrets_refused(
     roles: &[SecretRole],
     unignored: Option<String>,
 ) -> Option<(Option<String>, &'static str)> {
-    if desired.is_unmanaged(ACTORS_PATH) || desired.is_unmanaged(".moot") {
+    if desired.is_unmanaged(ACTORS_PATH) || desired.is_unmanaged(MOOT_DIR) {
         // Never touched; but a key issued now would have nowhere to go and
         // be lost, so key actions are refused rather than run.
         let issuing = roles.iter().any(|r| r.source == KeySource::Issued);
         return Some((
             issuing.then(|| {
-                ".moot/actors.json is listed under [install] unmanaged, so moot cannot store \
-                 the keys this plan would issue"
-                    .to_string()
+                format!(
+                    "{ACTORS_PATH} is listed under [install] unmanaged, so moot cannot store \
+                     the keys this plan would issue"
+                )
             }),
             "take it out of [install] unmanaged, or stop asking for keys (--replace, --rotate-all)",
         ));
     }
     if matches!(
-        obs.files.get(".moot"),
+        obs.files.get(MOOT_DIR),
         FileState::Symlink | FileState::File { .. } | FileState::Unsafe(_)
     ) {
         return Some((
-            Some(
-                ".moot is not a plain directory (a symlink or a file): keys would be written \
-                 elsewhere"
-                    .to_string(),
-            ),
+            Some(format!(
+                "{MOOT_DIR} is not a plain directory (a symlink or a file): keys would be \
+                 written elsewhere"
+            )),
             "replace it with a plain directory (`mkdir -m 700 .moot`), then run moot again",
         ));
     }
     if obs.moot_tracked {
         return Some((
-            Some(".moot/ is tracked by git: agent keys written there would be committed".into()),
+            Some(format!(
+                "{MOOT_DIR}/ is tracked by git: agent keys written there would be committed"
+            )),
             "run `git rm -r --cached .moot` and commit, then run moot again",
         ));
     }

@@ -1,5 +1,6 @@
 //! The pure planner: `(desired, observed, options) -> Plan`. No I/O, no
-//! clock, no randomness, so every rule of cli.md is tested on plain values.
+//! clock, no randomness, so every rule of docs/design.md ("The plan") is
+//! tested on plain values.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -8,7 +9,7 @@ use crate::desired::render::{GITIGNORE_PATH, SETTINGS_PATH};
 use crate::error::{Error, Result};
 use indexmap::IndexMap;
 
-use crate::observed::lockfile::{LOCK_PATH, LOCK_VERSION, Lock, LockFile, LockRole, RetiredRole};
+use crate::observed::lockfile::{LOCK_PATH, LOCK_VERSION, Lock, LockEntry, LockRole, RetiredRole};
 use crate::observed::workspace::FileState;
 use crate::plan::action::{Action, ActionKind, Op, Plan, Target};
 use crate::plan::files::{
@@ -166,7 +167,7 @@ fn plan_rendered_files(
     online: bool,
 ) -> (Vec<usize>, Vec<usize>) {
     let lock = obs.lock.as_ref();
-    let lock_index: HashMap<&str, &LockFile> = lock
+    let lock_index: HashMap<&str, &LockEntry> = lock
         .map(|l| l.files.iter().map(|f| (f.path.as_str(), f)).collect())
         .unwrap_or_default();
     let mut stage_nodes = Vec::new();
@@ -184,7 +185,9 @@ fn plan_rendered_files(
         if converges && online {
             drop_suggestion(b, f, obs);
         }
-        if f.path.starts_with(".claude/hooks/") {
+        if f.path
+            .starts_with(&format!("{}/", crate::paths::CLAUDE_HOOKS_DIR))
+        {
             hook_nodes.extend(before..b.nodes.len());
         }
     }
@@ -242,8 +245,7 @@ fn plan_lock(
     }
 }
 
-/// Where apply writes its report (machine-local, under `.moot/`).
-pub const REPORT_PATH: &str = ".moot/apply-report.md";
+pub use crate::paths::REPORT_PATH;
 
 /// Whatever the local transaction would refuse blocks the plan now, before
 /// any remote call: every path an action writes, changes the mode of or

@@ -1,4 +1,5 @@
-//! The planner on plain values: one test per rule of cli.md.
+//! The planner on plain values: one test per rule of docs/design.md ("The
+//! plan") and of the README's "Files moot manages".
 
 use std::collections::BTreeSet;
 
@@ -12,7 +13,7 @@ use crate::digest::Digest;
 use crate::mode::Mode;
 use crate::observed::actors_file::{HeldKey, HeldKeys};
 use crate::observed::api::Actor;
-use crate::observed::lockfile::{Lock, LockFile, LockRole};
+use crate::observed::lockfile::{Lock, LockEntry, LockRole};
 use crate::observed::workspace::{FileState, LocalFiles};
 
 const HOOK: &str = ".claude/hooks/git-guard.sh";
@@ -147,7 +148,7 @@ fn lock_with(files: &[(&str, &[u8], u32)]) -> Lock {
         retired: IndexMap::new(),
         files: files
             .iter()
-            .map(|(p, c, m)| LockFile {
+            .map(|(p, c, m)| LockEntry {
                 path: p.to_string(),
                 policy: Policy::Managed,
                 sha256: Digest::of(c),
@@ -392,7 +393,7 @@ fn seed_edits_are_never_drift() {
     let d = desired();
     let mut obs = obs_with(&[("CLAUDE.md", file(b"my notes", 0o644))]);
     let mut lock = lock_with(&[]);
-    lock.files.push(LockFile {
+    lock.files.push(LockEntry {
         path: "CLAUDE.md".into(),
         policy: Policy::Seed,
         sha256: Digest::of(b"# Team\n"),

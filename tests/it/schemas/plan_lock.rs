@@ -9,7 +9,7 @@ use std::path::Path;
 use indexmap::IndexMap;
 use moot::desired::Policy;
 use moot::mode::Mode;
-use moot::observed::lockfile::{Lock, LockFile, LockRole, RetiredRole};
+use moot::observed::lockfile::{Lock, LockEntry, LockRole, RetiredRole};
 use moot::plan::action::{
     Action, ActionKind, Blocked, Drift, KeySource, Op, Plan, SecretRole, SecretsSpec, Target,
 };
@@ -85,13 +85,13 @@ fn sample_lock() -> Lock {
             },
         )]),
         files: vec![
-            LockFile {
+            LockEntry {
                 path: ".claude/hooks/git-guard.sh".into(),
                 policy: Policy::Managed,
                 sha256: "a".repeat(64).parse().unwrap(),
                 mode: Mode::EXECUTABLE,
             },
-            LockFile {
+            LockEntry {
                 path: "CLAUDE.md".into(),
                 policy: Policy::Seed,
                 sha256: "b".repeat(64).parse().unwrap(),
