@@ -7,14 +7,13 @@ use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use support::{moot, text, tree, tree_diff};
 use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 
@@ -32,7 +31,7 @@ impl Env {
 
     /// The workspace by its canonical path, as moot names it.
     fn root(&self) -> PathBuf {
-        std::fs::canonicalize(self.ws.path()).unwrap()
+        self.canonical_root()
     }
 }
 
@@ -206,54 +205,33 @@ fn agent(id: &str, name: &str) -> Value {
     a
 }
 
+/// A wiremock account of keyless agents whose rotations `rotate` answers,
+/// and an initialised workspace.
 struct Mocked {
-    rt: tokio::runtime::Runtime,
-    server: MockServer,
+    env: support::TestEnv,
     rotate: RotateHook,
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Mocked {
+    type Target = support::TestEnv;
+    fn deref(&self) -> &support::TestEnv {
+        &self.env
+    }
 }
 
 impl Mocked {
     fn new(agents: Value) -> Mocked {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = rt.block_on(MockServer::start());
+        let api = common::MockApi::account(common::actor_json("usr_owner", "Ada", "human"), agents);
         let rotate = RotateHook::default();
-        rt.block_on(async {
-            common::route("GET", "/api/actors/me")
-                .respond_with(ResponseTemplate::new(200).set_body_json(common::actor_json(
-                    "usr_owner",
-                    "Ada",
-                    "human",
-                )))
-                .with_priority(10)
-                .mount(&server)
-                .await;
-            common::route("GET", "/api/actors/me/agents")
-                .respond_with(ResponseTemplate::new(200).set_body_json(agents))
-                .with_priority(10)
-                .mount(&server)
-                .await;
+        api.mount(
             Mock::given(method("POST"))
                 .and(path_regex("^/api/actors/[^/]+/rotate-key$"))
-                .respond_with(rotate.clone())
-                .mount(&server)
-                .await;
-        });
-        let m = Mocked {
-            rt,
-            server,
+                .respond_with(rotate.clone()),
+        );
+        Mocked {
+            env: support::TestEnv::on(support::Api::Mock(api)).initialised(),
             rotate,
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
-        };
-        let out = m.moot(&["init"]);
-        assert!(out.status.success(), "{}", text(&out));
-        m
+        }
     }
 
     fn loop4() -> Mocked {
@@ -265,29 +243,17 @@ impl Mocked {
         ]))
     }
 
+    /// The workspace by its canonical path, as moot names it.
     fn root(&self) -> PathBuf {
-        std::fs::canonicalize(self.ws.path()).unwrap()
+        self.canonical_root()
     }
 
-    fn moot(&self, args: &[&str]) -> Output {
-        let uri = self.server.uri();
-        moot(
-            self.ws.path(),
-            self.home.path(),
-            Some((common::TOKEN, uri.as_str())),
-        )
-        .args(args)
-        .output()
-        .unwrap()
-    }
-
-    /// Serves a new agent list (higher priority than the first).
+    /// Serves a new agent list (over the first).
     fn set_agents(&self, agents: Value) {
-        self.rt.block_on(
-            common::route("GET", "/api/actors/me/agents")
-                .respond_with(ResponseTemplate::new(200).set_body_json(agents))
-                .with_priority(1)
-                .mount(&self.server),
+        self.mock().serve(
+            "GET",
+            "/api/actors/me/agents",
+            ResponseTemplate::new(200).set_body_json(agents),
         );
     }
 }
@@ -466,7 +432,7 @@ fn every_injected_fault_in_an_update_apply_is_all_or_nothing() {
             let out = moot(
                 env.ws.path(),
                 env.home.path(),
-                Some((env.sandbox.token(), env.sandbox.url())),
+                Some((env.sandbox().token(), env.sandbox().url())),
             )
             .args(["apply", "--yes", "--rotate-all", "--concurrency", "1"])
             .env("MOOT_FAULT_AT", k.to_string())
@@ -619,22 +585,15 @@ fn a_rotation_that_times_out_is_named_as_possibly_rotated() {
     }
     let m = Mocked::loop4();
     let slow = Arc::new(AtomicUsize::new(0));
-    m.rt.block_on(
+    m.mock().mount(
         common::route("POST", "/api/actors/agt_1/rotate-key")
             .respond_with(Slow(slow.clone()))
-            .with_priority(1)
-            .mount(&m.server),
+            .with_priority(1),
     );
-    let uri = m.server.uri();
-    let out = moot(
-        m.ws.path(),
-        m.home.path(),
-        Some((common::TOKEN, uri.as_str())),
-    )
-    .args(["apply", "--yes", "--concurrency", "1"])
-    .env("MOOT_HTTP_TIMEOUT", "1")
-    .output()
-    .unwrap();
+    let out = m.run(
+        &["apply", "--yes", "--concurrency", "1"],
+        &[("MOOT_HTTP_TIMEOUT", "1")],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     // Holds: sent exactly once, never retried.
     assert_eq!(slow.load(Ordering::SeqCst), 1);

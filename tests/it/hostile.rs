@@ -6,13 +6,12 @@
 use crate::common;
 use crate::support;
 
-use std::path::PathBuf;
 use std::process::{Output, Stdio};
 
 use moot_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
-use support::{moot, text, tree, tree_diff};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use support::{Api, TestEnv, moot, text, tree, tree_diff};
+use wiremock::{Mock, ResponseTemplate};
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 
@@ -37,66 +36,13 @@ fn me() -> Value {
 }
 
 /// A wiremock server answering `/me` and `/me/agents`, plus any `extra`
-/// mocks (mounted first, so they win), and an initialised workspace.
-struct Mocked {
-    rt: tokio::runtime::Runtime,
-    server: MockServer,
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
-}
-
-impl Mocked {
-    fn new(me: Value, agents: Value, extra: Vec<Mock>) -> Mocked {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = rt.block_on(MockServer::start());
-        rt.block_on(async {
-            for m in extra {
-                m.with_priority(1).mount(&server).await;
-            }
-            common::route("GET", "/api/actors/me")
-                .respond_with(ResponseTemplate::new(200).set_body_json(me))
-                .with_priority(10)
-                .mount(&server)
-                .await;
-            common::route("GET", "/api/actors/me/agents")
-                .respond_with(ResponseTemplate::new(200).set_body_json(agents))
-                .with_priority(10)
-                .mount(&server)
-                .await;
-        });
-        let m = Mocked {
-            rt,
-            server,
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
-        };
-        let out = m.run(&["init"], &[]);
-        assert!(out.status.success(), "{}", text(&out));
-        m
+/// routes (which win over those two), and an initialised workspace.
+fn mocked(me: Value, agents: Value, extra: Vec<Mock>) -> TestEnv {
+    let api = common::MockApi::account(me, agents);
+    for m in extra {
+        api.mount(m);
     }
-
-    fn root(&self) -> PathBuf {
-        std::fs::canonicalize(self.ws.path()).unwrap()
-    }
-
-    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let uri = self.server.uri();
-        let mut cmd = moot(
-            self.ws.path(),
-            self.home.path(),
-            Some((common::TOKEN, uri.as_str())),
-        );
-        cmd.args(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let _ = &self.rt;
-        cmd.output().unwrap()
-    }
+    TestEnv::on(Api::Mock(api)).initialised()
 }
 
 /// A fresh initialised workspace and a private HOME, no server.
@@ -279,8 +225,8 @@ fn names_and_ids_that_login_prints_are_escaped() {
     let mut hostile = me();
     hostile["display_name"] = json!(format!("Ada{FORGE}\u{1b}]0;pwned\u{7}"));
     hostile["actor_id"] = json!(format!("usr_1{FORGE}"));
-    let m = Mocked::new(hostile.clone(), loop4(), vec![]);
-    let uri = m.server.uri();
+    let m = mocked(hostile.clone(), loop4(), vec![]);
+    let uri = m.mock().uri();
     let out = moot(m.ws.path(), m.home.path(), None)
         .args(["login", "--token", "-", "--api-url", &uri])
         .write_stdin(common::TOKEN)
@@ -291,8 +237,8 @@ fn names_and_ids_that_login_prints_are_escaped() {
 
     // The same account, as an agent: the refusal quotes its name and id.
     hostile["actor_type"] = json!("agent");
-    let m = Mocked::new(hostile, loop4(), vec![]);
-    let uri = m.server.uri();
+    let m = mocked(hostile, loop4(), vec![]);
+    let uri = m.mock().uri();
     let out = moot(m.ws.path(), m.home.path(), None)
         .args(["login", "--token", "-", "--api-url", &uri])
         .write_stdin(common::TOKEN)
@@ -305,7 +251,7 @@ fn names_and_ids_that_login_prints_are_escaped() {
 #[test]
 fn error_details_from_the_server_cannot_forge_lines() {
     let detail = format!("nope{FORGE}\r\u{2066}");
-    let m = Mocked::new(
+    let m = mocked(
         me(),
         loop4(),
         vec![
@@ -322,7 +268,7 @@ fn error_details_from_the_server_cannot_forge_lines() {
     );
 
     // A body that is not JSON is quoted too.
-    let m = Mocked::new(
+    let m = mocked(
         me(),
         loop4(),
         vec![common::route("GET", "/api/actors/me/agents").respond_with(
@@ -350,8 +296,8 @@ fn a_space_id_that_is_not_an_id_is_refused_before_anything_is_written() {
     ] {
         let mut hostile = me();
         hostile["default_space_id"] = json!(bad);
-        let m = Mocked::new(hostile, loop4(), vec![]);
-        let before = tree(&m.root());
+        let m = mocked(hostile, loop4(), vec![]);
+        let before = tree(m.root());
         for args in [&["plan"][..], &["apply", "--yes"][..]] {
             let out = m.run(args, &[]);
             let what = format!("`moot {}` with space id {bad:?}", args.join(" "));
@@ -363,7 +309,7 @@ fn a_space_id_that_is_not_an_id_is_refused_before_anything_is_written() {
                 text(&out)
             );
         }
-        let diff = tree_diff(&before, &tree(&m.root()));
+        let diff = tree_diff(&before, &tree(m.root()));
         assert!(diff.is_empty(), "space id {bad:?} changed files: {diff:?}");
     }
 }
@@ -725,7 +671,7 @@ fn what_cannot_be_merged_byte_for_byte_is_refused_by_place() {
 
 /// Every agent keyless except Product, whose id is `id`; rotations echo
 /// the id from the path.
-fn with_product_id(id: &str) -> Mocked {
+fn with_product_id(id: &str) -> TestEnv {
     let mut product = agent(id, "Product");
     product["api_key_prefix"] = Value::Null;
     let agents = json!([
@@ -734,12 +680,12 @@ fn with_product_id(id: &str) -> Mocked {
         agent("agt_3", "Implementation"),
         agent("agt_4", "QA"),
     ]);
-    Mocked::new(me(), agents, vec![])
+    mocked(me(), agents, vec![])
 }
 
-fn posts(m: &Mocked) -> usize {
-    m.rt.block_on(m.server.received_requests())
-        .unwrap_or_default()
+fn posts(m: &TestEnv) -> usize {
+    m.mock()
+        .requests()
         .iter()
         .filter(|r| r.method.as_str() == "POST")
         .count()
@@ -764,8 +710,8 @@ fn an_unusable_agent_id_is_named_as_such_and_nothing_is_sent() {
 
 #[test]
 fn a_token_with_a_newline_is_named_not_the_api_url() {
-    let m = Mocked::new(me(), loop4(), vec![]);
-    let uri = m.server.uri();
+    let m = mocked(me(), loop4(), vec![]);
+    let uri = m.mock().uri();
     let token = format!("{}\nx", common::TOKEN);
     let out = moot(m.ws.path(), m.home.path(), Some((&token, uri.as_str())))
         .arg("plan")
@@ -807,7 +753,7 @@ fn a_held_key_answering_403_is_that_roles_drift_not_a_token_error() {
             ),
         );
     }
-    let m = Mocked::new(me(), loop4(), extra);
+    let m = mocked(me(), loop4(), extra);
     let out = m.run(&["apply", "--yes", "--rotate-all"], &[]);
     assert!(out.status.success(), "{}", text(&out));
     let out = m.run(&["plan"], &[]);

@@ -42,7 +42,7 @@ impl Env {
         for rel in ["moot.toml", ".moot/actors.json"] {
             let p = env.root().join(rel);
             if let Ok(t) = std::fs::read_to_string(&p) {
-                std::fs::write(&p, t.replace(RECORDED_URL, env.sandbox.url())).unwrap();
+                std::fs::write(&p, t.replace(RECORDED_URL, env.sandbox().url())).unwrap();
             }
         }
         env
@@ -65,7 +65,7 @@ impl Env {
 
     fn secrets(&self) -> Secrets {
         let mut s = Secrets::new(self.held().into_iter().map(|(_, _, k)| k));
-        s.push(self.sandbox.token());
+        s.push(self.sandbox().token());
         s
     }
 }
@@ -100,14 +100,14 @@ fn adopt(env: &Env, roles: &[&str]) {
     ok(&out);
     secrets.assert_output_clean("apply", &out);
     assert_eq!(
-        env.sandbox.rotation_count(),
+        env.sandbox().rotation_count(),
         0,
         "a key was issued or rotated"
     );
     assert_eq!(env.held(), before, "actors.json's keys changed");
     for (_, actor_id, key) in &before {
         assert_eq!(
-            env.sandbox.live_key(actor_id).as_deref(),
+            env.sandbox().live_key(actor_id).as_deref(),
             Some(key.as_str())
         );
     }
@@ -125,7 +125,7 @@ fn adopt(env: &Env, roles: &[&str]) {
     ok(&out);
     let out = env.moot(&["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(env.sandbox.rotation_count(), 0);
+    assert_eq!(env.sandbox().rotation_count(), 0);
     assert_eq!(env.held(), before);
     secrets.assert_workspace_clean("after adoption", env.root());
 }
@@ -390,8 +390,8 @@ fn typescript_clients_static_token_is_used_and_never_written() {
     let env = Env::new("moot-cli-js");
     ok(&env.moot(&["import"]));
     let file = env.home.path().join(".mootup/credentials.json");
-    let url = env.sandbox.url();
-    let token = env.sandbox.token();
+    let url = env.sandbox().url();
+    let token = env.sandbox().token();
     let body = format!(
         "{{\n  \"default\": {{\"api_url\": \"{url}\", \"token\": \"nope\", \"user_id\": \"usr_x\", \"credential_type\": \"oauth\", \"refresh_token_ref\": \"r\"}},\n  \
          \"work\": {{\"api_url\": \"{url}\", \"token\": \"{token}\", \"user_id\": \"usr_fixture_js\", \"credential_type\": \"static_token\"}}\n}}\n"
@@ -462,8 +462,8 @@ fn moots_own_credentials_file_must_be_private_and_not_a_link() {
     let file = env.home.path().join(".moot/credentials");
     let body = format!(
         "[default]\napi_url = \"{}\"\ntoken = \"{}\"\n",
-        env.sandbox.url(),
-        env.sandbox.token()
+        env.sandbox().url(),
+        env.sandbox().token()
     );
     write_private(&file, &body, 0o600);
     ok(&without_env_token(&env, &["plan"]));
@@ -480,7 +480,7 @@ fn moots_own_credentials_file_must_be_private_and_not_a_link() {
         "{}",
         text(&out)
     );
-    assert!(!text(&out).contains(env.sandbox.token()));
+    assert!(!text(&out).contains(env.sandbox().token()));
     let real = env.home.path().join("elsewhere");
     std::fs::rename(&file, &real).unwrap();
     std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();

@@ -236,36 +236,101 @@ pub fn assert_repair_only(label: &str, out: &Output) {
 /// The loop-4 team most end-to-end tests start from.
 pub const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 
-/// One test's world: an in-process sandbox, a HOME and an initialised
-/// workspace, each in its own tempdir, and the binary run against them with
-/// a cleared environment.
+/// The API a [`TestEnv`]'s runs talk to.
+pub enum Api {
+    /// The in-process sandbox (today's platform, stateful).
+    Sandbox(moot_sandbox::Sandbox),
+    /// A wiremock server the test scripts route by route.
+    Mock(crate::common::MockApi),
+    /// A server the test owns itself (an async test's wiremock), by URL,
+    /// with the fixtures' token.
+    Url(String),
+    /// None: runs get no token and no API URL.
+    Offline,
+}
+
+/// One test's world: an API, a HOME and a workspace, each workspace and
+/// HOME in its own tempdir, and the binary run against them with a cleared
+/// environment. Built as `TestEnv::on(api)`, then `.in_dir(..)`, `.var(..)`
+/// and `.initialised()` as the test needs.
 pub struct TestEnv {
-    pub sandbox: moot_sandbox::Sandbox,
+    pub api: Api,
     pub home: tempfile::TempDir,
     pub ws: tempfile::TempDir,
+    /// Set in the environment of every run.
+    vars: Vec<(String, String)>,
 }
 
 impl TestEnv {
     /// A sandbox serving the loop-4 agents, the workspace after `moot init`.
     pub fn loop4() -> TestEnv {
-        TestEnv::sandbox(moot_sandbox::SandboxConfig::with_agents(LOOP4))
+        TestEnv::sandboxed(moot_sandbox::SandboxConfig::with_agents(LOOP4))
     }
 
     /// A sandbox started from `cfg`, the workspace after `moot init`.
-    pub fn sandbox(cfg: moot_sandbox::SandboxConfig) -> TestEnv {
-        let env = TestEnv::bare(cfg);
-        let out = env.moot(&["init"]);
-        assert!(out.status.success(), "{}", text(&out));
-        env
+    pub fn sandboxed(cfg: moot_sandbox::SandboxConfig) -> TestEnv {
+        TestEnv::bare(cfg).initialised()
     }
 
     /// A sandbox started from `cfg` and an empty workspace.
     pub fn bare(cfg: moot_sandbox::SandboxConfig) -> TestEnv {
+        TestEnv::on(Api::Sandbox(moot_sandbox::Sandbox::start(cfg)))
+    }
+
+    /// A wiremock server answering `me` and `agents` (see
+    /// [`crate::common::MockApi::account`]), the workspace after `moot init`.
+    pub fn mocked(me: serde_json::Value, agents: serde_json::Value) -> TestEnv {
+        TestEnv::on(Api::Mock(crate::common::MockApi::account(me, agents))).initialised()
+    }
+
+    /// `api` and an empty workspace.
+    pub fn on(api: Api) -> TestEnv {
         TestEnv {
-            sandbox: moot_sandbox::Sandbox::start(cfg),
+            api,
             home: tempfile::tempdir().unwrap(),
             ws: tempfile::tempdir().unwrap(),
+            vars: Vec::new(),
         }
+    }
+
+    /// The workspace in `ws` instead of a fresh tempdir.
+    pub fn in_dir(mut self, ws: tempfile::TempDir) -> TestEnv {
+        self.ws = ws;
+        self
+    }
+
+    /// Every run gets `key=value` in its environment.
+    pub fn var(mut self, key: &str, value: &str) -> TestEnv {
+        self.vars.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// After a successful `moot init`.
+    pub fn initialised(self) -> TestEnv {
+        let out = self.moot(&["init"]);
+        assert!(out.status.success(), "{}", text(&out));
+        self
+    }
+
+    /// The sandbox this env runs against; panics on any other API.
+    pub fn sandbox(&self) -> &moot_sandbox::Sandbox {
+        match &self.api {
+            Api::Sandbox(s) => s,
+            Api::Mock(_) | Api::Url(_) | Api::Offline => panic!("not a sandbox env"),
+        }
+    }
+
+    /// The wiremock server this env runs against; panics on any other API.
+    pub fn mock(&self) -> &crate::common::MockApi {
+        match &self.api {
+            Api::Mock(m) => m,
+            Api::Sandbox(_) | Api::Url(_) | Api::Offline => panic!("not a wiremock env"),
+        }
+    }
+
+    /// The workspace by its canonical path, as moot names it in messages.
+    pub fn canonical_root(&self) -> PathBuf {
+        std::fs::canonicalize(self.root()).unwrap()
     }
 
     pub fn root(&self) -> &Path {
@@ -284,14 +349,42 @@ impl TestEnv {
             .unwrap()
     }
 
-    pub fn creds(&self) -> Option<(&str, &str)> {
-        Some((self.sandbox.token(), self.sandbox.url()))
+    /// The token and API URL of every run (none offline).
+    pub fn creds(&self) -> Option<(String, String)> {
+        let fixture = |url: String| Some((crate::common::TOKEN.to_string(), url));
+        match &self.api {
+            Api::Sandbox(s) => Some((s.token().to_string(), s.url().to_string())),
+            Api::Mock(m) => fixture(m.uri()),
+            Api::Url(url) => fixture(url.clone()),
+            Api::Offline => None,
+        }
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = moot(self.root(), self.home.path(), self.creds());
-        c.args(args);
+        Command::from_std(self.std_cmd(args))
+    }
+
+    /// The run as a `std::process::Command`, to spawn and keep running.
+    pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let creds = self.creds();
+        let creds = creds.as_ref().map(|(t, u)| (t.as_str(), u.as_str()));
+        let mut c = moot_std(self.root(), self.home.path(), creds);
+        c.envs(self.vars.iter().map(|(k, v)| (k, v))).args(args);
         c
+    }
+
+    /// `moot ARGS` with `vars` added to the environment of this run.
+    pub fn run(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
+        let mut c = self.std_cmd(args);
+        c.envs(vars.iter().copied());
+        c.output().unwrap()
+    }
+
+    /// `moot ARGS`, which must succeed; its stdout and stderr.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.moot(args);
+        assert!(out.status.success(), "moot {args:?}: {}", text(&out));
+        text(&out)
     }
 
     pub fn moot(&self, args: &[&str]) -> Output {
@@ -318,7 +411,7 @@ impl TestEnv {
     pub fn live_keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = LOOP4
             .iter()
-            .filter_map(|n| self.sandbox.live_key(n))
+            .filter_map(|n| self.sandbox().live_key(n))
             .collect();
         keys.sort();
         keys
