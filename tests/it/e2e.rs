@@ -92,12 +92,8 @@ fn plan_on_a_fresh_workspace_changes_nothing_and_rotates_nothing() {
     let env = Env::loop4();
     let before = tree(env.root(), true);
     let out = env.moot(&["plan", "--detailed-exitcode"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    for role in ["product", "spec", "implementation", "qa"] {
-        assert!(stdout.contains(&format!("agent:{role}")));
-    }
-    assert!(stdout.contains("Plan: 4 keys to issue"), "{stdout}");
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("fresh_plan", support::transcript(&out)));
     assert_eq!(
         tree(env.root(), true),
         before,
@@ -131,12 +127,8 @@ fn check_is_offline_and_reports_drift_on_a_fresh_workspace() {
         .env("MOOT_API_URL", "http://127.0.0.1:9")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("moot.toml") && stdout.contains("run `moot apply`"),
-        "{stdout}"
-    );
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("fresh_check", support::transcript(&out)));
 }
 
 #[test]
@@ -216,14 +208,9 @@ fn a_failed_rotation_persists_nothing_and_names_the_rotated_agents() {
     env.sandbox().set_fail_rotate("implementation", true);
     let before = tree(env.root(), false);
     let out = env.moot(&["apply", "--yes", "--rotate-all", "--concurrency", "1"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("No local file was created, changed or removed"),
-        "{err}"
-    );
-    assert!(err.contains("product, spec"), "{err}");
-    assert!(err.contains("--replace product --replace spec"), "{err}");
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("failed_rotation", support::transcript(&out));
+    });
     assert_eq!(tree(env.root(), false), before, "the workspace changed");
     assert_no_secret(&text(&out), &env.live_keys(), env.sandbox().token());
 }
@@ -233,8 +220,8 @@ fn apply_without_a_terminal_needs_yes() {
     let env = Env::loop4();
     let before = tree(env.root(), false);
     let out = env.moot(&["apply"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("apply_needs_yes", support::transcript(&out)));
     assert_eq!(tree(env.root(), false), before);
     assert_eq!(env.sandbox().rotation_count(), 0);
 }
@@ -549,13 +536,8 @@ fn of_four_concurrent_applies_exactly_one_proceeds() {
 #[test]
 fn plan_against_wiremock_never_rotates() {
     use crate::common;
+    use wiremock::Mock;
     use wiremock::matchers::{method, path_regex};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = rt.block_on(MockServer::start());
     let actor = |id: &str, name: &str, kind: &str| {
         let agent = kind == "agent";
         serde_json::json!({
@@ -575,35 +557,16 @@ fn plan_against_wiremock_never_rotates() {
         .enumerate()
         .map(|(i, n)| actor(&format!("agt_{i}"), n, "agent"))
         .collect();
-    rt.block_on(async {
-        common::serve(
-            &server,
-            "GET",
-            "/api/actors/me",
-            ResponseTemplate::new(200).set_body_json(actor("usr_1", "Ada", "human")),
-        )
-        .await;
-        common::serve(
-            &server,
-            "GET",
-            "/api/actors/me/agents",
-            ResponseTemplate::new(200).set_body_json(agents),
-        )
-        .await;
+    let api = common::MockApi::account(actor("usr_1", "Ada", "human"), agents.into());
+    api.mount(
         Mock::given(method("POST"))
             .and(path_regex(r"^/api/actors/.*/rotate-key$"))
-            .respond_with(ResponseTemplate::new(500))
-            .expect(0)
-            .mount(&server)
-            .await;
-    });
-    let env = Env::loop4();
+            .respond_with(wiremock::ResponseTemplate::new(500))
+            .expect(0),
+    );
+    let env = Env::on(support::Api::Mock(api)).initialised();
     let before = tree(env.root(), true);
-    let out = env
-        .cmd(&["plan", "--json"])
-        .env("MOOT_API_URL", server.uri())
-        .output()
-        .unwrap();
+    let out = env.moot(&["plan", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let actions = v["actions"].as_array().unwrap();
@@ -617,7 +580,7 @@ fn plan_against_wiremock_never_rotates() {
     let creates = actions.iter().filter(|a| a["kind"] == "create").count();
     assert!(creates >= 15, "{creates}");
     assert_eq!(tree(env.root(), true), before);
-    rt.block_on(server.verify());
+    env.mock().verify();
 }
 
 /// Runs `moot ARGS` on a pseudo-terminal (util-linux `script`), typing

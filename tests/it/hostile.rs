@@ -47,14 +47,8 @@ fn mocked(me: Value, agents: Value, extra: Vec<Mock>) -> TestEnv {
 
 /// A fresh initialised workspace and a private HOME, no server.
 fn offline_ws() -> (tempfile::TempDir, tempfile::TempDir) {
-    let ws = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let out = moot(ws.path(), home.path(), None)
-        .arg("init")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    (ws, home)
+    let env = TestEnv::on(Api::Offline).initialised();
+    (env.ws, env.home)
 }
 
 /// Exit 1, an `error:` and a `hint:` line, no panic.

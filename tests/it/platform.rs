@@ -6,6 +6,7 @@ use crate::common;
 
 use std::time::Duration;
 
+use crate::support::{Api, TestEnv};
 use common::{TOKEN, actor_json, error_envelope};
 use moot::observed::api::{ApiClient, ApiError, ClientOptions, ENDPOINTS, Minted};
 use moot::secret::Secret;
@@ -176,21 +177,16 @@ fn httpdate_in(now: std::time::SystemTime, secs: u64) -> String {
 /// and the next apply redeems it: every key held, none issued twice.
 #[test]
 fn a_kill_between_mint_and_exchange_loses_no_key() {
-    use crate::support::{moot, text, tree};
-    use moot_sandbox::{Sandbox, SandboxConfig};
+    use crate::support::{TestEnv, text, tree};
+    use moot_sandbox::SandboxConfig;
     let mut cfg = SandboxConfig::with_agents(["Product", "Spec", "Implementation", "QA"]);
     cfg.ticket_mode = true;
-    let sb = Sandbox::start(cfg);
-    let home = tempfile::tempdir().unwrap();
-    let ws = tempfile::tempdir().unwrap();
-    let run = |args: &[&str], fault: Option<&str>| {
-        let mut c = moot(ws.path(), home.path(), Some((sb.token(), sb.url())));
-        if let Some(at) = fault {
-            c.env("MOOT_FAULT_AT", at).env("MOOT_FAULT_MODE", "kill");
-        }
-        c.args(args).output().unwrap()
+    let env = TestEnv::sandboxed(cfg);
+    let (ws, sb) = (&env.ws, env.sandbox());
+    let run = |args: &[&str], fault: Option<&str>| match fault {
+        Some(at) => env.run(args, &[("MOOT_FAULT_AT", at), ("MOOT_FAULT_MODE", "kill")]),
+        None => env.moot(args),
     };
-    assert!(run(&["init"], None).status.success());
     assert!(run(&["apply", "--yes"], None).status.success());
     // Step 1 rotates product's key (a ticket), step 2 is its exchange.
     let out = run(
@@ -255,54 +251,30 @@ fn a_kill_between_mint_and_exchange_loses_no_key() {
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 
-struct Ws {
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
-    url: String,
+/// An initialised workspace against the wiremock server at `url`.
+fn ws_on(url: &str) -> TestEnv {
+    TestEnv::on(Api::Url(url.to_string())).initialised()
 }
 
-impl Ws {
-    fn new(url: &str) -> Ws {
-        let w = Ws {
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
-            url: url.to_string(),
-        };
-        assert!(w.run(&["init"], &[]).status.success());
-        w
-    }
-
-    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-        let mut c = crate::support::moot_std(
-            self.ws.path(),
-            self.home.path(),
-            Some((TOKEN, self.url.as_str())),
-        );
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        c.args(args).output().unwrap()
-    }
-
-    fn held(&self) -> Vec<(String, String)> {
-        let Ok(text) = std::fs::read_to_string(self.ws.path().join(".moot/actors.json")) else {
-            return Vec::new();
-        };
-        let v: Value = serde_json::from_str(&text).unwrap();
-        let mut out: Vec<(String, String)> = v["actors"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|a| {
-                (
-                    a["display_name"].as_str().unwrap().to_string(),
-                    a["api_key"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        out.sort();
-        out
-    }
+/// Each (display name, key) the workspace holds, sorted.
+fn held(ws: &TestEnv) -> Vec<(String, String)> {
+    let Ok(text) = std::fs::read_to_string(ws.root().join(".moot/actors.json")) else {
+        return Vec::new();
+    };
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let mut out: Vec<(String, String)> = v["actors"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|a| {
+            (
+                a["display_name"].as_str().unwrap().to_string(),
+                a["api_key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// Whether one line of `text` holds every part.
@@ -326,7 +298,7 @@ async fn under_a_rate_limit_every_key_is_issued_once_and_none_expires() {
         s.exchange_every = Some(Duration::from_millis(150));
         s.lifetime = Duration::from_secs(1);
     });
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     // No Retry-After from this server: the (test-only) default applies.
     let env = [
         ("MOOT_TEST_RETRY_AFTER", "0.15"),
@@ -346,14 +318,14 @@ async fn under_a_rate_limit_every_key_is_issued_once_and_none_expires() {
             assert_eq!(s.mints.get(n), Some(&1), "{n}: {:?}", s.mints);
         }
     });
-    assert_eq!(ws.held(), live(&fake, &LOOP4));
-    assert!(!ws.ws.path().join(".moot/pending-tickets.json").exists());
+    assert_eq!(held(&ws), live(&fake, &LOOP4));
+    assert!(!ws.root().join(".moot/pending-tickets.json").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_agent_is_created_named_and_keyed_once() {
     let (server, fake) = common::fake::Fake::start(&LOOP4[..3], true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     let out = ws.run(&["plan"], &[]);
     let t = crate::support::text(&out);
     assert!(has_line(&t, &["+ create-agent", "agent:qa"]), "{t}");
@@ -363,8 +335,8 @@ async fn a_missing_agent_is_created_named_and_keyed_once() {
     assert_eq!(v["agents_created"], json!(["agent:qa"]));
     // Created with the role, then named.
     assert!(fake.live_key("QA").is_some());
-    assert_eq!(ws.held(), live(&fake, &LOOP4));
-    let lock = std::fs::read_to_string(ws.ws.path().join("moot.lock")).unwrap();
+    assert_eq!(held(&ws), live(&fake, &LOOP4));
+    let lock = std::fs::read_to_string(ws.root().join("moot.lock")).unwrap();
     let qa_id = fake.with(|s| s.agents.iter().find(|a| a.name == "QA").unwrap().id.clone());
     assert!(lock.contains(&qa_id), "{lock}");
 
@@ -393,7 +365,7 @@ fn drop_qa(root: &std::path::Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prune_deletes_only_the_agents_bound_to_removed_roles() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     assert!(ws.run(&["apply", "--yes"], &[]).status.success());
     // An agent moot never bound, of the same name.
     fake.with(|s| {
@@ -404,7 +376,7 @@ async fn prune_deletes_only_the_agents_bound_to_removed_roles() {
             deleted: false,
         })
     });
-    drop_qa(ws.ws.path());
+    drop_qa(ws.root());
     let out = ws.run(&["plan"], &[]);
     let t = crate::support::text(&out);
     assert!(
@@ -440,10 +412,10 @@ async fn prune_deletes_only_the_agents_bound_to_removed_roles() {
 async fn a_failed_exchange_names_the_roles_whose_keys_are_gone_and_changes_nothing() {
     for status in [410u16, 409, 404, 401, 403, 422] {
         let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-        let ws = Ws::new(&server.uri());
+        let ws = ws_on(&server.uri());
         assert!(ws.run(&["apply", "--yes"], &[]).status.success());
         fake.with(|s| s.exchange_status = Some(status));
-        let before = crate::support::tree(ws.ws.path());
+        let before = crate::support::tree(ws.root());
         let out = ws.run(&["apply", "--yes", "--replace", "spec"], &[]);
         let err = String::from_utf8_lossy(&out.stderr).to_string();
         assert_eq!(out.status.code(), Some(1), "{status}: {err}");
@@ -460,7 +432,7 @@ async fn a_failed_exchange_names_the_roles_whose_keys_are_gone_and_changes_nothi
             assert!(err.contains("refused the ticket"), "{status}: {err}");
         }
         assert!(!err.contains("tkt_"), "{status}: the ticket leaked: {err}");
-        assert_eq!(crate::support::tree(ws.ws.path()), before, "{status}");
+        assert_eq!(crate::support::tree(ws.root()), before, "{status}");
     }
 }
 
@@ -468,7 +440,7 @@ async fn a_failed_exchange_names_the_roles_whose_keys_are_gone_and_changes_nothi
 async fn an_inactive_space_blocks_the_plan() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
     fake.with(|s| s.space_status = "archived".into());
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     let out = ws.run(&["plan"], &[]);
     let t = crate::support::text(&out);
     assert!(t.contains("is archived, not active"), "{t}");
@@ -479,9 +451,9 @@ async fn an_inactive_space_blocks_the_plan() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_display_name_the_api_refuses_blocks_before_any_rotation() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     assert!(ws.run(&["apply", "--yes"], &[]).status.success());
-    let p = ws.ws.path().join("team.toml");
+    let p = ws.root().join("team.toml");
     let long = "Q".repeat(501);
     let text = std::fs::read_to_string(&p).unwrap().replace(
         "display_name = \"QA\"",
@@ -501,7 +473,7 @@ async fn a_display_name_the_api_refuses_blocks_before_any_rotation() {
 async fn a_create_whose_answer_was_lost_is_adopted_not_repeated() {
     let (server, fake) = common::fake::Fake::start(&LOOP4[..3], true).await;
     fake.with(|s| s.create_lost = true);
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     let out = ws.run(&["apply", "--yes"], &[]);
     let t = crate::support::text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
@@ -518,21 +490,21 @@ async fn a_create_whose_answer_was_lost_is_adopted_not_repeated() {
     let out = ws.run(&["apply", "--yes", "--replace", "qa"], &[]);
     assert!(out.status.success(), "{}", crate::support::text(&out));
     assert_eq!(fake.with(|s| s.agents.len()), 4);
-    assert_eq!(ws.held(), live(&fake, &LOOP4));
+    assert_eq!(held(&ws), live(&fake, &LOOP4));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_cannot_create_agents_says_how_to_create_one() {
     let (server, fake) = common::fake::Fake::start(&LOOP4[..3], true).await;
     fake.with(|s| s.no_create = true);
-    let ws = Ws::new(&server.uri());
-    let before = crate::support::tree(ws.ws.path());
+    let ws = ws_on(&server.uri());
+    let before = crate::support::tree(ws.root());
     let out = ws.run(&["apply", "--yes", "--concurrency", "1"], &[]);
     let t = crate::support::text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(t.contains("HTTP 405"), "{t}");
     assert!(t.contains("add an agent named"), "{t}");
-    assert_eq!(crate::support::tree(ws.ws.path()), before);
+    assert_eq!(crate::support::tree(ws.root()), before);
     // Creation runs before any key: none was issued and lost.
     assert!(fake.with(|s| s.mints.is_empty()), "a key was issued");
 }
@@ -541,7 +513,7 @@ async fn a_server_that_cannot_create_agents_says_how_to_create_one() {
 async fn first_key_409_stops_a_stale_plan_and_404_falls_back_to_rotate_key() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
     fake.with(|s| s.first_key_status = Some(409));
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     let out = ws.run(&["apply", "--yes", "--concurrency", "1"], &[]);
     let t = crate::support::text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
@@ -554,17 +526,17 @@ async fn first_key_409_stops_a_stale_plan_and_404_falls_back_to_rotate_key() {
     fake.with(|s| s.first_key_status = Some(404));
     let out = ws.run(&["apply", "--yes"], &[]);
     assert!(out.status.success(), "{}", crate::support::text(&out));
-    assert_eq!(ws.held(), live(&fake, &LOOP4));
+    assert_eq!(held(&ws), live(&fake, &LOOP4));
     fake.with(|s| assert!(s.mints.values().all(|&n| n == 1), "{:?}", s.mints));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_records_prune() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     assert!(ws.run(&["apply", "--yes"], &[]).status.success());
-    drop_qa(ws.ws.path());
-    let plan = ws.ws.path().join("prune.plan");
+    drop_qa(ws.root());
+    let plan = ws.root().join("prune.plan");
     let plan_s = plan.to_str().unwrap();
     assert!(
         ws.run(&["plan", "--prune", "--out", plan_s], &[])
@@ -581,15 +553,15 @@ async fn a_saved_plan_records_prune() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_rename_costs_no_key_and_says_what_to_do() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     assert!(ws.run(&["apply", "--yes"], &[]).status.success());
-    let p = ws.ws.path().join("team.toml");
+    let p = ws.root().join("team.toml");
     let text = std::fs::read_to_string(&p)
         .unwrap()
         .replace("display_name = \"QA\"", "display_name = \"Tester\"");
     std::fs::write(&p, text).unwrap();
     fake.with(|s| s.patch_status = Some(422));
-    let held = ws.held();
+    let held_before = held(&ws);
     let mints = fake.with(|s| s.mints.clone());
     let out = ws.run(&["apply", "--yes", "--rotate-all"], &[]);
     let t = crate::support::text(&out);
@@ -598,7 +570,7 @@ async fn a_refused_rename_costs_no_key_and_says_what_to_do() {
     assert!(t.contains("display_name"), "{t}");
     // Renames run before rotations: no key was rotated, every key still works.
     assert_eq!(fake.with(|s| s.mints.clone()), mints);
-    assert_eq!(ws.held(), held);
+    assert_eq!(held(&ws), held_before);
     assert!(!t.contains("--replace"), "{t}");
 }
 
@@ -661,19 +633,19 @@ fn an_expired_pending_ticket_is_reported_with_its_replace_hint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_prune_the_report_names_the_agent_left_on_the_platform() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     assert!(ws.run(&["apply", "--yes"], &[]).status.success());
-    drop_qa(ws.ws.path());
+    drop_qa(ws.root());
     let out = ws.run(&["apply", "--yes"], &[]);
     assert!(out.status.success(), "{}", crate::support::text(&out));
-    let report = std::fs::read_to_string(ws.ws.path().join(".moot/apply-report.md")).unwrap();
+    let report = std::fs::read_to_string(ws.root().join(".moot/apply-report.md")).unwrap();
     assert!(
         report.contains("\"QA\" (agt_3) stays on the platform"),
         "{report}"
     );
     assert!(fake.with(|s| s.agents.iter().all(|a| !a.deleted)));
     // Its key left the workspace with the role.
-    assert!(!ws.held().iter().any(|(name, _)| name == "QA"));
+    assert!(!held(&ws).iter().any(|(name, _)| name == "QA"));
 }
 
 /// loop-6 from keyless agents under a 1-per-second exchange limit with

@@ -435,3 +435,61 @@ macro_rules! world_over_test_env {
     };
 }
 pub(crate) use world_over_test_env;
+
+/// A run as its snapshot shows it: the exit code, then stdout and stderr,
+/// each under its own heading (so a line that moves between them shows).
+pub fn transcript(out: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.status
+            .code()
+            .map_or_else(|| "signal".to_string(), |c| c.to_string()),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// insta settings that keep a snapshot of a run the same from one run to
+/// the next: each path in `paths` (its canonical form too) becomes its
+/// label, a local server's port (a fresh one per test) becomes `PORT`, and a
+/// server's request id `req_[ID]`.
+pub fn snapshot_settings(paths: &[(&Path, &str)]) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(true);
+    s.set_omit_expression(true);
+    for (path, label) in paths {
+        let mut forms = vec![path.to_path_buf()];
+        if let Ok(c) = std::fs::canonicalize(path)
+            && c != *path
+        {
+            forms.push(c);
+        }
+        for p in forms {
+            s.add_filter(&regex_escape(&p.display().to_string()), *label);
+        }
+    }
+    s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
+    // Request ids: a server's own, fresh per request.
+    s.add_filter(r"\breq_[0-9a-f]{8,}\b", "req_[ID]");
+    s
+}
+
+/// `text` matched literally by insta's (regex) filters.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if r"\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl TestEnv {
+    /// [`snapshot_settings`] for this env's workspace (`[WS]`) and HOME
+    /// (`[HOME]`).
+    pub fn snapshot_settings(&self) -> insta::Settings {
+        snapshot_settings(&[(self.root(), "[WS]"), (self.home.path(), "[HOME]")])
+    }
+}
