@@ -209,7 +209,7 @@ fn a_failed_rotation_persists_nothing_and_names_the_rotated_agents() {
     let before = tree(env.root(), false);
     let out = env.moot(&["apply", "--yes", "--rotate-all", "--concurrency", "1"]);
     env.snapshot_settings().bind(|| {
-        insta::assert_snapshot!("failed_rotation", support::transcript(&out));
+        insta::assert_snapshot!("failed_rotation", support::stderr_transcript(&out));
     });
     assert_eq!(tree(env.root(), false), before, "the workspace changed");
     assert_no_secret(&text(&out), &env.live_keys(), env.sandbox().token());
@@ -221,7 +221,7 @@ fn apply_without_a_terminal_needs_yes() {
     let before = tree(env.root(), false);
     let out = env.moot(&["apply"]);
     env.snapshot_settings()
-        .bind(|| insta::assert_snapshot!("apply_needs_yes", support::transcript(&out)));
+        .bind(|| insta::assert_snapshot!("apply_needs_yes", support::stderr_transcript(&out)));
     assert_eq!(tree(env.root(), false), before);
     assert_eq!(env.sandbox().rotation_count(), 0);
 }

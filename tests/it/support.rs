@@ -449,6 +449,15 @@ pub fn transcript(out: &Output) -> String {
     )
 }
 
+/// The exit code and stderr of a run: for a failed apply, whose stdout
+/// is the plan it started from.
+pub fn stderr_transcript(out: &Output) -> String {
+    let whole = transcript(out);
+    let (code, rest) = whole.split_once('\n').unwrap();
+    let stderr = rest.split_once("--- stderr\n").unwrap().1;
+    format!("{code}\n--- stderr\n{stderr}")
+}
+
 /// insta settings that keep a snapshot of a run the same from one run to
 /// the next: each path in `paths` (its canonical form too) becomes its
 /// label, a local server's port (a fresh one per test) becomes `PORT`, and a
