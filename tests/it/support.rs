@@ -458,6 +458,22 @@ pub fn stderr_transcript(out: &Output) -> String {
     format!("{code}\n--- stderr\n{stderr}")
 }
 
+/// [`stderr_transcript`] and, before it, the "Blocked" section of the plan
+/// on stdout: for an apply refused by what its plan blocks.
+pub fn blocked_transcript(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let blocked: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Blocked"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    format!(
+        "--- stdout (blocked)\n{}\n{}",
+        blocked.join("\n"),
+        stderr_transcript(out)
+    )
+}
+
 /// insta settings that keep a snapshot of a run the same from one run to
 /// the next: each path in `paths` (its canonical form too) becomes its
 /// label, a local server's port (a fresh one per test) becomes `PORT`, and a
@@ -496,6 +512,19 @@ fn regex_escape(text: &str) -> String {
 }
 
 impl TestEnv {
+    /// `text` with this env's workspace and HOME paths replaced by `[WS]`
+    /// and `[HOME]`, for a snapshot that gathers the runs of several envs.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for (path, label) in [(self.root(), "[WS]"), (self.home.path(), "[HOME]")] {
+            if let Ok(c) = std::fs::canonicalize(path) {
+                text = text.replace(&c.display().to_string(), label);
+            }
+            text = text.replace(&path.display().to_string(), label);
+        }
+        text
+    }
+
     /// [`snapshot_settings`] for this env's workspace (`[WS]`) and HOME
     /// (`[HOME]`).
     pub fn snapshot_settings(&self) -> insta::Settings {
