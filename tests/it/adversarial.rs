@@ -342,15 +342,13 @@ fn a_failure_composing_the_key_file_after_rotations_names_the_rotated_agents() {
     let out = m.moot(&["apply", "--yes", "--concurrency", "1"]);
 
     let rotated = m.rotate.count.load(Ordering::SeqCst) - rotations_before;
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert_eq!(rotated, 4, "{}", text(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    for role in ["product", "spec", "implementation", "qa"] {
-        assert!(
-            stderr.contains(&format!("--replace {role}")),
-            "{rotated} keys were rotated but the error does not name {role}:\n{stderr}"
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "key_file_broken_after_rotations",
+            support::stderr_transcript(&out)
         );
-    }
+    });
     // (Nothing else was persisted; only the file the hook broke differs.)
     let diff = tree_diff(&before, &tree(&root));
     assert_eq!(diff.len(), 1, "{diff:?}");
@@ -527,18 +525,17 @@ fn an_apply_never_discards_the_journal_of_an_apply_that_died_meanwhile() {
         .or_else(|_| std::fs::File::create(root.join(".moot/lock")))
         .unwrap();
     held.try_lock().unwrap();
-    let second = env.moot_offline(&["apply", "--offline", "--yes"]);
-    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
-    assert!(
-        text(&second).contains("holds the workspace lock"),
-        "{}",
-        text(&second)
-    );
-    for cmd in [&["check"][..], &["plan", "--offline"][..]] {
+    let mut said = String::new();
+    for cmd in [
+        &["apply", "--offline", "--yes"][..],
+        &["check"][..],
+        &["plan", "--offline"][..],
+    ] {
         let out = env.moot_offline(cmd);
-        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {}", text(&out));
-        assert!(text(&out).contains("run `moot apply`"), "{}", text(&out));
+        said += &format!("# moot {}\n{}", cmd.join(" "), support::transcript(&out));
     }
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("interrupted_apply_while_locked", said));
     let d = tree_diff(&crashed, &tree(&root));
     assert!(
         d.iter().all(|p| p.contains(".moot/lock")),
@@ -597,11 +594,10 @@ fn a_rotation_that_times_out_is_named_as_possibly_rotated() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     // Holds: sent exactly once, never retried.
     assert_eq!(slow.load(Ordering::SeqCst), 1);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("--replace product"),
-        "the timed-out rotation may have burnt product's key, and the message does not say so:\n{stderr}"
-    );
+    // The timed-out rotation may have burnt product's key: the message says so.
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("rotation_timed_out", support::stderr_transcript(&out));
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -646,22 +642,19 @@ fn check_on_a_hostile_checkout_changes_nothing_inside_or_outside() {
     let inside = support::full_tree(&root);
     let outer = support::full_tree(outside.path());
 
+    let mut said = String::new();
     for cmd in [&["check"][..], &["plan", "--offline"][..], &["plan"][..]] {
         let out = env.moot(cmd);
-        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {}", text(&out));
-        assert!(
-            text(&out).contains("run `moot apply`"),
-            "{cmd:?}: {}",
-            text(&out)
-        );
+        said += &format!("# moot {}\n{}", cmd.join(" "), support::transcript(&out));
         let d = tree_diff(&inside, &support::full_tree(&root));
         assert!(d.is_empty(), "{cmd:?} changed the workspace: {d:?}");
         let d = tree_diff(&outer, &support::full_tree(outside.path()));
         assert!(d.is_empty(), "{cmd:?} changed a file outside: {d:?}");
     }
     let out = env.moot(&["apply", "--yes"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("is a symlink"), "{}", text(&out));
+    said += &format!("# moot apply --yes\n{}", support::transcript(&out));
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("hostile_checkout", said));
     assert!(tree_diff(&inside, &support::full_tree(&root)).is_empty());
     assert!(tree_diff(&outer, &support::full_tree(outside.path())).is_empty());
 }
@@ -695,13 +688,29 @@ fn apply_restores_only_moots_own_files_and_modes() {
         written_sha256: None,
     };
     let bad = [
-        entry(EntryKind::Remove, "team.toml", None),
-        entry(EntryKind::Chmod, ".git", Some(0o644)),
-        entry(EntryKind::Chmod, ".claude/hooks/git-guard.sh", Some(0o6755)),
-        entry(EntryKind::Chmod, ".claude/hooks/git-guard.sh", Some(0)),
-        entry(EntryKind::Chmod, "moot.lock", Some(0o644)),
+        (
+            "remove team.toml",
+            entry(EntryKind::Remove, "team.toml", None),
+        ),
+        (
+            "chmod .git 0644",
+            entry(EntryKind::Chmod, ".git", Some(0o644)),
+        ),
+        (
+            "chmod git-guard.sh 6755",
+            entry(EntryKind::Chmod, ".claude/hooks/git-guard.sh", Some(0o6755)),
+        ),
+        (
+            "chmod git-guard.sh 0000",
+            entry(EntryKind::Chmod, ".claude/hooks/git-guard.sh", Some(0)),
+        ),
+        (
+            "chmod moot.lock 0644",
+            entry(EntryKind::Chmod, "moot.lock", Some(0o644)),
+        ),
     ];
-    for e in bad {
+    let mut said = String::new();
+    for (what, e) in bad {
         let mut j = Journal {
             state: JournalState::Prepared,
             pid: 1,
@@ -718,16 +727,13 @@ fn apply_restores_only_moots_own_files_and_modes() {
         .unwrap();
         let before = tree(&root);
         let out = env.moot(&["apply", "--offline", "--yes"]);
-        assert_eq!(out.status.code(), Some(1), "{e:?}: {}", text(&out));
-        assert!(
-            text(&out).contains("refusing to act on this journal"),
-            "{}",
-            text(&out)
-        );
+        said += &format!("# {what}\n{}", support::transcript(&out));
         let d = tree_diff(&before, &tree(&root));
         assert!(d.is_empty(), "{e:?}: {d:?}");
         std::fs::remove_dir_all(root.join(".moot/txn")).unwrap();
     }
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("journals_refused", said));
 }
 
 /// Whatever the local transaction refuses blocks the plan before any
@@ -741,15 +747,14 @@ fn a_symlinked_lock_or_report_stops_apply_before_any_rotation() {
     let root = env.root();
     let keys = std::fs::read(root.join(".moot/actors.json")).unwrap();
     let outside = tempfile::tempdir().unwrap();
+    let mut said = String::new();
     for name in ["moot.lock", ".moot/apply-report.md"] {
         let there = outside.path().join("moved");
         std::fs::copy(root.join(name), &there).unwrap();
         std::fs::remove_file(root.join(name)).unwrap();
         std::os::unix::fs::symlink(&there, root.join(name)).unwrap();
         let out = env.moot(&["apply", "--yes", "--rotate-all"]);
-        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out));
-        assert!(text(&out).contains(name), "{name}: {}", text(&out));
-        assert!(!text(&out).contains("rotated"), "{name}: {}", text(&out));
+        said += &format!("# {name}\n{}", support::blocked_transcript(&out));
         assert_eq!(std::fs::read(root.join(".moot/actors.json")).unwrap(), keys);
         std::fs::remove_file(root.join(name)).unwrap();
         std::fs::copy(&there, root.join(name)).unwrap();
@@ -757,6 +762,8 @@ fn a_symlinked_lock_or_report_stops_apply_before_any_rotation() {
         let plan = env.moot(&["plan", "--detailed-exitcode"]);
         assert_eq!(plan.status.code(), Some(0), "{name}: {}", text(&plan));
     }
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("symlinked_lock_or_report", said));
 }
 
 /// A hostile moot.lock names a user's own committed files (with their
@@ -823,11 +830,8 @@ fn a_file_edited_during_the_remote_phase_is_kept_and_moots_version_staged() {
     );
     let staged = std::fs::read_to_string(root.join(".moot/suggested/moot.toml")).unwrap();
     assert!(staged.contains("sonnet") && !staged.contains("my local tweak"));
-    assert!(
-        text(&out).contains("moot.toml changed while apply ran"),
-        "{}",
-        text(&out)
-    );
+    m.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("edited_during_remote_phase", support::transcript(&out)));
     let report = std::fs::read_to_string(root.join(".moot/apply-report.md")).unwrap();
     assert!(
         report.contains("moot.toml changed while apply ran"),

@@ -476,8 +476,8 @@ pub fn blocked_transcript(out: &Output) -> String {
 
 /// insta settings that keep a snapshot of a run the same from one run to
 /// the next: each path in `paths` (its canonical form too) becomes its
-/// label, a local server's port (a fresh one per test) becomes `PORT`, and a
-/// server's request id `req_[ID]`.
+/// label, a local server's port (a fresh one per test) becomes `PORT`, a
+/// process id `[PID]` and a server's request id `req_[ID]`.
 pub fn snapshot_settings(paths: &[(&Path, &str)]) -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_prepend_module_to_snapshot(true);
@@ -494,6 +494,8 @@ pub fn snapshot_settings(paths: &[(&Path, &str)]) -> insta::Settings {
         }
     }
     s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
+    // The process holding a lock.
+    s.add_filter(r"\(pid \d+\)", "(pid [PID])");
     // Request ids: a server's own, fresh per request.
     s.add_filter(r"\breq_[0-9a-f]{8,}\b", "req_[ID]");
     s
