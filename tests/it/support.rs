@@ -343,10 +343,14 @@ impl TestEnv {
 
     /// The binary with no token and no API URL at all.
     pub fn moot_offline(&self, args: &[&str]) -> Output {
-        moot(self.root(), self.home.path(), None)
-            .args(args)
-            .output()
-            .unwrap()
+        self.offline_cmd(args).output().unwrap()
+    }
+
+    /// `moot ARGS` with no token and no API URL, to add stdin or variables.
+    pub fn offline_cmd(&self, args: &[&str]) -> Command {
+        let mut c = moot(self.root(), self.home.path(), None);
+        c.args(args);
+        c
     }
 
     /// The token and API URL of every run (none offline).
@@ -476,7 +480,8 @@ pub fn blocked_transcript(out: &Output) -> String {
 
 /// insta settings that keep a snapshot of a run the same from one run to
 /// the next: each path in `paths` (its canonical form too) becomes its
-/// label, a local server's port (a fresh one per test) becomes `PORT`, a
+/// label, the checkout `[REPO]`, a local server's port (a fresh one per
+/// test) `PORT`, a
 /// process id `[PID]` and a server's request id `req_[ID]`.
 pub fn snapshot_settings(paths: &[(&Path, &str)]) -> insta::Settings {
     let mut s = insta::Settings::clone_current();
@@ -493,6 +498,8 @@ pub fn snapshot_settings(paths: &[(&Path, &str)]) -> insta::Settings {
             s.add_filter(&regex_escape(&p.display().to_string()), *label);
         }
     }
+    // The checkout (fixtures are read from it).
+    s.add_filter(&regex_escape(env!("CARGO_MANIFEST_DIR")), "[REPO]");
     s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
     // The process holding a lock.
     s.add_filter(r"\(pid \d+\)", "(pid [PID])");
