@@ -189,8 +189,8 @@ fn apply_converges_and_a_second_apply_does_nothing() {
     let rotations = env.sandbox().rotation_count();
     let before = tree(root, true);
     let out = env.moot(&["apply", "--yes"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("No changes."), "{}", text(&out));
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("second_apply", support::transcript(&out)));
     assert_eq!(
         env.sandbox().rotation_count(),
         rotations,
@@ -448,12 +448,9 @@ fn a_saved_plan_applies_once_and_is_refused_when_stale() {
     std::fs::write(root.join("CLAUDE.md"), "mine\n").unwrap();
     let before = tree(root, false);
     let out = env.moot(&["apply", planfile.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("stale"),
-        "{}",
-        text(&out)
-    );
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("saved_plan_stale_files", support::stderr_transcript(&out))
+    });
     assert_eq!(tree(root, false), before);
     std::fs::remove_file(root.join("CLAUDE.md")).unwrap();
 
@@ -475,16 +472,16 @@ fn key_not_held_here_is_drift_until_replaced() {
     assert!(env.moot(&["apply", "--yes"]).status.success());
     std::fs::remove_file(env.root().join(".moot/actors.json")).unwrap();
     let out = env.moot(&["plan", "--detailed-exitcode"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("key not held here"), "{}", text(&out));
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("keys_not_held", support::transcript(&out)));
     let rotations = env.sandbox().rotation_count();
     let out = env.moot(&["apply", "--yes", "--replace", "qa"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(env.sandbox().rotation_count(), rotations + 1);
     assert_eq!(env.held_keys().len(), 1);
     let out = env.moot(&["apply", "--yes", "--replace", "nobody"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no role named"));
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("replace_unknown_role", support::transcript(&out)));
 }
 
 /// `moot apply --yes --concurrency 1`, to spawn and leave running.
@@ -715,10 +712,8 @@ fn a_key_rotated_elsewhere_is_drift_and_stales_a_saved_plan() {
     // old, now dead, key.
     assert!(env.sandbox().rotate_elsewhere("Product"));
     let out = env.moot(&["plan", "--detailed-exitcode"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let t = text(&out);
-    assert!(t.contains("agent:product: key not held here"), "{t}");
-    assert!(!t.contains("agent:spec: key not held here"), "{t}");
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("key_rotated_elsewhere", support::transcript(&out)));
     assert!(
         env.moot(&["apply", "--yes", "--replace", "product"])
             .status
@@ -750,8 +745,9 @@ fn a_key_rotated_elsewhere_is_drift_and_stales_a_saved_plan() {
     let qa = env.sandbox().agent("QA").unwrap();
     rt.block_on(client.rotate_key(&qa.actor_id, true)).unwrap();
     let out = env.moot(&["apply", planfile]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("stale"), "{}", text(&out));
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("saved_plan_stale_keys", support::stderr_transcript(&out))
+    });
 }
 
 /// What moot renders depends on team.toml and the bundle only: a clone in a
