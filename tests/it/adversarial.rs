@@ -378,6 +378,8 @@ fn server_display_names_cannot_inject_terminal_escapes() {
         "a control character from the server reached the terminal:\n{:?}",
         String::from_utf8_lossy(&all)
     );
+    m.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("hostile_display_name", support::transcript(&out)));
 
     let _ = m.moot(&["apply", "--yes"]);
     let report = std::fs::read(m.root().join(".moot/apply-report.md")).unwrap_or_default();
@@ -830,8 +832,12 @@ fn a_file_edited_during_the_remote_phase_is_kept_and_moots_version_staged() {
     );
     let staged = std::fs::read_to_string(root.join(".moot/suggested/moot.toml")).unwrap();
     assert!(staged.contains("sonnet") && !staged.contains("my local tweak"));
-    m.snapshot_settings()
-        .bind(|| insta::assert_snapshot!("edited_during_remote_phase", support::transcript(&out)));
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "edited_during_remote_phase",
+            support::transcript_without_diffs(&out)
+        )
+    });
     let report = std::fs::read_to_string(root.join(".moot/apply-report.md")).unwrap();
     assert!(
         report.contains("moot.toml changed while apply ran"),
@@ -839,7 +845,12 @@ fn a_file_edited_during_the_remote_phase_is_kept_and_moots_version_staged() {
     );
     // The next plan sees the edit as drift, as for any edit.
     let plan = m.moot(&["plan", "--offline"]);
-    assert!(text(&plan).contains("moot.toml"), "{}", text(&plan));
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "edited_during_remote_phase_plan",
+            support::transcript(&plan)
+        )
+    });
 }
 
 /// Modes are changed through a no-follow descriptor: a loosened `.moot`

@@ -462,6 +462,21 @@ pub fn stderr_transcript(out: &Output) -> String {
     format!("{code}\n--- stderr\n{stderr}")
 }
 
+/// [`transcript`] without the diffs a plan shows under its file actions
+/// (the lines indented by eight spaces): for a snapshot about the actions,
+/// not about the bundle's text.
+pub fn transcript_without_diffs(out: &Output) -> String {
+    let mut shown: String = transcript(out)
+        .lines()
+        .filter(|l| !l.starts_with("        "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    if !out.stderr.ends_with(b"\n") && !out.stderr.is_empty() {
+        shown.pop();
+    }
+    shown
+}
+
 /// [`stderr_transcript`] and, before it, the "Blocked" section of the plan
 /// on stdout: for an apply refused by what its plan blocks.
 pub fn blocked_transcript(out: &Output) -> String {
