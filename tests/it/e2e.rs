@@ -583,17 +583,21 @@ fn plan_against_wiremock_never_rotates() {
 /// Runs `moot ARGS` on a pseudo-terminal (util-linux `script`), typing
 /// `answer` at the prompt.
 fn on_terminal(env: &Env, args: &str, answer: &str) -> Output {
-    let moot = assert_cmd::cargo::cargo_bin("moot");
-    let cmd = format!("{} -C {} {args}", moot.display(), env.root().display());
+    // The env's run, its command line handed to `script`.
+    let args: Vec<&str> = args.split(' ').collect();
+    let run = env.std_cmd(&args);
+    let line: Vec<String> = std::iter::once(run.get_program())
+        .chain(run.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let mut c = std::process::Command::new("script");
-    c.args(["-qec", &cmd, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.home.path())
-        .env("MOOT_TOKEN", env.sandbox().token())
-        .env("MOOT_API_URL", env.sandbox().url())
-        .env("NO_COLOR", "1")
-        .env("TERM", "dumb")
+    c.args(["-qec", &line.join(" "), "/dev/null"]).env_clear();
+    for (k, v) in run.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    c.env("TERM", "dumb")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
