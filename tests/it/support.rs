@@ -1,6 +1,8 @@
-//! Helpers shared by the end-to-end suites: running the
-//! binary with a cleared environment, hashing a workspace, and scanning
-//! outputs and artefacts for leaked secrets.
+//! Helpers shared by the end-to-end suites: the test environment
+//! ([`TestEnv`]: an API, a HOME and a workspace), running the binary with a
+//! cleared environment, hashing a workspace, scanning outputs and artefacts
+//! for leaked secrets, and showing a run for an insta snapshot with what
+//! changes from run to run (paths, ports, pids, request ids) filtered.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -349,7 +351,7 @@ impl TestEnv {
     /// `moot ARGS` with no token and no API URL, to add stdin or variables.
     pub fn offline_cmd(&self, args: &[&str]) -> Command {
         let mut c = moot(self.root(), self.home.path(), None);
-        c.args(args);
+        c.envs(self.vars.iter().map(|(k, v)| (k, v))).args(args);
         c
     }
 
