@@ -7,14 +7,13 @@ use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use support::{moot, text, tree, tree_diff};
 use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 
@@ -32,7 +31,7 @@ impl Env {
 
     /// The workspace by its canonical path, as moot names it.
     fn root(&self) -> PathBuf {
-        std::fs::canonicalize(self.ws.path()).unwrap()
+        self.canonical_root()
     }
 }
 
@@ -206,54 +205,33 @@ fn agent(id: &str, name: &str) -> Value {
     a
 }
 
+/// A wiremock account of keyless agents whose rotations `rotate` answers,
+/// and an initialised workspace.
 struct Mocked {
-    rt: tokio::runtime::Runtime,
-    server: MockServer,
+    env: support::TestEnv,
     rotate: RotateHook,
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Mocked {
+    type Target = support::TestEnv;
+    fn deref(&self) -> &support::TestEnv {
+        &self.env
+    }
 }
 
 impl Mocked {
     fn new(agents: Value) -> Mocked {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = rt.block_on(MockServer::start());
+        let api = common::MockApi::account(common::actor_json("usr_owner", "Ada", "human"), agents);
         let rotate = RotateHook::default();
-        rt.block_on(async {
-            common::route("GET", "/api/actors/me")
-                .respond_with(ResponseTemplate::new(200).set_body_json(common::actor_json(
-                    "usr_owner",
-                    "Ada",
-                    "human",
-                )))
-                .with_priority(10)
-                .mount(&server)
-                .await;
-            common::route("GET", "/api/actors/me/agents")
-                .respond_with(ResponseTemplate::new(200).set_body_json(agents))
-                .with_priority(10)
-                .mount(&server)
-                .await;
+        api.mount(
             Mock::given(method("POST"))
                 .and(path_regex("^/api/actors/[^/]+/rotate-key$"))
-                .respond_with(rotate.clone())
-                .mount(&server)
-                .await;
-        });
-        let m = Mocked {
-            rt,
-            server,
+                .respond_with(rotate.clone()),
+        );
+        Mocked {
+            env: support::TestEnv::on(support::Api::Mock(api)).initialised(),
             rotate,
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
-        };
-        let out = m.moot(&["init"]);
-        assert!(out.status.success(), "{}", text(&out));
-        m
+        }
     }
 
     fn loop4() -> Mocked {
@@ -265,29 +243,17 @@ impl Mocked {
         ]))
     }
 
+    /// The workspace by its canonical path, as moot names it.
     fn root(&self) -> PathBuf {
-        std::fs::canonicalize(self.ws.path()).unwrap()
+        self.canonical_root()
     }
 
-    fn moot(&self, args: &[&str]) -> Output {
-        let uri = self.server.uri();
-        moot(
-            self.ws.path(),
-            self.home.path(),
-            Some((common::TOKEN, uri.as_str())),
-        )
-        .args(args)
-        .output()
-        .unwrap()
-    }
-
-    /// Serves a new agent list (higher priority than the first).
+    /// Serves a new agent list (over the first).
     fn set_agents(&self, agents: Value) {
-        self.rt.block_on(
-            common::route("GET", "/api/actors/me/agents")
-                .respond_with(ResponseTemplate::new(200).set_body_json(agents))
-                .with_priority(1)
-                .mount(&self.server),
+        self.mock().serve(
+            "GET",
+            "/api/actors/me/agents",
+            ResponseTemplate::new(200).set_body_json(agents),
         );
     }
 }
@@ -376,15 +342,13 @@ fn a_failure_composing_the_key_file_after_rotations_names_the_rotated_agents() {
     let out = m.moot(&["apply", "--yes", "--concurrency", "1"]);
 
     let rotated = m.rotate.count.load(Ordering::SeqCst) - rotations_before;
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert_eq!(rotated, 4, "{}", text(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    for role in ["product", "spec", "implementation", "qa"] {
-        assert!(
-            stderr.contains(&format!("--replace {role}")),
-            "{rotated} keys were rotated but the error does not name {role}:\n{stderr}"
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "key_file_broken_after_rotations",
+            support::stderr_transcript(&out)
         );
-    }
+    });
     // (Nothing else was persisted; only the file the hook broke differs.)
     let diff = tree_diff(&before, &tree(&root));
     assert_eq!(diff.len(), 1, "{diff:?}");
@@ -414,6 +378,8 @@ fn server_display_names_cannot_inject_terminal_escapes() {
         "a control character from the server reached the terminal:\n{:?}",
         String::from_utf8_lossy(&all)
     );
+    m.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("hostile_display_name", support::transcript(&out)));
 
     let _ = m.moot(&["apply", "--yes"]);
     let report = std::fs::read(m.root().join(".moot/apply-report.md")).unwrap_or_default();
@@ -466,7 +432,7 @@ fn every_injected_fault_in_an_update_apply_is_all_or_nothing() {
             let out = moot(
                 env.ws.path(),
                 env.home.path(),
-                Some((env.sandbox.token(), env.sandbox.url())),
+                Some((env.sandbox().token(), env.sandbox().url())),
             )
             .args(["apply", "--yes", "--rotate-all", "--concurrency", "1"])
             .env("MOOT_FAULT_AT", k.to_string())
@@ -561,18 +527,17 @@ fn an_apply_never_discards_the_journal_of_an_apply_that_died_meanwhile() {
         .or_else(|_| std::fs::File::create(root.join(".moot/lock")))
         .unwrap();
     held.try_lock().unwrap();
-    let second = env.moot_offline(&["apply", "--offline", "--yes"]);
-    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
-    assert!(
-        text(&second).contains("holds the workspace lock"),
-        "{}",
-        text(&second)
-    );
-    for cmd in [&["check"][..], &["plan", "--offline"][..]] {
+    let mut said = String::new();
+    for cmd in [
+        &["apply", "--offline", "--yes"][..],
+        &["check"][..],
+        &["plan", "--offline"][..],
+    ] {
         let out = env.moot_offline(cmd);
-        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {}", text(&out));
-        assert!(text(&out).contains("run `moot apply`"), "{}", text(&out));
+        said += &format!("# moot {}\n{}", cmd.join(" "), support::transcript(&out));
     }
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("interrupted_apply_while_locked", said));
     let d = tree_diff(&crashed, &tree(&root));
     assert!(
         d.iter().all(|p| p.contains(".moot/lock")),
@@ -619,30 +584,22 @@ fn a_rotation_that_times_out_is_named_as_possibly_rotated() {
     }
     let m = Mocked::loop4();
     let slow = Arc::new(AtomicUsize::new(0));
-    m.rt.block_on(
+    m.mock().mount(
         common::route("POST", "/api/actors/agt_1/rotate-key")
             .respond_with(Slow(slow.clone()))
-            .with_priority(1)
-            .mount(&m.server),
+            .with_priority(1),
     );
-    let uri = m.server.uri();
-    let out = moot(
-        m.ws.path(),
-        m.home.path(),
-        Some((common::TOKEN, uri.as_str())),
-    )
-    .args(["apply", "--yes", "--concurrency", "1"])
-    .env("MOOT_HTTP_TIMEOUT", "1")
-    .output()
-    .unwrap();
+    let out = m.run(
+        &["apply", "--yes", "--concurrency", "1"],
+        &[("MOOT_HTTP_TIMEOUT", "1")],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     // Holds: sent exactly once, never retried.
     assert_eq!(slow.load(Ordering::SeqCst), 1);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("--replace product"),
-        "the timed-out rotation may have burnt product's key, and the message does not say so:\n{stderr}"
-    );
+    // The timed-out rotation may have burnt product's key: the message says so.
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("rotation_timed_out", support::stderr_transcript(&out));
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -687,22 +644,19 @@ fn check_on_a_hostile_checkout_changes_nothing_inside_or_outside() {
     let inside = support::full_tree(&root);
     let outer = support::full_tree(outside.path());
 
+    let mut said = String::new();
     for cmd in [&["check"][..], &["plan", "--offline"][..], &["plan"][..]] {
         let out = env.moot(cmd);
-        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {}", text(&out));
-        assert!(
-            text(&out).contains("run `moot apply`"),
-            "{cmd:?}: {}",
-            text(&out)
-        );
+        said += &format!("# moot {}\n{}", cmd.join(" "), support::transcript(&out));
         let d = tree_diff(&inside, &support::full_tree(&root));
         assert!(d.is_empty(), "{cmd:?} changed the workspace: {d:?}");
         let d = tree_diff(&outer, &support::full_tree(outside.path()));
         assert!(d.is_empty(), "{cmd:?} changed a file outside: {d:?}");
     }
     let out = env.moot(&["apply", "--yes"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("is a symlink"), "{}", text(&out));
+    said += &format!("# moot apply --yes\n{}", support::transcript(&out));
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("hostile_checkout", said));
     assert!(tree_diff(&inside, &support::full_tree(&root)).is_empty());
     assert!(tree_diff(&outer, &support::full_tree(outside.path())).is_empty());
 }
@@ -736,13 +690,29 @@ fn apply_restores_only_moots_own_files_and_modes() {
         written_sha256: None,
     };
     let bad = [
-        entry(EntryKind::Remove, "team.toml", None),
-        entry(EntryKind::Chmod, ".git", Some(0o644)),
-        entry(EntryKind::Chmod, ".claude/hooks/git-guard.sh", Some(0o6755)),
-        entry(EntryKind::Chmod, ".claude/hooks/git-guard.sh", Some(0)),
-        entry(EntryKind::Chmod, "moot.lock", Some(0o644)),
+        (
+            "remove team.toml",
+            entry(EntryKind::Remove, "team.toml", None),
+        ),
+        (
+            "chmod .git 0644",
+            entry(EntryKind::Chmod, ".git", Some(0o644)),
+        ),
+        (
+            "chmod git-guard.sh 6755",
+            entry(EntryKind::Chmod, ".claude/hooks/git-guard.sh", Some(0o6755)),
+        ),
+        (
+            "chmod git-guard.sh 0000",
+            entry(EntryKind::Chmod, ".claude/hooks/git-guard.sh", Some(0)),
+        ),
+        (
+            "chmod moot.lock 0644",
+            entry(EntryKind::Chmod, "moot.lock", Some(0o644)),
+        ),
     ];
-    for e in bad {
+    let mut said = String::new();
+    for (what, e) in bad {
         let mut j = Journal {
             state: JournalState::Prepared,
             pid: 1,
@@ -759,16 +729,13 @@ fn apply_restores_only_moots_own_files_and_modes() {
         .unwrap();
         let before = tree(&root);
         let out = env.moot(&["apply", "--offline", "--yes"]);
-        assert_eq!(out.status.code(), Some(1), "{e:?}: {}", text(&out));
-        assert!(
-            text(&out).contains("refusing to act on this journal"),
-            "{}",
-            text(&out)
-        );
+        said += &format!("# {what}\n{}", support::transcript(&out));
         let d = tree_diff(&before, &tree(&root));
         assert!(d.is_empty(), "{e:?}: {d:?}");
         std::fs::remove_dir_all(root.join(".moot/txn")).unwrap();
     }
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("journals_refused", said));
 }
 
 /// Whatever the local transaction refuses blocks the plan before any
@@ -782,15 +749,14 @@ fn a_symlinked_lock_or_report_stops_apply_before_any_rotation() {
     let root = env.root();
     let keys = std::fs::read(root.join(".moot/actors.json")).unwrap();
     let outside = tempfile::tempdir().unwrap();
+    let mut said = String::new();
     for name in ["moot.lock", ".moot/apply-report.md"] {
         let there = outside.path().join("moved");
         std::fs::copy(root.join(name), &there).unwrap();
         std::fs::remove_file(root.join(name)).unwrap();
         std::os::unix::fs::symlink(&there, root.join(name)).unwrap();
         let out = env.moot(&["apply", "--yes", "--rotate-all"]);
-        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out));
-        assert!(text(&out).contains(name), "{name}: {}", text(&out));
-        assert!(!text(&out).contains("rotated"), "{name}: {}", text(&out));
+        said += &format!("# {name}\n{}", support::blocked_transcript(&out));
         assert_eq!(std::fs::read(root.join(".moot/actors.json")).unwrap(), keys);
         std::fs::remove_file(root.join(name)).unwrap();
         std::fs::copy(&there, root.join(name)).unwrap();
@@ -798,6 +764,8 @@ fn a_symlinked_lock_or_report_stops_apply_before_any_rotation() {
         let plan = env.moot(&["plan", "--detailed-exitcode"]);
         assert_eq!(plan.status.code(), Some(0), "{name}: {}", text(&plan));
     }
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("symlinked_lock_or_report", said));
 }
 
 /// A hostile moot.lock names a user's own committed files (with their
@@ -864,11 +832,12 @@ fn a_file_edited_during_the_remote_phase_is_kept_and_moots_version_staged() {
     );
     let staged = std::fs::read_to_string(root.join(".moot/suggested/moot.toml")).unwrap();
     assert!(staged.contains("sonnet") && !staged.contains("my local tweak"));
-    assert!(
-        text(&out).contains("moot.toml changed while apply ran"),
-        "{}",
-        text(&out)
-    );
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "edited_during_remote_phase",
+            support::transcript_without_diffs(&out)
+        )
+    });
     let report = std::fs::read_to_string(root.join(".moot/apply-report.md")).unwrap();
     assert!(
         report.contains("moot.toml changed while apply ran"),
@@ -876,7 +845,12 @@ fn a_file_edited_during_the_remote_phase_is_kept_and_moots_version_staged() {
     );
     // The next plan sees the edit as drift, as for any edit.
     let plan = m.moot(&["plan", "--offline"]);
-    assert!(text(&plan).contains("moot.toml"), "{}", text(&plan));
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "edited_during_remote_phase_plan",
+            support::transcript(&plan)
+        )
+    });
 }
 
 /// Modes are changed through a no-follow descriptor: a loosened `.moot`

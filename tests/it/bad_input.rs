@@ -11,11 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use moot_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use support::{Secrets, moot, text, tree, tree_diff};
 use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 /// A key planted in a broken key file: it must never be echoed.
 const PLANTED: &str = "convo_key_PLANTED_do_not_echo_7f3a9c";
@@ -702,32 +701,12 @@ fn run_case(
     }
 }
 
-/// A workspace converged against `sandbox`, to copy per case.
-fn applied_template(sandbox: &Sandbox) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let creds = Some((sandbox.token(), sandbox.url()));
-    let out = moot(dir.path(), home.path(), creds)
-        .arg("init")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    let out = moot(dir.path(), home.path(), creds)
-        .args(["apply", "-y"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    dir
-}
-
 fn run_table(cases: &[Case]) {
-    let sandbox = Sandbox::start(SandboxConfig::with_agents([
-        "Product",
-        "Spec",
-        "Implementation",
-        "QA",
-    ]));
-    let template = applied_template(&sandbox);
+    // The workspace each `Base::Applied` case copies: converged against
+    // the sandbox.
+    let env = support::TestEnv::loop4();
+    env.ok(&["apply", "-y"]);
+    let sandbox = env.sandbox();
     let rotations = sandbox.rotation_count();
     let mut secrets = Secrets::new([sandbox.token(), PLANTED]);
     for n in ["Product", "Spec", "Implementation", "QA"] {
@@ -738,7 +717,7 @@ fn run_table(cases: &[Case]) {
     let mut ran = 0;
     for case in cases {
         ran += 1;
-        if let Err(e) = run_case(case, creds, Some(template.path()), &[], &secrets) {
+        if let Err(e) = run_case(case, creds, Some(env.root()), &[], &secrets) {
             failures.push(format!("[{}] {e}", case.name));
         }
         if sandbox.rotation_count() != rotations {
@@ -1029,41 +1008,30 @@ fn server_cases() -> Vec<ServerCase> {
     ]
 }
 
-/// The defaults: a human with a space, four keyless agents, rotations
-/// that succeed (so a case that fails to fail is seen).
-fn default_mocks() -> Vec<Mock> {
-    let mut m = get_me(ResponseTemplate::new(200).set_body_json(me()));
-    m.extend(get_agents(
-        ResponseTemplate::new(200).set_body_json(loop4(true)),
-    ));
-    m.push(
+/// The server of a case: its own routes over the defaults, a human with a
+/// space, four keyless agents and rotations that succeed (so a case that
+/// fails to fail is seen).
+fn case_server(mocks: Vec<Mock>) -> common::MockApi {
+    let api = common::MockApi::account(me(), loop4(true));
+    api.mount(
         Mock::given(method("POST"))
             .and(path_regex("^/api/actors/.+/rotate-key$"))
-            .respond_with(RotateOk),
+            .respond_with(RotateOk)
+            .with_priority(10),
     );
-    m
+    for m in mocks {
+        api.mount(m);
+    }
+    api
 }
 
 fn run_server_table() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
     let secrets = Secrets::new([common::TOKEN, MOCK_KEY]);
     let mut failures = Vec::new();
     let mut ran = 0;
     for sc in server_cases().into_iter() {
         ran += 1;
-        let server = rt.block_on(MockServer::start());
-        rt.block_on(async {
-            for m in (sc.mocks)() {
-                m.with_priority(1).mount(&server).await;
-            }
-            for m in default_mocks() {
-                m.with_priority(10).mount(&server).await;
-            }
-        });
+        let server = case_server((sc.mocks)());
         let case = Case {
             name: sc.name,
             base: Base::Fresh,
@@ -1081,11 +1049,10 @@ fn run_server_table() {
         if let Err(e) = run_case(&case, Some((common::TOKEN, &uri)), None, &env, &secrets) {
             failures.push(format!("[{}] {e}", sc.name));
         }
-        if let Some(check) = sc.requests {
-            let reqs = rt.block_on(server.received_requests()).unwrap_or_default();
-            if let Err(e) = check(&reqs) {
-                failures.push(format!("[{}] requests: {e}", sc.name));
-            }
+        if let Some(check) = sc.requests
+            && let Err(e) = check(&server.requests())
+        {
+            failures.push(format!("[{}] requests: {e}", sc.name));
         }
         drop(server);
     }

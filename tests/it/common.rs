@@ -364,3 +364,76 @@ pub async fn serve_once(
         .mount(server)
         .await;
 }
+
+/// A wiremock server for the synchronous tests that run the binary: it owns
+/// the runtime that mounts mocks and reads what the server received (the
+/// server itself answers from its own thread).
+pub struct MockApi {
+    // Dropped before the runtime: the server's verification on drop may
+    // still need it.
+    server: wiremock::MockServer,
+    rt: tokio::runtime::Runtime,
+}
+
+/// The priority of the account routes [`MockApi::account`] serves, below
+/// wiremock's default (5), so any route a test mounts answers instead.
+const FALLBACK: u8 = 10;
+
+impl MockApi {
+    /// A server with no route: every request is answered 404.
+    pub fn start() -> MockApi {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = rt.block_on(wiremock::MockServer::start());
+        MockApi { server, rt }
+    }
+
+    /// A server answering `GET /api/actors/me` with `me` and
+    /// `GET /api/actors/me/agents` with `agents`, as fallbacks.
+    pub fn account(me: serde_json::Value, agents: serde_json::Value) -> MockApi {
+        let api = MockApi::start();
+        let ok = |body| wiremock::ResponseTemplate::new(200).set_body_json(body);
+        api.mount(
+            route("GET", "/api/actors/me")
+                .respond_with(ok(me))
+                .with_priority(FALLBACK),
+        );
+        api.mount(
+            route("GET", "/api/actors/me/agents")
+                .respond_with(ok(agents))
+                .with_priority(FALLBACK),
+        );
+        api
+    }
+
+    /// Mounts `mock` as it is (wiremock's default priority beats the
+    /// account fallbacks).
+    pub fn mount(&self, mock: wiremock::Mock) {
+        self.rt.block_on(mock.mount(&self.server));
+    }
+
+    /// Serves `response` on one route from now on.
+    pub fn serve(&self, verb: &str, at: &str, response: wiremock::ResponseTemplate) {
+        self.rt.block_on(serve(&self.server, verb, at, response));
+    }
+
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<wiremock::Request> {
+        self.rt
+            .block_on(self.server.received_requests())
+            .unwrap_or_default()
+    }
+
+    /// Panics unless every mock mounted with `.expect(..)` was called as
+    /// expected.
+    pub fn verify(&self) {
+        self.rt.block_on(self.server.verify());
+    }
+}

@@ -92,18 +92,14 @@ fn plan_on_a_fresh_workspace_changes_nothing_and_rotates_nothing() {
     let env = Env::loop4();
     let before = tree(env.root(), true);
     let out = env.moot(&["plan", "--detailed-exitcode"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    for role in ["product", "spec", "implementation", "qa"] {
-        assert!(stdout.contains(&format!("agent:{role}")));
-    }
-    assert!(stdout.contains("Plan: 4 keys to issue"), "{stdout}");
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("fresh_plan", support::transcript(&out)));
     assert_eq!(
         tree(env.root(), true),
         before,
         "plan wrote to the workspace"
     );
-    assert_eq!(env.sandbox.rotation_count(), 0);
+    assert_eq!(env.sandbox().rotation_count(), 0);
 
     let out = env.moot(&["plan", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -131,12 +127,8 @@ fn check_is_offline_and_reports_drift_on_a_fresh_workspace() {
         .env("MOOT_API_URL", "http://127.0.0.1:9")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("moot.toml") && stdout.contains("run `moot apply`"),
-        "{stdout}"
-    );
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("fresh_check", support::transcript(&out)));
 }
 
 #[test]
@@ -159,7 +151,7 @@ fn apply_converges_and_a_second_apply_does_nothing() {
         .unwrap();
     for key in &keys {
         let client = moot::observed::api::ApiClient::new(
-            env.sandbox.url(),
+            env.sandbox().url(),
             Some(moot::secret::Secret::new(key.clone())),
             Default::default(),
         )
@@ -189,17 +181,21 @@ fn apply_converges_and_a_second_apply_does_nothing() {
     let settings = std::fs::read_to_string(root.join(".claude/settings.json")).unwrap();
     assert!(settings.contains("git-guard.sh"));
 
-    assert_no_secret(&text(&out), &keys, env.sandbox.token());
-    assert_no_secret(&artefacts(root), &keys, env.sandbox.token());
+    assert_no_secret(&text(&out), &keys, env.sandbox().token());
+    assert_no_secret(&artefacts(root), &keys, env.sandbox().token());
 
     let out = env.moot(&["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let rotations = env.sandbox.rotation_count();
+    let rotations = env.sandbox().rotation_count();
     let before = tree(root, true);
     let out = env.moot(&["apply", "--yes"]);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("No changes."), "{}", text(&out));
-    assert_eq!(env.sandbox.rotation_count(), rotations, "no mutating call");
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("second_apply", support::transcript(&out)));
+    assert_eq!(
+        env.sandbox().rotation_count(),
+        rotations,
+        "no mutating call"
+    );
     assert_eq!(tree(root, true), before);
     let out = env.moot(&["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -207,21 +203,16 @@ fn apply_converges_and_a_second_apply_does_nothing() {
 
 #[test]
 fn a_failed_rotation_persists_nothing_and_names_the_rotated_agents() {
-    let env = Env::sandbox(SandboxConfig::with_agents(LOOP4));
+    let env = Env::sandboxed(SandboxConfig::with_agents(LOOP4));
     assert!(env.moot(&["apply", "--yes"]).status.success());
-    env.sandbox.set_fail_rotate("implementation", true);
+    env.sandbox().set_fail_rotate("implementation", true);
     let before = tree(env.root(), false);
     let out = env.moot(&["apply", "--yes", "--rotate-all", "--concurrency", "1"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("No local file was created, changed or removed"),
-        "{err}"
-    );
-    assert!(err.contains("product, spec"), "{err}");
-    assert!(err.contains("--replace product --replace spec"), "{err}");
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("failed_rotation", support::stderr_transcript(&out));
+    });
     assert_eq!(tree(env.root(), false), before, "the workspace changed");
-    assert_no_secret(&text(&out), &env.live_keys(), env.sandbox.token());
+    assert_no_secret(&text(&out), &env.live_keys(), env.sandbox().token());
 }
 
 #[test]
@@ -229,10 +220,10 @@ fn apply_without_a_terminal_needs_yes() {
     let env = Env::loop4();
     let before = tree(env.root(), false);
     let out = env.moot(&["apply"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("apply_needs_yes", support::stderr_transcript(&out)));
     assert_eq!(tree(env.root(), false), before);
-    assert_eq!(env.sandbox.rotation_count(), 0);
+    assert_eq!(env.sandbox().rotation_count(), 0);
 }
 
 /// For every effectful step k, a failure there leaves the workspace exactly
@@ -256,7 +247,7 @@ fn every_injected_fault_is_all_or_nothing() {
                 break;
             }
             let keys = env.live_keys();
-            assert_no_secret(&text(&out), &keys, env.sandbox.token());
+            assert_no_secret(&text(&out), &keys, env.sandbox().token());
             if mode == "error" {
                 assert_eq!(out.status.code(), Some(1), "k={k}: {}", text(&out));
                 // A ticket minted before the failure is kept (its key would
@@ -331,7 +322,7 @@ fn every_injected_fault_is_all_or_nothing() {
 fn a_second_concurrent_apply_fails_at_once_naming_the_lock() {
     let mut cfg = SandboxConfig::with_agents(LOOP4);
     cfg.latency = std::time::Duration::from_millis(400);
-    let env = Env::sandbox(cfg);
+    let env = Env::sandboxed(cfg);
     let mut first = apply_process(&env)
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -442,7 +433,7 @@ fn user_edits_are_kept_and_staged_and_overwrite_replaces_them() {
     );
     let out = env.moot(&["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_no_secret(&artefacts(root), &env.held_keys(), env.sandbox.token());
+    assert_no_secret(&artefacts(root), &env.held_keys(), env.sandbox().token());
 }
 
 #[test]
@@ -457,12 +448,9 @@ fn a_saved_plan_applies_once_and_is_refused_when_stale() {
     std::fs::write(root.join("CLAUDE.md"), "mine\n").unwrap();
     let before = tree(root, false);
     let out = env.moot(&["apply", planfile.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("stale"),
-        "{}",
-        text(&out)
-    );
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("saved_plan_stale_files", support::stderr_transcript(&out))
+    });
     assert_eq!(tree(root, false), before);
     std::fs::remove_file(root.join("CLAUDE.md")).unwrap();
 
@@ -472,7 +460,7 @@ fn a_saved_plan_applies_once_and_is_refused_when_stale() {
     let out = env.moot(&["apply", planfile.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     let saved = std::fs::read_to_string(&planfile).unwrap();
-    assert_no_secret(&saved, &env.held_keys(), env.sandbox.token());
+    assert_no_secret(&saved, &env.held_keys(), env.sandbox().token());
     // The remote side changed (keys issued): the same plan is now stale.
     let out = env.moot(&["apply", planfile.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
@@ -484,23 +472,22 @@ fn key_not_held_here_is_drift_until_replaced() {
     assert!(env.moot(&["apply", "--yes"]).status.success());
     std::fs::remove_file(env.root().join(".moot/actors.json")).unwrap();
     let out = env.moot(&["plan", "--detailed-exitcode"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("key not held here"), "{}", text(&out));
-    let rotations = env.sandbox.rotation_count();
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("keys_not_held", support::transcript(&out)));
+    let rotations = env.sandbox().rotation_count();
     let out = env.moot(&["apply", "--yes", "--replace", "qa"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(env.sandbox.rotation_count(), rotations + 1);
+    assert_eq!(env.sandbox().rotation_count(), rotations + 1);
     assert_eq!(env.held_keys().len(), 1);
     let out = env.moot(&["apply", "--yes", "--replace", "nobody"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no role named"));
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("replace_unknown_role", support::transcript(&out)));
 }
 
 /// `moot apply --yes --concurrency 1`, to spawn and leave running.
 fn apply_process(env: &Env) -> std::process::Command {
-    let mut c = support::moot_std(env.ws.path(), env.home.path(), env.creds());
-    c.args(["apply", "--yes", "--concurrency", "1"])
-        .stdout(std::process::Stdio::piped())
+    let mut c = env.std_cmd(&["apply", "--yes", "--concurrency", "1"]);
+    c.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     c
 }
@@ -509,7 +496,7 @@ fn apply_process(env: &Env) -> std::process::Command {
 fn of_four_concurrent_applies_exactly_one_proceeds() {
     let mut cfg = SandboxConfig::with_agents(LOOP4);
     cfg.latency = std::time::Duration::from_millis(150);
-    let env = Env::sandbox(cfg);
+    let env = Env::sandboxed(cfg);
     let children: Vec<std::process::Child> = (0..4)
         .map(|_| apply_process(&env).spawn().unwrap())
         .collect();
@@ -537,7 +524,7 @@ fn of_four_concurrent_applies_exactly_one_proceeds() {
         );
         assert!(!t.contains("panicked"));
     }
-    assert_eq!(env.sandbox.rotation_count(), 4, "each key rotated once");
+    assert_eq!(env.sandbox().rotation_count(), 4, "each key rotated once");
     assert_eq!(env.moot(&["check"]).status.code(), Some(0));
 }
 
@@ -546,13 +533,8 @@ fn of_four_concurrent_applies_exactly_one_proceeds() {
 #[test]
 fn plan_against_wiremock_never_rotates() {
     use crate::common;
+    use wiremock::Mock;
     use wiremock::matchers::{method, path_regex};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = rt.block_on(MockServer::start());
     let actor = |id: &str, name: &str, kind: &str| {
         let agent = kind == "agent";
         serde_json::json!({
@@ -572,35 +554,16 @@ fn plan_against_wiremock_never_rotates() {
         .enumerate()
         .map(|(i, n)| actor(&format!("agt_{i}"), n, "agent"))
         .collect();
-    rt.block_on(async {
-        common::serve(
-            &server,
-            "GET",
-            "/api/actors/me",
-            ResponseTemplate::new(200).set_body_json(actor("usr_1", "Ada", "human")),
-        )
-        .await;
-        common::serve(
-            &server,
-            "GET",
-            "/api/actors/me/agents",
-            ResponseTemplate::new(200).set_body_json(agents),
-        )
-        .await;
+    let api = common::MockApi::account(actor("usr_1", "Ada", "human"), agents.into());
+    api.mount(
         Mock::given(method("POST"))
             .and(path_regex(r"^/api/actors/.*/rotate-key$"))
-            .respond_with(ResponseTemplate::new(500))
-            .expect(0)
-            .mount(&server)
-            .await;
-    });
-    let env = Env::loop4();
+            .respond_with(wiremock::ResponseTemplate::new(500))
+            .expect(0),
+    );
+    let env = Env::on(support::Api::Mock(api)).initialised();
     let before = tree(env.root(), true);
-    let out = env
-        .cmd(&["plan", "--json"])
-        .env("MOOT_API_URL", server.uri())
-        .output()
-        .unwrap();
+    let out = env.moot(&["plan", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let actions = v["actions"].as_array().unwrap();
@@ -614,23 +577,27 @@ fn plan_against_wiremock_never_rotates() {
     let creates = actions.iter().filter(|a| a["kind"] == "create").count();
     assert!(creates >= 15, "{creates}");
     assert_eq!(tree(env.root(), true), before);
-    rt.block_on(server.verify());
+    env.mock().verify();
 }
 
 /// Runs `moot ARGS` on a pseudo-terminal (util-linux `script`), typing
 /// `answer` at the prompt.
 fn on_terminal(env: &Env, args: &str, answer: &str) -> Output {
-    let moot = assert_cmd::cargo::cargo_bin("moot");
-    let cmd = format!("{} -C {} {args}", moot.display(), env.root().display());
+    // The env's run, its command line handed to `script`.
+    let args: Vec<&str> = args.split(' ').collect();
+    let run = env.std_cmd(&args);
+    let line: Vec<String> = std::iter::once(run.get_program())
+        .chain(run.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let mut c = std::process::Command::new("script");
-    c.args(["-qec", &cmd, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.home.path())
-        .env("MOOT_TOKEN", env.sandbox.token())
-        .env("MOOT_API_URL", env.sandbox.url())
-        .env("NO_COLOR", "1")
-        .env("TERM", "dumb")
+    c.args(["-qec", &line.join(" "), "/dev/null"]).env_clear();
+    for (k, v) in run.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    c.env("TERM", "dumb")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
@@ -659,20 +626,20 @@ fn apply_on_a_terminal_asks_first() {
     assert!(t.contains("Apply these 24 actions? [y/N]"), "{t}");
     assert!(t.contains("apply cancelled"), "{t}");
     assert_eq!(tree(env.root(), false), before);
-    assert_eq!(env.sandbox.rotation_count(), 0);
+    assert_eq!(env.sandbox().rotation_count(), 0);
 
     let out = on_terminal(&env, "apply", "y\n");
     let t = text(&out);
     assert!(t.contains("Applied: 4 keys issued"), "{t}");
     assert_eq!(env.held_keys().len(), 4);
-    assert_no_secret(&t, &env.held_keys(), env.sandbox.token());
+    assert_no_secret(&t, &env.held_keys(), env.sandbox().token());
 }
 
 #[test]
 fn a_renamed_role_renames_its_agent_and_keeps_its_key() {
     let env = Env::loop4();
     assert!(env.moot(&["apply", "--yes"]).status.success());
-    let qa_key = env.sandbox.live_key("QA").unwrap();
+    let qa_key = env.sandbox().live_key("QA").unwrap();
     let team = env.root().join("team.toml");
     let text_before = std::fs::read_to_string(&team).unwrap();
     let edited = text_before.replacen("display_name = \"QA\"", "display_name = \"Quality\"", 1);
@@ -691,11 +658,11 @@ fn a_renamed_role_renames_its_agent_and_keeps_its_key() {
     let out = env.moot(&["apply", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        env.sandbox.agent("Quality").is_some(),
+        env.sandbox().agent("Quality").is_some(),
         "renamed on the platform"
     );
     assert_eq!(
-        env.sandbox.live_key("Quality").unwrap(),
+        env.sandbox().live_key("Quality").unwrap(),
         qa_key,
         "not rotated"
     );
@@ -708,7 +675,7 @@ fn a_renamed_role_renames_its_agent_and_keeps_its_key() {
 fn ticket_answers_are_exchanged_for_keys() {
     let mut cfg = SandboxConfig::with_agents(LOOP4);
     cfg.ticket_mode = true;
-    let env = Env::sandbox(cfg);
+    let env = Env::sandboxed(cfg);
     let out = env.moot(&["apply", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     let mut held = env.held_keys();
@@ -726,7 +693,7 @@ fn a_connected_agent_without_a_key_gets_one_without_replace() {
     // first key, and no 409 stops the apply after other keys were issued.
     let mut cfg = SandboxConfig::with_agents(LOOP4);
     cfg.connected = vec!["QA".into()];
-    let env = Env::sandbox(cfg);
+    let env = Env::sandboxed(cfg);
     let out = env.moot(&["apply", "--yes", "--concurrency", "1"]);
     assert!(out.status.success(), "{}", text(&out));
     let mut held = env.held_keys();
@@ -747,12 +714,10 @@ fn a_key_rotated_elsewhere_is_drift_and_stales_a_saved_plan() {
     assert!(env.moot(&["apply", "--yes"]).status.success());
     // product's key is rotated on another machine; the workspace keeps the
     // old, now dead, key.
-    assert!(env.sandbox.rotate_elsewhere("Product"));
+    assert!(env.sandbox().rotate_elsewhere("Product"));
     let out = env.moot(&["plan", "--detailed-exitcode"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let t = text(&out);
-    assert!(t.contains("agent:product: key not held here"), "{t}");
-    assert!(!t.contains("agent:spec: key not held here"), "{t}");
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("key_rotated_elsewhere", support::transcript(&out)));
     assert!(
         env.moot(&["apply", "--yes", "--replace", "product"])
             .status
@@ -776,16 +741,17 @@ fn a_key_rotated_elsewhere_is_drift_and_stales_a_saved_plan() {
         .build()
         .unwrap();
     let client = moot::observed::api::ApiClient::new(
-        env.sandbox.url(),
-        Some(moot::secret::Secret::new(env.sandbox.token())),
+        env.sandbox().url(),
+        Some(moot::secret::Secret::new(env.sandbox().token())),
         Default::default(),
     )
     .unwrap();
-    let qa = env.sandbox.agent("QA").unwrap();
+    let qa = env.sandbox().agent("QA").unwrap();
     rt.block_on(client.rotate_key(&qa.actor_id, true)).unwrap();
     let out = env.moot(&["apply", planfile]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("stale"), "{}", text(&out));
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("saved_plan_stale_keys", support::stderr_transcript(&out))
+    });
 }
 
 /// What moot renders depends on team.toml and the bundle only: a clone in a

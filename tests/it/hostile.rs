@@ -6,13 +6,12 @@
 use crate::common;
 use crate::support;
 
-use std::path::PathBuf;
 use std::process::{Output, Stdio};
 
-use moot_sandbox::{Sandbox, SandboxConfig};
+use moot_sandbox::SandboxConfig;
 use serde_json::{Value, json};
-use support::{moot, text, tree, tree_diff};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use support::{Api, TestEnv, moot, text, tree, tree_diff};
+use wiremock::{Mock, ResponseTemplate};
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 
@@ -37,78 +36,19 @@ fn me() -> Value {
 }
 
 /// A wiremock server answering `/me` and `/me/agents`, plus any `extra`
-/// mocks (mounted first, so they win), and an initialised workspace.
-struct Mocked {
-    rt: tokio::runtime::Runtime,
-    server: MockServer,
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
-}
-
-impl Mocked {
-    fn new(me: Value, agents: Value, extra: Vec<Mock>) -> Mocked {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = rt.block_on(MockServer::start());
-        rt.block_on(async {
-            for m in extra {
-                m.with_priority(1).mount(&server).await;
-            }
-            common::route("GET", "/api/actors/me")
-                .respond_with(ResponseTemplate::new(200).set_body_json(me))
-                .with_priority(10)
-                .mount(&server)
-                .await;
-            common::route("GET", "/api/actors/me/agents")
-                .respond_with(ResponseTemplate::new(200).set_body_json(agents))
-                .with_priority(10)
-                .mount(&server)
-                .await;
-        });
-        let m = Mocked {
-            rt,
-            server,
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
-        };
-        let out = m.run(&["init"], &[]);
-        assert!(out.status.success(), "{}", text(&out));
-        m
+/// routes (which win over those two), and an initialised workspace.
+fn mocked(me: Value, agents: Value, extra: Vec<Mock>) -> TestEnv {
+    let api = common::MockApi::account(me, agents);
+    for m in extra {
+        api.mount(m);
     }
-
-    fn root(&self) -> PathBuf {
-        std::fs::canonicalize(self.ws.path()).unwrap()
-    }
-
-    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let uri = self.server.uri();
-        let mut cmd = moot(
-            self.ws.path(),
-            self.home.path(),
-            Some((common::TOKEN, uri.as_str())),
-        );
-        cmd.args(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let _ = &self.rt;
-        cmd.output().unwrap()
-    }
+    TestEnv::on(Api::Mock(api)).initialised()
 }
 
 /// A fresh initialised workspace and a private HOME, no server.
 fn offline_ws() -> (tempfile::TempDir, tempfile::TempDir) {
-    let ws = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let out = moot(ws.path(), home.path(), None)
-        .arg("init")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    (ws, home)
+    let env = TestEnv::on(Api::Offline).initialised();
+    (env.ws, env.home)
 }
 
 /// Exit 1, an `error:` and a `hint:` line, no panic.
@@ -194,6 +134,7 @@ fn a_secret_in_the_api_url_is_never_echoed() {
 #[test]
 fn absurd_http_timeouts_are_refused_by_name() {
     let (ws, home) = offline_ws();
+    let mut said = String::new();
     for value in [
         "1e300", "inf", "NaN", "-5", "0", "abc", "1e-300x", "86401", "-inf",
     ] {
@@ -208,12 +149,9 @@ fn absurd_http_timeouts_are_refused_by_name() {
         .unwrap();
         let what = format!("MOOT_HTTP_TIMEOUT={value}");
         assert_clean_failure(&what, &out);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains("MOOT_HTTP_TIMEOUT") && err.contains("fix or unset"),
-            "{what}: {err}"
-        );
+        said += &format!("# {what}\n{}", String::from_utf8_lossy(&out.stderr));
     }
+    insta::assert_snapshot!("absurd_http_timeouts", said);
     let out = moot(
         ws.path(),
         home.path(),
@@ -230,19 +168,9 @@ fn absurd_http_timeouts_are_refused_by_name() {
 /// writes its status. The apply completes and exits 0; nothing panics.
 #[test]
 fn a_closed_output_pipe_does_not_abort_an_apply() {
-    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
-    let ws = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let creds = Some((sandbox.token(), sandbox.url()));
-    let out = moot(ws.path(), home.path(), creds)
-        .arg("init")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-
-    let mut cmd = support::moot_std(ws.path(), home.path(), creds);
-    cmd.args(["apply", "--yes"])
-        .stdin(Stdio::null())
+    let env = TestEnv::loop4();
+    let mut cmd = env.std_cmd(&["apply", "--yes"]);
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
@@ -251,17 +179,15 @@ fn a_closed_output_pipe_does_not_abort_an_apply() {
     drop(child.stderr.take());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "apply with closed pipes: {status}");
-    let root = ws.path();
+    let root = env.root();
     assert!(root.join("moot.lock").is_file(), "apply did not finish");
     assert!(root.join(".moot/actors.json").is_file());
     assert!(!root.join(".moot/txn").exists(), "a transaction was left");
 
     // The same for a plan with changes: exit 2 (changes), not 101.
     std::fs::write(root.join("CLAUDE.md"), "mine\n").unwrap();
-    let mut cmd = support::moot_std(ws.path(), home.path(), creds);
-    cmd.args(["plan", "--detailed-exitcode"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = env.std_cmd(&["plan", "--detailed-exitcode"]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     drop(child.stdout.take());
     drop(child.stderr.take());
@@ -279,20 +205,22 @@ fn names_and_ids_that_login_prints_are_escaped() {
     let mut hostile = me();
     hostile["display_name"] = json!(format!("Ada{FORGE}\u{1b}]0;pwned\u{7}"));
     hostile["actor_id"] = json!(format!("usr_1{FORGE}"));
-    let m = Mocked::new(hostile.clone(), loop4(), vec![]);
-    let uri = m.server.uri();
+    let m = mocked(hostile.clone(), loop4(), vec![]);
+    let uri = m.mock().uri();
     let out = moot(m.ws.path(), m.home.path(), None)
         .args(["login", "--token", "-", "--api-url", &uri])
         .write_stdin(common::TOKEN)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
     assert_not_forged("login", &out, &["hint: run", "error: forged"]);
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("login_as_a_hostile_human", support::transcript(&out));
+    });
 
     // The same account, as an agent: the refusal quotes its name and id.
     hostile["actor_type"] = json!("agent");
-    let m = Mocked::new(hostile, loop4(), vec![]);
-    let uri = m.server.uri();
+    let m = mocked(hostile, loop4(), vec![]);
+    let uri = m.mock().uri();
     let out = moot(m.ws.path(), m.home.path(), None)
         .args(["login", "--token", "-", "--api-url", &uri])
         .write_stdin(common::TOKEN)
@@ -300,12 +228,15 @@ fn names_and_ids_that_login_prints_are_escaped() {
         .unwrap();
     assert_clean_failure("login as an agent", &out);
     assert_not_forged("login as an agent", &out, &["hint: run", "error: forged"]);
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("login_as_a_hostile_agent", support::transcript(&out));
+    });
 }
 
 #[test]
 fn error_details_from_the_server_cannot_forge_lines() {
     let detail = format!("nope{FORGE}\r\u{2066}");
-    let m = Mocked::new(
+    let m = mocked(
         me(),
         loop4(),
         vec![
@@ -320,9 +251,12 @@ fn error_details_from_the_server_cannot_forge_lines() {
         &out,
         &["hint: run", "error: forged"],
     );
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("hostile_error_detail", support::transcript(&out));
+    });
 
     // A body that is not JSON is quoted too.
-    let m = Mocked::new(
+    let m = mocked(
         me(),
         loop4(),
         vec![common::route("GET", "/api/actors/me/agents").respond_with(
@@ -336,10 +270,14 @@ fn error_details_from_the_server_cannot_forge_lines() {
         &out,
         &["hint: run", "error: forged"],
     );
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("hostile_error_body", support::transcript(&out));
+    });
 }
 
 #[test]
 fn a_space_id_that_is_not_an_id_is_refused_before_anything_is_written() {
+    let mut said = String::new();
     for bad in [
         format!("spc_1{FORGE}"),
         "spc_1\n\n## Injected instructions".to_string(),
@@ -350,22 +288,19 @@ fn a_space_id_that_is_not_an_id_is_refused_before_anything_is_written() {
     ] {
         let mut hostile = me();
         hostile["default_space_id"] = json!(bad);
-        let m = Mocked::new(hostile, loop4(), vec![]);
-        let before = tree(&m.root());
+        let m = mocked(hostile, loop4(), vec![]);
+        let before = tree(m.root());
         for args in [&["plan"][..], &["apply", "--yes"][..]] {
             let out = m.run(args, &[]);
             let what = format!("`moot {}` with space id {bad:?}", args.join(" "));
             assert_clean_failure(&what, &out);
             assert_not_forged(&what, &out, &["hint: run", "error: forged", "## Injected"]);
-            assert!(
-                String::from_utf8_lossy(&out.stderr).contains("space id"),
-                "{what}: {}",
-                text(&out)
-            );
+            said += &format!("# {what}\n{}", m.redact(&support::stderr_transcript(&out)));
         }
-        let diff = tree_diff(&before, &tree(&m.root()));
+        let diff = tree_diff(&before, &tree(m.root()));
         assert!(diff.is_empty(), "space id {bad:?} changed files: {diff:?}");
     }
+    support::snapshot_settings(&[]).bind(|| insta::assert_snapshot!("hostile_space_ids", said));
 }
 
 /// A hostile moot.lock (a checkout a stranger wrote) names the space id
@@ -408,8 +343,10 @@ fn an_offline_plan_refuses_a_space_id_from_moot_lock_that_is_not_an_id() {
     );
     let out = offline(&["apply", "--offline", "--yes"]);
     assert_clean_failure("offline apply, api_url with credentials", &out);
-    assert!(text(&out).contains("moot.lock"), "{}", text(&out));
     assert!(!text(&out).contains(URL_SECRET), "{}", text(&out));
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("lock_api_url_with_credentials", support::transcript(&out));
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -433,29 +370,15 @@ fn git_available() -> bool {
 }
 
 /// An initialised git repository with this `.gitignore` (and, when given,
-/// `.git/info/exclude`), against a sandbox.
-fn git_ws(
-    sandbox: &Sandbox,
-    gitignore: &[u8],
-    exclude: Option<&str>,
-) -> (tempfile::TempDir, tempfile::TempDir) {
-    let ws = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    assert!(git(ws.path(), &["init", "-q"]).status.success());
-    std::fs::write(ws.path().join(".gitignore"), gitignore).unwrap();
+/// `.git/info/exclude`), against a sandbox serving the loop-4 agents.
+fn git_ws(gitignore: &[u8], exclude: Option<&str>) -> TestEnv {
+    let env = TestEnv::bare(SandboxConfig::with_agents(LOOP4));
+    assert!(git(env.root(), &["init", "-q"]).status.success());
+    std::fs::write(env.root().join(".gitignore"), gitignore).unwrap();
     if let Some(e) = exclude {
-        std::fs::write(ws.path().join(".git/info/exclude"), e).unwrap();
+        std::fs::write(env.root().join(".git/info/exclude"), e).unwrap();
     }
-    let out = moot(
-        ws.path(),
-        home.path(),
-        Some((sandbox.token(), sandbox.url())),
-    )
-    .arg("init")
-    .output()
-    .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    (ws, home)
+    env.initialised()
 }
 
 /// `git add -A` would stage the key file: what moot must never allow.
@@ -481,16 +404,9 @@ fn a_gitignore_that_only_looks_like_it_ignores_moot_gets_the_line_appended() {
     ];
     for (gitignore, exclude) in cases {
         let what = format!("{:?}", String::from_utf8_lossy(gitignore));
-        let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
-        let (ws, home) = git_ws(&sandbox, gitignore, *exclude);
-        let out = moot(
-            ws.path(),
-            home.path(),
-            Some((sandbox.token(), sandbox.url())),
-        )
-        .args(["apply", "--yes"])
-        .output()
-        .unwrap();
+        let env = git_ws(gitignore, *exclude);
+        let ws = &env.ws;
+        let out = env.moot(&["apply", "--yes"]);
         assert!(out.status.success(), "{what}: {}", text(&out));
         let after = std::fs::read(ws.path().join(".gitignore")).unwrap();
         assert!(
@@ -502,14 +418,7 @@ fn a_gitignore_that_only_looks_like_it_ignores_moot_gets_the_line_appended() {
         assert_eq!(check.status.code(), Some(0), "{what}: key file not ignored");
         assert!(!stages_keys(ws.path()), "{what}: git add -A stages keys");
         // Idempotent: nothing more to add.
-        let out = moot(
-            ws.path(),
-            home.path(),
-            Some((sandbox.token(), sandbox.url())),
-        )
-        .args(["plan", "--detailed-exitcode"])
-        .output()
-        .unwrap();
+        let out = env.moot(&["plan", "--detailed-exitcode"]);
         assert_eq!(out.status.code(), Some(0), "{what}: {}", text(&out));
     }
 }
@@ -520,27 +429,20 @@ fn an_unmanaged_gitignore_that_re_includes_the_keys_blocks_naming_the_line() {
         eprintln!("git not found: skipped");
         return;
     }
-    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
-    let (ws, home) = git_ws(&sandbox, b"target/\n.moot/\n!.moot/\n", None);
+    let env = git_ws(b"target/\n.moot/\n!.moot/\n", None);
+    let ws = &env.ws;
     let team = ws.path().join("team.toml");
     let mut toml = std::fs::read_to_string(&team).unwrap();
     toml.push_str("\n[install]\nunmanaged = [\".gitignore\"]\n");
     std::fs::write(&team, toml).unwrap();
     let before = tree(ws.path());
-    let out = moot(
-        ws.path(),
-        home.path(),
-        Some((sandbox.token(), sandbox.url())),
-    )
-    .args(["apply", "--yes"])
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let all = text(&out);
-    assert!(
-        all.contains(".gitignore:3") && all.contains(".moot/actors.json"),
-        "{all}"
-    );
+    let out = env.moot(&["apply", "--yes"]);
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "gitignore_re_includes_keys",
+            support::blocked_transcript(&out)
+        );
+    });
     assert!(!ws.path().join(".moot/actors.json").exists());
     let diff = tree_diff(&before, &tree(ws.path()));
     assert!(
@@ -560,13 +462,12 @@ fn a_clean_clone_under_umask_077_is_not_drift() {
         eprintln!("git not found: skipped");
         return;
     }
-    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
-    let (ws, home) = git_ws(&sandbox, b"target/\n", None);
-    let creds = Some((sandbox.token(), sandbox.url()));
-    let out = moot(ws.path(), home.path(), creds)
-        .args(["apply", "--yes"])
-        .output()
-        .unwrap();
+    let env = git_ws(b"target/\n", None);
+    let ws = &env.ws;
+    let creds = env.creds();
+    let creds = creds.as_ref().map(|(t, u)| (t.as_str(), u.as_str()));
+    let home = &env.home;
+    let out = env.moot(&["apply", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     let src = ws.path();
     for args in [
@@ -618,43 +519,26 @@ fn a_clean_clone_under_umask_077_is_not_drift() {
 
 /// A fresh workspace against its own sandbox, with these files written
 /// before the first apply.
-fn with_files(files: &[(&str, &[u8])]) -> (Sandbox, tempfile::TempDir, tempfile::TempDir) {
-    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
-    let ws = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let out = moot(
-        ws.path(),
-        home.path(),
-        Some((sandbox.token(), sandbox.url())),
-    )
-    .arg("init")
-    .output()
-    .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+fn with_files(files: &[(&str, &[u8])]) -> TestEnv {
+    let env = TestEnv::loop4();
     for (rel, bytes) in files {
-        let p = ws.path().join(rel);
+        let p = env.root().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, bytes).unwrap();
     }
-    (sandbox, ws, home)
+    env
 }
 
 #[test]
 fn merges_keep_the_users_bytes() {
     let settings: &[u8] = b"{\r\n    \"n\": 18446744073709551616123,\r\n    \"e\": 1e2,\r\n    \"hooks\": {\r\n        \"Stop\": [ ]\r\n    }\r\n}\r\n";
     let gitignore: &[u8] = b"target/\r\n# caf\xc3\xa9\r\n";
-    let (sandbox, ws, home) = with_files(&[
+    let env = with_files(&[
         (".claude/settings.json", settings),
         (".gitignore", gitignore),
     ]);
-    let out = moot(
-        ws.path(),
-        home.path(),
-        Some((sandbox.token(), sandbox.url())),
-    )
-    .args(["apply", "--yes"])
-    .output()
-    .unwrap();
+    let ws = &env.ws;
+    let out = env.moot(&["apply", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     let after = std::fs::read_to_string(ws.path().join(".claude/settings.json")).unwrap();
     let before = std::str::from_utf8(settings).unwrap();
@@ -681,36 +565,27 @@ fn merges_keep_the_users_bytes() {
 
 #[test]
 fn what_cannot_be_merged_byte_for_byte_is_refused_by_place() {
-    let cases: &[(&str, &[u8], &str)] = &[
+    let mut said = String::new();
+    let cases: &[(&str, &[u8])] = &[
         (
             ".claude/settings.json",
             b"\xef\xbb\xbf{\"model\": \"opus\"}\n",
-            "byte order mark",
         ),
         (
             ".claude/settings.json",
             b"{\n  \"model\": \"a\",\n  \"model\": \"b\"\n}\n",
-            "line 3, column 3: the key `model` appears twice",
         ),
-        (
-            ".gitignore",
-            b"target/\n# caf\xe9\n",
-            ".gitignore:2:6: not UTF-8",
-        ),
+        (".gitignore", b"target/\n# caf\xe9\n"),
     ];
-    for (rel, bytes, says) in cases {
-        let (sandbox, ws, home) = with_files(&[(rel, bytes)]);
-        let out = moot(
-            ws.path(),
-            home.path(),
-            Some((sandbox.token(), sandbox.url())),
-        )
-        .args(["apply", "--yes"])
-        .output()
-        .unwrap();
+    for (rel, bytes) in cases {
+        let env = with_files(&[(rel, bytes)]);
+        let ws = &env.ws;
+        let out = env.moot(&["apply", "--yes"]);
         let what = format!("{rel} {:?}", String::from_utf8_lossy(bytes));
-        assert_eq!(out.status.code(), Some(1), "{what}: {}", text(&out));
-        assert!(text(&out).contains(says), "{what}: {}", text(&out));
+        said += &format!(
+            "# {what}\n{}",
+            env.redact(&support::blocked_transcript(&out))
+        );
         assert_eq!(
             &std::fs::read(ws.path().join(rel)).unwrap(),
             bytes,
@@ -718,6 +593,7 @@ fn what_cannot_be_merged_byte_for_byte_is_refused_by_place() {
         );
         assert!(!ws.path().join(".moot/actors.json").exists(), "{what}");
     }
+    support::snapshot_settings(&[]).bind(|| insta::assert_snapshot!("unmergeable_files", said));
 }
 
 // ---------------------------------------------------------------------------
@@ -725,7 +601,7 @@ fn what_cannot_be_merged_byte_for_byte_is_refused_by_place() {
 
 /// Every agent keyless except Product, whose id is `id`; rotations echo
 /// the id from the path.
-fn with_product_id(id: &str) -> Mocked {
+fn with_product_id(id: &str) -> TestEnv {
     let mut product = agent(id, "Product");
     product["api_key_prefix"] = Value::Null;
     let agents = json!([
@@ -734,12 +610,12 @@ fn with_product_id(id: &str) -> Mocked {
         agent("agt_3", "Implementation"),
         agent("agt_4", "QA"),
     ]);
-    Mocked::new(me(), agents, vec![])
+    mocked(me(), agents, vec![])
 }
 
-fn posts(m: &Mocked) -> usize {
-    m.rt.block_on(m.server.received_requests())
-        .unwrap_or_default()
+fn posts(m: &TestEnv) -> usize {
+    m.mock()
+        .requests()
         .iter()
         .filter(|r| r.method.as_str() == "POST")
         .count()
@@ -752,33 +628,30 @@ fn an_unusable_agent_id_is_named_as_such_and_nothing_is_sent() {
         let out = m.run(&["apply", "--yes"], &[]);
         let what = format!("agent id of {} bytes", id.len());
         assert_clean_failure(&what, &out);
-        let all = text(&out);
-        assert!(all.contains("agent id"), "{what}: {all}");
-        assert!(all.contains("nothing was sent"), "{what}: {all}");
-        assert!(!all.contains("reached the server"), "{what}: {all}");
-        assert!(!all.contains("invalid API URL"), "{what}: {all}");
-        assert!(all.len() < 4096, "{what}: the id was echoed whole");
         assert_eq!(posts(&m), 0, "{what}: a request was sent");
+        m.snapshot_settings().bind(|| {
+            insta::assert_snapshot!(
+                format!("unusable_agent_id_{}", id.len()),
+                support::stderr_transcript(&out)
+            );
+        });
     }
 }
 
 #[test]
 fn a_token_with_a_newline_is_named_not_the_api_url() {
-    let m = Mocked::new(me(), loop4(), vec![]);
-    let uri = m.server.uri();
+    let m = mocked(me(), loop4(), vec![]);
+    let uri = m.mock().uri();
     let token = format!("{}\nx", common::TOKEN);
     let out = moot(m.ws.path(), m.home.path(), Some((&token, uri.as_str())))
         .arg("plan")
         .output()
         .unwrap();
     assert_clean_failure("a token with a newline", &out);
-    let all = text(&out);
-    assert!(
-        all.contains("token") && all.contains("nothing was sent"),
-        "{all}"
-    );
-    assert!(!all.contains("MOOT_API_URL"), "{all}");
-    assert!(!all.contains(common::TOKEN), "the token was echoed");
+    assert!(!text(&out).contains(common::TOKEN), "the token was echoed");
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("token_with_a_newline", support::transcript(&out));
+    });
 }
 
 #[test]
@@ -807,52 +680,31 @@ fn a_held_key_answering_403_is_that_roles_drift_not_a_token_error() {
             ),
         );
     }
-    let m = Mocked::new(me(), loop4(), extra);
+    let m = mocked(me(), loop4(), extra);
     let out = m.run(&["apply", "--yes", "--rotate-all"], &[]);
     assert!(out.status.success(), "{}", text(&out));
     let out = m.run(&["plan"], &[]);
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{all}");
-    assert!(all.contains("agent:product"), "{all}");
-    assert!(all.contains("--replace product"), "{all}");
-    assert!(!all.contains("personal access token"), "{all}");
-    for role in ["spec", "implementation", "qa"] {
-        assert!(
-            !all.contains(&format!("--replace {role}")),
-            "{role} blamed: {all}"
-        );
-    }
+    m.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("held_key_refused", support::transcript(&out));
+    });
 }
 
 #[test]
 fn a_saved_plan_for_another_api_url_says_so() {
-    let sandbox = Sandbox::start(SandboxConfig::with_agents(LOOP4));
-    let ws = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let creds = Some((sandbox.token(), sandbox.url()));
-    let planfile = home.path().join("plan.json");
-    for args in [
-        &["init"][..],
-        &["plan", "--out", planfile.to_str().unwrap()][..],
-    ] {
-        let out = moot(ws.path(), home.path(), creds)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.code() != Some(1), "{}", text(&out));
-    }
+    let env = TestEnv::loop4();
+    let ws = &env.ws;
+    let planfile = env.home.path().join("plan.json");
+    let out = env.moot(&["plan", "--out", planfile.to_str().unwrap()]);
+    assert!(out.status.code() != Some(1), "{}", text(&out));
     let mut saved: Value = serde_json::from_slice(&std::fs::read(&planfile).unwrap()).unwrap();
     saved["api_url"] = json!(format!("https://mootup.example/?token={URL_SECRET}"));
     std::fs::write(&planfile, serde_json::to_vec(&saved).unwrap()).unwrap();
     let before = tree(ws.path());
-    let out = moot(ws.path(), home.path(), creds)
-        .args(["apply", planfile.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = env.moot(&["apply", planfile.to_str().unwrap()]);
     assert_clean_failure("a saved plan for another api_url", &out);
-    let all = text(&out);
-    assert!(all.contains("made against"), "{all}");
-    assert!(!all.contains("workspace files"), "{all}");
-    assert!(!all.contains(URL_SECRET), "{all}");
+    assert!(!text(&out).contains(URL_SECRET), "{}", text(&out));
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("saved_plan_for_another_api", support::transcript(&out));
+    });
     assert!(tree_diff(&before, &tree(ws.path())).is_empty());
 }

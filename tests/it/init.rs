@@ -3,18 +3,29 @@
 use std::path::Path;
 
 use assert_cmd::Command;
+
+use crate::support::{self, Api, TestEnv};
 use moot::desired::bundle::{ARCHETYPES, archetype_source};
 use moot::desired::{load_team, parse_team};
 use predicates::prelude::*;
 
 const FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/valid-team");
 
-fn moot(workspace: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("moot").unwrap();
-    cmd.env_remove("NO_COLOR")
-        .args(["--color", "never", "-C"])
-        .arg(workspace);
+/// An empty workspace and HOME, no API.
+fn env() -> TestEnv {
+    TestEnv::on(Api::Offline)
+}
+
+/// `moot --color never ARGS` in `env`'s workspace.
+fn moot(env: &TestEnv, args: &[&str]) -> Command {
+    let mut cmd = env.offline_cmd(&["--color", "never"]);
+    cmd.args(args);
     cmd
+}
+
+/// A run of `cmd` as its snapshot shows it.
+fn shown(cmd: &mut Command) -> String {
+    support::transcript(&cmd.output().unwrap())
 }
 
 /// Pending the bundle branch: fails until templates/teams/<name>/team.toml
@@ -38,19 +49,11 @@ fn every_archetype_validates() {
 
 #[test]
 fn init_from_a_template_directory_writes_it_verbatim() {
-    let ws = tempfile::tempdir().unwrap();
-    moot(ws.path())
-        .args(["init", "--template", FIXTURE_DIR])
-        .assert()
-        .success()
-        .stdout("")
-        .stderr(predicate::str::contains("wrote "))
-        .stderr(predicate::str::contains(
-            "roles: product, spec, implementation, qa",
-        ))
-        .stderr(predicate::str::contains(
-            "next: run `moot login`, then `moot plan`",
-        ));
+    let env = env();
+    let ws = &env.ws;
+    let said = shown(&mut moot(&env, &["init", "--template", FIXTURE_DIR]));
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("init_from_a_directory", said));
     let written = std::fs::read_to_string(ws.path().join("team.toml")).unwrap();
     let fixture = std::fs::read_to_string(Path::new(FIXTURE_DIR).join("team.toml")).unwrap();
     assert_eq!(written, fixture);
@@ -67,30 +70,26 @@ fn init_from_a_template_directory_writes_it_verbatim() {
 
 #[test]
 fn second_init_refuses_without_force_and_force_replaces() {
-    let ws = tempfile::tempdir().unwrap();
-    let target = ws.path().join("team.toml");
+    let env = env();
+    let target = env.root().join("team.toml");
     std::fs::write(&target, "# mine\n").unwrap();
-    moot(ws.path())
-        .args(["init", "--template", FIXTURE_DIR])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("already exists"))
-        .stderr(predicate::str::contains("\n\nhint: pass `--force`"));
+    let refused = shown(&mut moot(&env, &["init", "--template", FIXTURE_DIR]));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "# mine\n");
-
-    moot(ws.path())
-        .args(["init", "--force", "--template", FIXTURE_DIR])
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("replaced "));
+    let forced = shown(&mut moot(
+        &env,
+        &["init", "--force", "--template", FIXTURE_DIR],
+    ));
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("second_init_refused", refused);
+        insta::assert_snapshot!("second_init_forced", forced);
+    });
     load_team(&target).unwrap();
 }
 
 #[test]
 fn quiet_init_prints_nothing() {
-    let ws = tempfile::tempdir().unwrap();
-    moot(ws.path())
-        .args(["-q", "init", "--template", FIXTURE_DIR])
+    let env = env();
+    moot(&env, &["-q", "init", "--template", FIXTURE_DIR])
         .assert()
         .success()
         .stdout("")
@@ -99,41 +98,35 @@ fn quiet_init_prints_nothing() {
 
 #[test]
 fn unknown_template_name_lists_archetypes() {
-    let ws = tempfile::tempdir().unwrap();
-    moot(ws.path())
-        .args(["init", "--template", "loop-5"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::starts_with(
-            "error: unknown template `loop-5`; did you mean `loop-",
-        ))
-        .stderr(predicate::str::contains(
-            "hint: built-in archetypes: loop-3, loop-4 (default)",
-        ));
-    assert!(!ws.path().join("team.toml").exists());
+    let env = env();
+    let said = shown(&mut moot(&env, &["init", "--template", "loop-5"]));
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("unknown_template", said));
+    assert!(!env.root().join("team.toml").exists());
 }
 
 #[test]
 fn template_directory_without_team_toml() {
-    let ws = tempfile::tempdir().unwrap();
+    let env = env();
     let empty = tempfile::tempdir().unwrap();
-    moot(ws.path())
-        .args(["init", "--template"])
-        .arg(empty.path())
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("holds no team.toml"))
-        .stderr(predicate::str::contains("hint: "));
+    let said = shown(moot(&env, &["init", "--template"]).arg(empty.path()));
+    support::snapshot_settings(&[(empty.path(), "[TEMPLATE]")])
+        .bind(|| insta::assert_snapshot!("template_without_team_toml", said));
 }
 
 #[test]
 fn init_into_a_missing_directory() {
-    let ws = tempfile::tempdir().unwrap();
-    moot(&ws.path().join("nope"))
-        .args(["init", "--template", FIXTURE_DIR])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("does not exist"));
+    let env = env();
+    let missing = env.root().join("nope");
+    let said = shown(support::moot(&missing, env.home.path(), None).args([
+        "--color",
+        "never",
+        "init",
+        "--template",
+        FIXTURE_DIR,
+    ]));
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("init_into_a_missing_directory", said));
 }
 
 /// Pending the bundle branch, like `every_archetype_validates`.
@@ -143,9 +136,9 @@ fn default_init_and_templates_use_the_bundle() {
         eprintln!("skipped: the archetype bundle is not merged yet");
         return;
     }
-    let ws = tempfile::tempdir().unwrap();
-    moot(ws.path()).arg("init").assert().success();
-    let team = load_team(&ws.path().join("team.toml")).unwrap();
+    let env = env();
+    moot(&env, &["init"]).assert().success();
+    let team = load_team(&env.root().join("team.toml")).unwrap();
     assert_eq!(
         team.roles
             .iter()
@@ -153,26 +146,18 @@ fn default_init_and_templates_use_the_bundle() {
             .collect::<Vec<_>>(),
         ["product", "spec", "implementation", "qa"]
     );
-    moot(ws.path())
-        .arg("templates")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("loop-4 (default)"))
-        .stdout(predicate::str::contains(
-            "product, spec, implementation, qa",
-        ));
+    let said = shown(&mut moot(&env, &["templates"]));
+    support::snapshot_settings(&[]).bind(|| insta::assert_snapshot!("templates", said));
 }
 
 #[test]
 fn generate_completions_and_man() {
-    let ws = tempfile::tempdir().unwrap();
-    moot(ws.path())
-        .args(["generate", "completions", "bash"])
+    let env = env();
+    moot(&env, &["generate", "completions", "bash"])
         .assert()
         .success()
         .stdout(predicate::str::contains("_moot"));
-    moot(ws.path())
-        .args(["generate", "man"])
+    moot(&env, &["generate", "man"])
         .assert()
         .success()
         .stdout(predicate::str::contains(".TH moot"));

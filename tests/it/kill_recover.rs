@@ -44,30 +44,21 @@ impl World {
     fn new() -> World {
         let mut cfg = SandboxConfig::with_agents(LOOP4);
         cfg.latency = Duration::from_millis(4);
-        let env = TestEnv::sandbox(cfg);
+        let env = TestEnv::sandboxed(cfg);
         let before = tree(env.root());
         World { env, before }
     }
 
     fn apply_process(&self) -> Command {
-        let mut c = Command::new(assert_cmd::cargo::cargo_bin("moot"));
-        c.arg("-C")
-            .arg(self.root())
-            .args(["apply", "--yes", "--concurrency", "1"])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home.path())
-            .env("MOOT_TOKEN", self.sandbox.token())
-            .env("MOOT_API_URL", self.sandbox.url())
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
+        let mut c = self.std_cmd(&["apply", "--yes", "--concurrency", "1"]);
+        c.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         c
     }
 
     fn secrets(&self) -> Secrets {
-        let mut s = Secrets::new([self.sandbox.token()]);
+        let mut s = Secrets::new([self.sandbox().token()]);
         for k in self.live_keys().into_iter().chain(self.held_keys()) {
             s.push(k);
         }

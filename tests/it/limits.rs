@@ -6,10 +6,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use moot_sandbox::{ExchangeRate, Sandbox, SandboxConfig};
+use moot_sandbox::{ExchangeRate, SandboxConfig};
 use serde_json::Value;
 
-use crate::support::{moot_std, text};
+use crate::support::TestEnv;
 
 const LOOP6: [&str; 6] = [
     "Product",
@@ -20,44 +20,10 @@ const LOOP6: [&str; 6] = [
     "Librarian",
 ];
 
-struct Run {
-    sandbox: Sandbox,
-    ws: tempfile::TempDir,
-    home: tempfile::TempDir,
-}
-
-impl Run {
-    fn new(cfg: SandboxConfig) -> Run {
-        Run {
-            sandbox: Sandbox::start(cfg),
-            ws: tempfile::tempdir().unwrap(),
-            home: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn moot(&self, args: &[&str]) -> std::process::Output {
-        moot_std(
-            self.ws.path(),
-            self.home.path(),
-            Some((self.sandbox.token(), self.sandbox.url())),
-        )
-        // The sandbox's tickets live 2.5 s; the platform does not say how
-        // long, so moot is told for the test.
-        .env("MOOT_TEST_TICKET_LIFETIME", "2.5")
-        .args(args)
-        .output()
-        .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.moot(args);
-        assert!(out.status.success(), "moot {args:?}: {}", text(&out));
-        text(&out)
-    }
-
-    fn held(&self, display_name: &str) -> Option<String> {
-        held_key(self.ws.path(), display_name)
-    }
+/// The sandbox's tickets live 2.5 s; the platform does not say how long,
+/// so moot is told for the test.
+fn run_on(cfg: SandboxConfig) -> TestEnv {
+    TestEnv::bare(cfg).var("MOOT_TEST_TICKET_LIFETIME", "2.5")
 }
 
 fn held_key(ws: &Path, display_name: &str) -> Option<String> {
@@ -102,7 +68,7 @@ fn one_per_second(agents: &[&str]) -> SandboxConfig {
 /// expired, and a second apply sends nothing that changes state.
 #[test]
 fn loop6_from_keyless_agents_under_the_exchange_limit() {
-    let run = Run::new(one_per_second(&LOOP6));
+    let run = run_on(one_per_second(&LOOP6));
     run.ok(&["init", "--template", "loop-6"]);
     let started = Instant::now();
     let said = run.ok(&["apply", "--yes", "--concurrency", "16"]);
@@ -116,16 +82,24 @@ fn loop6_from_keyless_agents_under_the_exchange_limit() {
         "the wait is not said: {said}"
     );
     for name in LOOP6 {
-        assert_eq!(run.sandbox.keys_issued(name), 1, "{name}");
-        assert_eq!(run.held(name), run.sandbox.live_key(name), "{name}");
-        assert!(run.held(name).is_some(), "{name}");
+        assert_eq!(run.sandbox().keys_issued(name), 1, "{name}");
+        assert_eq!(
+            held_key(run.root(), name),
+            run.sandbox().live_key(name),
+            "{name}"
+        );
+        assert!(held_key(run.root(), name).is_some(), "{name}");
     }
-    assert_eq!(run.sandbox.tickets_expired(), 0);
-    assert!(run.sandbox.rate_limited() > 0, "the limit never bit");
+    assert_eq!(run.sandbox().tickets_expired(), 0);
+    assert!(run.sandbox().rate_limited() > 0, "the limit never bit");
 
-    let calls = run.sandbox.mutating_calls();
+    let calls = run.sandbox().mutating_calls();
     run.ok(&["apply", "--yes"]);
-    assert_eq!(run.sandbox.mutating_calls(), calls, "second apply mutated");
+    assert_eq!(
+        run.sandbox().mutating_calls(),
+        calls,
+        "second apply mutated"
+    );
     assert_eq!(run.moot(&["check"]).status.code(), Some(0));
 }
 
@@ -134,41 +108,47 @@ fn loop6_from_keyless_agents_under_the_exchange_limit() {
 /// moot never bound survives.
 #[test]
 fn create_name_key_then_prune_only_what_moot_bound() {
-    let run = Run::new(one_per_second(&["Product", "Spec", "Implementation"]));
+    let run = run_on(one_per_second(&["Product", "Spec", "Implementation"]));
     let team_path = run.ws.path().join("team.toml");
     std::fs::write(
         &team_path,
         team(&["product", "spec", "implementation", "qa"]),
     )
     .unwrap();
-    let plan = run.ok(&["plan"]);
-    assert!(
-        plan.contains("create-agent") && plan.contains("agent:qa"),
-        "{plan}"
+    let plan = run.moot(&["plan"]);
+    run.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "plan_with_a_missing_agent",
+            crate::support::transcript_without_diffs(&plan)
+        );
+    });
+    run.ok(&["apply", "--yes"]);
+    let qa = run.sandbox().agent("QA").expect("QA was created and named");
+    assert_eq!(run.sandbox().keys_issued(&qa.actor_id), 1);
+    assert_eq!(held_key(run.root(), "QA"), run.sandbox().live_key("QA"));
+    let calls = run.sandbox().mutating_calls();
+    run.ok(&["apply", "--yes"]);
+    assert_eq!(
+        run.sandbox().mutating_calls(),
+        calls,
+        "second apply mutated"
     );
-    run.ok(&["apply", "--yes"]);
-    let qa = run.sandbox.agent("QA").expect("QA was created and named");
-    assert_eq!(run.sandbox.keys_issued(&qa.actor_id), 1);
-    assert_eq!(run.held("QA"), run.sandbox.live_key("QA"));
-    let calls = run.sandbox.mutating_calls();
-    run.ok(&["apply", "--yes"]);
-    assert_eq!(run.sandbox.mutating_calls(), calls, "second apply mutated");
 
     // qa leaves team.toml: retired, its agent kept.
     std::fs::write(&team_path, team(&["product", "spec", "implementation"])).unwrap();
     let said = run.ok(&["apply", "--yes"]);
     assert!(said.contains("retired"), "{said}");
-    assert!(run.sandbox.agent(&qa.actor_id).is_some());
+    assert!(run.sandbox().agent(&qa.actor_id).is_some());
 
     // Someone adds an agent called QA by hand: moot never bound it.
-    let stranger = run.sandbox.add_agent("QA");
+    let stranger = run.sandbox().add_agent("QA");
     run.ok(&["apply", "--yes", "--prune"]);
     assert!(
-        run.sandbox.agent(&qa.actor_id).is_none(),
+        run.sandbox().agent(&qa.actor_id).is_none(),
         "bound agent kept"
     );
     assert!(
-        run.sandbox.agent(&stranger.actor_id).is_some(),
+        run.sandbox().agent(&stranger.actor_id).is_some(),
         "an agent moot never bound was deleted"
     );
     assert_eq!(run.moot(&["check"]).status.code(), Some(0));

@@ -3,28 +3,21 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use assert_cmd::Command;
-use moot_sandbox::{AgentSeed, Sandbox, SandboxConfig};
+use moot_sandbox::{AgentSeed, SandboxConfig};
+
+use crate::support::{Api, TestEnv};
 
 const AGENT_KEY: &str = "convo_key_agentsecret0001";
 
-fn sandbox() -> Sandbox {
+/// A sandbox whose user has one agent with a key, and an empty HOME.
+fn online() -> TestEnv {
     let mut cfg = SandboxConfig::default();
     cfg.humans[0].agents.push(AgentSeed {
         display_name: "Keyed".into(),
         api_key: Some(AGENT_KEY.into()),
         ..AgentSeed::default()
     });
-    Sandbox::start(cfg)
-}
-
-fn moot(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("moot").unwrap();
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1");
-    cmd
+    TestEnv::bare(cfg)
 }
 
 struct Run {
@@ -34,7 +27,7 @@ struct Run {
 }
 
 /// Runs and checks that no secret appears in the output.
-fn run(mut cmd: Command, secrets: &[&str]) -> Run {
+fn run(mut cmd: assert_cmd::Command, secrets: &[&str]) -> Run {
     let out = cmd.output().unwrap();
     let run = Run {
         code: out.status.code().unwrap_or(-1),
@@ -56,33 +49,31 @@ fn run(mut cmd: Command, secrets: &[&str]) -> Run {
     run
 }
 
+impl Run {
+    /// As `support::transcript` shows a run, for a snapshot.
+    fn shown(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 #[test]
 fn login_from_stdin_stores_a_private_credentials_file() {
-    let sb = sandbox();
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = moot(home.path());
+    let env = online();
+    let (sb, home) = (env.sandbox(), &env.home);
+    let mut cmd = env.offline_cmd(&[]);
     cmd.args(["login", "--token", "-", "--api-url", sb.url()])
         .write_stdin(format!("  {}\n", sb.token()));
     let r = run(cmd, &[sb.token()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
-            "Logged in to {} as Sandbox User (usr_sandbox_1)",
-            sb.url()
-        )),
-        "{}",
-        r.stderr
-    );
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("logged_in", r.shown()));
     let file = home.path().join(".moot/credentials");
-    assert!(
-        r.stderr.contains(&file.display().to_string()),
-        "{}",
-        r.stderr
-    );
     assert_eq!(mode(&home.path().join(".moot")), 0o700);
     assert_eq!(mode(&file), 0o600);
     let stored: toml::Table = toml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
@@ -99,60 +90,57 @@ fn login_from_stdin_stores_a_private_credentials_file() {
 
 #[test]
 fn a_rejected_token_exits_1_with_a_hint() {
-    let sb = sandbox();
-    let home = tempfile::tempdir().unwrap();
+    let env = online();
+    let (sb, home) = (env.sandbox(), &env.home);
     let wrong = "mootup_pat_wrong_token_123";
-    let mut cmd = moot(home.path());
+    let mut cmd = env.offline_cmd(&[]);
     cmd.args(["login", "--token", "-", "--api-url", sb.url()])
         .write_stdin(wrong);
     let r = run(cmd, &[wrong]);
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("rejected the token"), "{}", r.stderr);
-    assert!(r.stderr.contains("HTTP 401"), "{}", r.stderr);
-    assert!(r.stderr.contains("\n\nhint: "), "{}", r.stderr);
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("token_rejected", r.shown()));
     assert!(!home.path().join(".moot/credentials").exists());
 }
 
 #[test]
 fn an_agent_key_is_refused_before_any_request() {
-    let sb = sandbox();
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = moot(home.path());
+    let env = online();
+    let (sb, home) = (env.sandbox(), &env.home);
+    let mut cmd = env.offline_cmd(&[]);
     cmd.args(["login", "--token", "-", "--api-url", sb.url()])
         .write_stdin(AGENT_KEY);
     let r = run(cmd, &[AGENT_KEY]);
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("agent key"), "{}", r.stderr);
-    assert!(r.stderr.contains("hint: "), "{}", r.stderr);
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("agent_key_refused", r.shown()));
     assert!(!home.path().join(".moot").exists());
 }
 
 #[test]
 fn a_token_that_is_not_a_pat_is_refused() {
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = moot(home.path());
+    let env = TestEnv::on(Api::Offline);
+    let mut cmd = env.offline_cmd(&[]);
     cmd.args(["login", "--token", "-", "--api-url", "http://127.0.0.1:9"])
         .write_stdin("ghp_notmoot");
     let r = run(cmd, &["ghp_notmoot"]);
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("mootup_pat_"), "{}", r.stderr);
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("not_a_pat", r.shown()));
 }
 
 #[test]
 fn no_token_and_no_terminal_says_to_use_stdin() {
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = moot(home.path());
+    let env = TestEnv::on(Api::Offline);
+    let mut cmd = env.offline_cmd(&[]);
     cmd.args(["login", "--api-url", "http://127.0.0.1:9"])
         .write_stdin("");
     let r = run(cmd, &[]);
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("--token -"), "{}", r.stderr);
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("no_token_no_terminal", r.shown()));
 }
 
 #[test]
 fn other_profiles_and_unknown_keys_are_kept() {
-    let sb = sandbox();
-    let home = tempfile::tempdir().unwrap();
+    let env = online();
+    let (sb, home) = (env.sandbox(), &env.home);
     let dir = home.path().join(".moot");
     std::fs::create_dir(&dir).unwrap();
     let other = "mootup_pat_other_profile_token";
@@ -164,7 +152,7 @@ fn other_profiles_and_unknown_keys_are_kept() {
         ),
     )
     .unwrap();
-    let mut cmd = moot(home.path());
+    let mut cmd = env.offline_cmd(&[]);
     cmd.args(["login", "--token", "-", "--api-url", sb.url()])
         .write_stdin(sb.token());
     let r = run(cmd, &[sb.token(), other, "mootup_pat_stale"]);
@@ -183,9 +171,9 @@ fn other_profiles_and_unknown_keys_are_kept() {
 
 #[test]
 fn a_named_profile_is_stored_under_its_name() {
-    let sb = sandbox();
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = moot(home.path());
+    let env = online();
+    let (sb, home) = (env.sandbox(), &env.home);
+    let mut cmd = env.offline_cmd(&[]);
     cmd.args(["login", "--token", "-", "--profile", "demo"])
         .env("MOOT_API_URL", sb.url())
         .write_stdin(sb.token());
@@ -198,8 +186,8 @@ fn a_named_profile_is_stored_under_its_name() {
 
 #[test]
 fn a_malformed_credentials_file_is_named_with_line_and_column() {
-    let sb = sandbox();
-    let home = tempfile::tempdir().unwrap();
+    let env = online();
+    let (sb, home) = (env.sandbox(), &env.home);
     let dir = home.path().join(".moot");
     std::fs::create_dir(&dir).unwrap();
     let old = "mootup_pat_in_a_broken_file";
@@ -208,18 +196,12 @@ fn a_malformed_credentials_file_is_named_with_line_and_column() {
         format!("[default]\ntoken = \"{old}\nbroken\n"),
     )
     .unwrap();
-    let mut cmd = moot(home.path());
+    let mut cmd = env.offline_cmd(&[]);
     cmd.args(["login", "--token", "-", "--api-url", sb.url()])
         .write_stdin(sb.token());
     let r = run(cmd, &[sb.token(), old]);
-    assert_eq!(r.code, 1);
-    // file:line:col, then the reason.
-    let at = r.stderr.find(".moot/credentials:").expect("names the file") + 18;
-    let (line, rest) = r.stderr[at..].split_once(':').unwrap();
-    let col = rest.split(':').next().unwrap();
-    assert!(line.parse::<u32>().unwrap() >= 2, "{}", r.stderr);
-    assert!(col.parse::<u32>().is_ok(), "{}", r.stderr);
-    assert!(r.stderr.contains("hint: "), "{}", r.stderr);
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("malformed_credentials", r.shown()));
 }
 
 #[test]
@@ -228,19 +210,20 @@ fn an_unreachable_server_names_the_url() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let home = tempfile::tempdir().unwrap();
+    let env = TestEnv::on(Api::Offline);
     let token = "mootup_pat_unreachable_0001";
-    let mut cmd = moot(home.path());
+    let mut cmd = env.offline_cmd(&[]);
     cmd.args(["login", "--token", "-"])
         .env("MOOT_API_URL", format!("http://127.0.0.1:{port}"))
         .env("MOOT_HTTP_RETRIES", "0")
         .write_stdin(token);
     let r = run(cmd, &[token]);
-    assert_eq!(r.code, 1);
+    // The snapshot hides ports: the one named is the one asked for.
     assert!(
         r.stderr.contains(&format!("127.0.0.1:{port}")),
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("MOOT_API_URL"), "{}", r.stderr);
+    env.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("server_unreachable", r.shown()));
 }

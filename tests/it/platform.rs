@@ -6,6 +6,7 @@ use crate::common;
 
 use std::time::Duration;
 
+use crate::support::{Api, TestEnv};
 use common::{TOKEN, actor_json, error_envelope};
 use moot::observed::api::{ApiClient, ApiError, ClientOptions, ENDPOINTS, Minted};
 use moot::secret::Secret;
@@ -82,11 +83,9 @@ async fn first_key_returns_a_ticket_and_409_means_already_keyed() {
     let err = c.mint_first_key("agt_1").await.unwrap_err();
     assert!(matches!(err, ApiError::AlreadyKeyed { .. }), "{err}");
     let text = err.to_string();
-    assert!(
-        text.contains("agent already has a key") && text.contains("req_42"),
-        "{text}"
-    );
     assert!(!text.contains("tkt_1"));
+    crate::support::snapshot_settings(&[])
+        .bind(|| insta::assert_snapshot!("first_key_already_keyed", text));
 }
 
 #[tokio::test]
@@ -176,21 +175,16 @@ fn httpdate_in(now: std::time::SystemTime, secs: u64) -> String {
 /// and the next apply redeems it: every key held, none issued twice.
 #[test]
 fn a_kill_between_mint_and_exchange_loses_no_key() {
-    use crate::support::{moot, text, tree};
-    use moot_sandbox::{Sandbox, SandboxConfig};
+    use crate::support::{TestEnv, text, tree};
+    use moot_sandbox::SandboxConfig;
     let mut cfg = SandboxConfig::with_agents(["Product", "Spec", "Implementation", "QA"]);
     cfg.ticket_mode = true;
-    let sb = Sandbox::start(cfg);
-    let home = tempfile::tempdir().unwrap();
-    let ws = tempfile::tempdir().unwrap();
-    let run = |args: &[&str], fault: Option<&str>| {
-        let mut c = moot(ws.path(), home.path(), Some((sb.token(), sb.url())));
-        if let Some(at) = fault {
-            c.env("MOOT_FAULT_AT", at).env("MOOT_FAULT_MODE", "kill");
-        }
-        c.args(args).output().unwrap()
+    let env = TestEnv::sandboxed(cfg);
+    let (ws, sb) = (&env.ws, env.sandbox());
+    let run = |args: &[&str], fault: Option<&str>| match fault {
+        Some(at) => env.run(args, &[("MOOT_FAULT_AT", at), ("MOOT_FAULT_MODE", "kill")]),
+        None => env.moot(args),
     };
-    assert!(run(&["init"], None).status.success());
     assert!(run(&["apply", "--yes"], None).status.success());
     // Step 1 rotates product's key (a ticket), step 2 is its exchange.
     let out = run(
@@ -206,17 +200,18 @@ fn a_kill_between_mint_and_exchange_loses_no_key() {
 
     let before = tree(ws.path());
     let out = run(&["plan"], None);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("awaits its ticket's exchange"),
-        "{}",
-        text(&out)
-    );
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("plan_with_pending_ticket", crate::support::transcript(&out))
+    });
     assert_eq!(tree(ws.path()), before, "plan changed something");
     let plan_out = text(&out);
     let out = run(&["check"], None);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("agent:product"), "{}", text(&out));
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "check_with_pending_ticket",
+            crate::support::transcript(&out)
+        )
+    });
     let pending_text = std::fs::read_to_string(&pending).unwrap();
     let v: Value = serde_json::from_str(&pending_text).unwrap();
     let ticket = v["tickets"][0]["ticket"].as_str().unwrap().to_string();
@@ -255,54 +250,30 @@ fn a_kill_between_mint_and_exchange_loses_no_key() {
 
 const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 
-struct Ws {
-    home: tempfile::TempDir,
-    ws: tempfile::TempDir,
-    url: String,
+/// An initialised workspace against the wiremock server at `url`.
+fn ws_on(url: &str) -> TestEnv {
+    TestEnv::on(Api::Url(url.to_string())).initialised()
 }
 
-impl Ws {
-    fn new(url: &str) -> Ws {
-        let w = Ws {
-            home: tempfile::tempdir().unwrap(),
-            ws: tempfile::tempdir().unwrap(),
-            url: url.to_string(),
-        };
-        assert!(w.run(&["init"], &[]).status.success());
-        w
-    }
-
-    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-        let mut c = crate::support::moot_std(
-            self.ws.path(),
-            self.home.path(),
-            Some((TOKEN, self.url.as_str())),
-        );
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        c.args(args).output().unwrap()
-    }
-
-    fn held(&self) -> Vec<(String, String)> {
-        let Ok(text) = std::fs::read_to_string(self.ws.path().join(".moot/actors.json")) else {
-            return Vec::new();
-        };
-        let v: Value = serde_json::from_str(&text).unwrap();
-        let mut out: Vec<(String, String)> = v["actors"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|a| {
-                (
-                    a["display_name"].as_str().unwrap().to_string(),
-                    a["api_key"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        out.sort();
-        out
-    }
+/// Each (display name, key) the workspace holds, sorted.
+fn held(ws: &TestEnv) -> Vec<(String, String)> {
+    let Ok(text) = std::fs::read_to_string(ws.root().join(".moot/actors.json")) else {
+        return Vec::new();
+    };
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let mut out: Vec<(String, String)> = v["actors"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|a| {
+            (
+                a["display_name"].as_str().unwrap().to_string(),
+                a["api_key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// Whether one line of `text` holds every part.
@@ -326,7 +297,7 @@ async fn under_a_rate_limit_every_key_is_issued_once_and_none_expires() {
         s.exchange_every = Some(Duration::from_millis(150));
         s.lifetime = Duration::from_secs(1);
     });
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     // No Retry-After from this server: the (test-only) default applies.
     let env = [
         ("MOOT_TEST_RETRY_AFTER", "0.15"),
@@ -346,14 +317,14 @@ async fn under_a_rate_limit_every_key_is_issued_once_and_none_expires() {
             assert_eq!(s.mints.get(n), Some(&1), "{n}: {:?}", s.mints);
         }
     });
-    assert_eq!(ws.held(), live(&fake, &LOOP4));
-    assert!(!ws.ws.path().join(".moot/pending-tickets.json").exists());
+    assert_eq!(held(&ws), live(&fake, &LOOP4));
+    assert!(!ws.root().join(".moot/pending-tickets.json").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_agent_is_created_named_and_keyed_once() {
     let (server, fake) = common::fake::Fake::start(&LOOP4[..3], true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     let out = ws.run(&["plan"], &[]);
     let t = crate::support::text(&out);
     assert!(has_line(&t, &["+ create-agent", "agent:qa"]), "{t}");
@@ -363,15 +334,15 @@ async fn a_missing_agent_is_created_named_and_keyed_once() {
     assert_eq!(v["agents_created"], json!(["agent:qa"]));
     // Created with the role, then named.
     assert!(fake.live_key("QA").is_some());
-    assert_eq!(ws.held(), live(&fake, &LOOP4));
-    let lock = std::fs::read_to_string(ws.ws.path().join("moot.lock")).unwrap();
+    assert_eq!(held(&ws), live(&fake, &LOOP4));
+    let lock = std::fs::read_to_string(ws.root().join("moot.lock")).unwrap();
     let qa_id = fake.with(|s| s.agents.iter().find(|a| a.name == "QA").unwrap().id.clone());
     assert!(lock.contains(&qa_id), "{lock}");
 
     let before = fake.with(|s| s.mutations);
     let out = ws.run(&["apply", "--yes"], &[]);
-    assert!(out.status.success(), "{}", crate::support::text(&out));
-    assert!(crate::support::text(&out).contains("No changes."));
+    ws.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("apply_after_create", crate::support::transcript(&out)));
     assert_eq!(fake.with(|s| s.mutations), before, "a mutating call");
 }
 
@@ -393,7 +364,7 @@ fn drop_qa(root: &std::path::Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prune_deletes_only_the_agents_bound_to_removed_roles() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     assert!(ws.run(&["apply", "--yes"], &[]).status.success());
     // An agent moot never bound, of the same name.
     fake.with(|s| {
@@ -404,19 +375,19 @@ async fn prune_deletes_only_the_agents_bound_to_removed_roles() {
             deleted: false,
         })
     });
-    drop_qa(ws.ws.path());
+    drop_qa(ws.root());
     let out = ws.run(&["plan"], &[]);
-    let t = crate::support::text(&out);
-    assert!(
-        t.contains("stays on the platform") && !t.contains("delete-agent"),
-        "{t}"
-    );
-    let out = ws.run(&["plan", "--prune"], &[]);
-    let t = crate::support::text(&out);
-    assert!(
-        has_line(&t, &["- delete-agent", "agent:qa", "(destructive)"]),
-        "{t}"
-    );
+    let prune = ws.run(&["plan", "--prune"], &[]);
+    ws.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "role_removed_plan",
+            crate::support::transcript_without_diffs(&out)
+        );
+        insta::assert_snapshot!(
+            "role_removed_plan_prune",
+            crate::support::transcript_without_diffs(&prune)
+        );
+    });
     let out = ws.run(&["apply", "--yes", "--prune"], &[]);
     assert!(out.status.success(), "{}", crate::support::text(&out));
     fake.with(|s| {
@@ -429,38 +400,28 @@ async fn prune_deletes_only_the_agents_bound_to_removed_roles() {
         assert_eq!(s.agents.iter().filter(|a| a.deleted).count(), 1);
     });
     let out = ws.run(&["apply", "--yes", "--prune"], &[]);
-    assert!(
-        crate::support::text(&out).contains("No changes."),
-        "{}",
-        crate::support::text(&out)
-    );
+    ws.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("apply_after_prune", crate::support::transcript(&out)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_exchange_names_the_roles_whose_keys_are_gone_and_changes_nothing() {
     for status in [410u16, 409, 404, 401, 403, 422] {
         let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-        let ws = Ws::new(&server.uri());
+        let ws = ws_on(&server.uri());
         assert!(ws.run(&["apply", "--yes"], &[]).status.success());
         fake.with(|s| s.exchange_status = Some(status));
-        let before = crate::support::tree(ws.ws.path());
+        let before = crate::support::tree(ws.root());
         let out = ws.run(&["apply", "--yes", "--replace", "spec"], &[]);
         let err = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(out.status.code(), Some(1), "{status}: {err}");
-        assert!(err.contains(&format!("HTTP {status}")), "{status}: {err}");
-        assert!(
-            err.contains("agent:spec's key was rotated on the server"),
-            "{status}: {err}"
-        );
-        assert!(err.contains("--replace spec"), "{status}: {err}");
-        assert!(!err.contains("--replace ROLE"), "{status}: {err}");
-        assert!(!err.contains("your token was rejected"), "{status}: {err}");
-        assert!(!err.contains("rejected the token"), "{status}: {err}");
-        if matches!(status, 401 | 403) {
-            assert!(err.contains("refused the ticket"), "{status}: {err}");
-        }
         assert!(!err.contains("tkt_"), "{status}: the ticket leaked: {err}");
-        assert_eq!(crate::support::tree(ws.ws.path()), before, "{status}");
+        ws.snapshot_settings().bind(|| {
+            insta::assert_snapshot!(
+                format!("exchange_refused_{status}"),
+                crate::support::stderr_transcript(&out)
+            )
+        });
+        assert_eq!(crate::support::tree(ws.root()), before, "{status}");
     }
 }
 
@@ -468,10 +429,10 @@ async fn a_failed_exchange_names_the_roles_whose_keys_are_gone_and_changes_nothi
 async fn an_inactive_space_blocks_the_plan() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
     fake.with(|s| s.space_status = "archived".into());
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     let out = ws.run(&["plan"], &[]);
-    let t = crate::support::text(&out);
-    assert!(t.contains("is archived, not active"), "{t}");
+    ws.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("archived_space", crate::support::transcript(&out)));
     assert_eq!(ws.run(&["apply", "--yes"], &[]).status.code(), Some(1));
     assert_eq!(fake.with(|s| s.mutations), 0);
 }
@@ -479,9 +440,9 @@ async fn an_inactive_space_blocks_the_plan() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_display_name_the_api_refuses_blocks_before_any_rotation() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     assert!(ws.run(&["apply", "--yes"], &[]).status.success());
-    let p = ws.ws.path().join("team.toml");
+    let p = ws.root().join("team.toml");
     let long = "Q".repeat(501);
     let text = std::fs::read_to_string(&p).unwrap().replace(
         "display_name = \"QA\"",
@@ -490,10 +451,12 @@ async fn a_display_name_the_api_refuses_blocks_before_any_rotation() {
     std::fs::write(&p, text).unwrap();
     let before = fake.with(|s| s.mutations);
     let out = ws.run(&["apply", "--yes", "--rotate-all"], &[]);
-    let t = crate::support::text(&out);
-    assert_eq!(out.status.code(), Some(1), "{t}");
-    assert!(t.contains("at most 500"), "{t}");
-    assert!(t.contains("hint:"), "{t}");
+    ws.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "display_name_too_long",
+            crate::support::blocked_transcript(&out)
+        )
+    });
     assert_eq!(fake.with(|s| s.mutations), before, "a key was rotated");
 }
 
@@ -501,38 +464,40 @@ async fn a_display_name_the_api_refuses_blocks_before_any_rotation() {
 async fn a_create_whose_answer_was_lost_is_adopted_not_repeated() {
     let (server, fake) = common::fake::Fake::start(&LOOP4[..3], true).await;
     fake.with(|s| s.create_lost = true);
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     let out = ws.run(&["apply", "--yes"], &[]);
-    let t = crate::support::text(&out);
-    assert_eq!(out.status.code(), Some(1), "{t}");
-    assert!(t.contains("POST /api/agents") && t.contains("500"), "{t}");
-    assert!(t.contains("may have been created"), "{t}");
+    ws.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "create_answer_lost",
+            crate::support::stderr_transcript(&out)
+        )
+    });
     fake.with(|s| s.create_lost = false);
     // The agent exists now, named after the role: adopted and named, never
     // created twice; its key went with the lost answer.
     let out = ws.run(&["plan"], &[]);
-    let t = crate::support::text(&out);
-    assert!(!t.contains("create-agent"), "{t}");
-    assert!(has_line(&t, &["rename-agent", "agent:qa"]), "{t}");
-    assert!(t.contains("--replace qa"), "{t}");
+    ws.snapshot_settings()
+        .bind(|| insta::assert_snapshot!("lost_create_adopted", crate::support::transcript(&out)));
     let out = ws.run(&["apply", "--yes", "--replace", "qa"], &[]);
     assert!(out.status.success(), "{}", crate::support::text(&out));
     assert_eq!(fake.with(|s| s.agents.len()), 4);
-    assert_eq!(ws.held(), live(&fake, &LOOP4));
+    assert_eq!(held(&ws), live(&fake, &LOOP4));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_cannot_create_agents_says_how_to_create_one() {
     let (server, fake) = common::fake::Fake::start(&LOOP4[..3], true).await;
     fake.with(|s| s.no_create = true);
-    let ws = Ws::new(&server.uri());
-    let before = crate::support::tree(ws.ws.path());
+    let ws = ws_on(&server.uri());
+    let before = crate::support::tree(ws.root());
     let out = ws.run(&["apply", "--yes", "--concurrency", "1"], &[]);
-    let t = crate::support::text(&out);
-    assert_eq!(out.status.code(), Some(1), "{t}");
-    assert!(t.contains("HTTP 405"), "{t}");
-    assert!(t.contains("add an agent named"), "{t}");
-    assert_eq!(crate::support::tree(ws.ws.path()), before);
+    ws.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "create_not_allowed",
+            crate::support::stderr_transcript(&out)
+        )
+    });
+    assert_eq!(crate::support::tree(ws.root()), before);
     // Creation runs before any key: none was issued and lost.
     assert!(fake.with(|s| s.mints.is_empty()), "a key was issued");
 }
@@ -541,30 +506,30 @@ async fn a_server_that_cannot_create_agents_says_how_to_create_one() {
 async fn first_key_409_stops_a_stale_plan_and_404_falls_back_to_rotate_key() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
     fake.with(|s| s.first_key_status = Some(409));
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     let out = ws.run(&["apply", "--yes", "--concurrency", "1"], &[]);
-    let t = crate::support::text(&out);
-    assert_eq!(out.status.code(), Some(1), "{t}");
-    assert!(
-        t.contains("already has a key") && t.contains("run `moot plan` again"),
-        "{t}"
-    );
+    ws.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "first_key_conflict",
+            crate::support::stderr_transcript(&out)
+        )
+    });
     assert!(fake.with(|s| s.mints.is_empty()));
 
     fake.with(|s| s.first_key_status = Some(404));
     let out = ws.run(&["apply", "--yes"], &[]);
     assert!(out.status.success(), "{}", crate::support::text(&out));
-    assert_eq!(ws.held(), live(&fake, &LOOP4));
+    assert_eq!(held(&ws), live(&fake, &LOOP4));
     fake.with(|s| assert!(s.mints.values().all(|&n| n == 1), "{:?}", s.mints));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_records_prune() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     assert!(ws.run(&["apply", "--yes"], &[]).status.success());
-    drop_qa(ws.ws.path());
-    let plan = ws.ws.path().join("prune.plan");
+    drop_qa(ws.root());
+    let plan = ws.root().join("prune.plan");
     let plan_s = plan.to_str().unwrap();
     assert!(
         ws.run(&["plan", "--prune", "--out", plan_s], &[])
@@ -581,25 +546,23 @@ async fn a_saved_plan_records_prune() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_rename_costs_no_key_and_says_what_to_do() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     assert!(ws.run(&["apply", "--yes"], &[]).status.success());
-    let p = ws.ws.path().join("team.toml");
+    let p = ws.root().join("team.toml");
     let text = std::fs::read_to_string(&p)
         .unwrap()
         .replace("display_name = \"QA\"", "display_name = \"Tester\"");
     std::fs::write(&p, text).unwrap();
     fake.with(|s| s.patch_status = Some(422));
-    let held = ws.held();
+    let held_before = held(&ws);
     let mints = fake.with(|s| s.mints.clone());
     let out = ws.run(&["apply", "--yes", "--rotate-all"], &[]);
-    let t = crate::support::text(&out);
-    assert_eq!(out.status.code(), Some(1), "{t}");
-    assert!(t.contains("HTTP 422") && t.contains("hint:"), "{t}");
-    assert!(t.contains("display_name"), "{t}");
+    ws.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("rename_refused", crate::support::stderr_transcript(&out))
+    });
     // Renames run before rotations: no key was rotated, every key still works.
     assert_eq!(fake.with(|s| s.mints.clone()), mints);
-    assert_eq!(ws.held(), held);
-    assert!(!t.contains("--replace"), "{t}");
+    assert_eq!(held(&ws), held_before);
 }
 
 /// A ticket that expired before the rerun: reported with the exact
@@ -607,21 +570,13 @@ async fn a_refused_rename_costs_no_key_and_says_what_to_do() {
 /// is refused while tickets are pending.
 #[test]
 fn an_expired_pending_ticket_is_reported_with_its_replace_hint() {
-    use crate::support::{moot, text};
-    use moot_sandbox::{Sandbox, SandboxConfig};
+    use crate::support::text;
+    use moot_sandbox::SandboxConfig;
     let mut cfg = SandboxConfig::with_agents(LOOP4);
     cfg.ticket_mode = true;
-    let sb = Sandbox::start(cfg);
-    let home = tempfile::tempdir().unwrap();
-    let ws = tempfile::tempdir().unwrap();
-    let run = |args: &[&str], env: &[(&str, &str)]| {
-        let mut c = moot(ws.path(), home.path(), Some((sb.token(), sb.url())));
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        c.args(args).output().unwrap()
-    };
-    assert!(run(&["init"], &[]).status.success());
+    let env = TestEnv::sandboxed(cfg);
+    let (ws, sb) = (&env.ws, env.sandbox());
+    let run = |args: &[&str], vars: &[(&str, &str)]| env.run(args, vars);
     assert!(run(&["apply", "--yes"], &[]).status.success());
     let kill = [("MOOT_FAULT_AT", "2"), ("MOOT_FAULT_MODE", "kill")];
     let out = run(
@@ -634,21 +589,21 @@ fn an_expired_pending_ticket_is_reported_with_its_replace_hint() {
     let plan_s = plan.to_str().unwrap();
     assert!(run(&["plan", "--out", plan_s], &[]).status.success());
     let out = run(&["apply", plan_s], &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains("pending-tickets.json"),
-        "{}",
-        text(&out)
-    );
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "saved_plan_with_pending_tickets",
+            crate::support::transcript(&out)
+        )
+    });
 
     // Tickets live this long for this run (the sandbox's own lifetime is
     // longer: the client decides the ticket is gone).
     let short = [("MOOT_TEST_TICKET_LIFETIME", "0.01")];
     std::thread::sleep(Duration::from_millis(50));
     let out = run(&["plan"], &short);
-    let t = text(&out);
-    assert!(t.contains("expired before it was exchanged"), "{t}");
-    assert!(t.contains("moot apply --replace product"), "{t}");
+    env.snapshot_settings().bind(|| {
+        insta::assert_snapshot!("pending_ticket_expired", crate::support::transcript(&out))
+    });
     let rotations = sb.rotation_count();
     let out = run(&["apply", "--yes"], &short);
     assert!(out.status.success(), "{}", text(&out));
@@ -661,19 +616,19 @@ fn an_expired_pending_ticket_is_reported_with_its_replace_hint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_prune_the_report_names_the_agent_left_on_the_platform() {
     let (server, fake) = common::fake::Fake::start(&LOOP4, true).await;
-    let ws = Ws::new(&server.uri());
+    let ws = ws_on(&server.uri());
     assert!(ws.run(&["apply", "--yes"], &[]).status.success());
-    drop_qa(ws.ws.path());
+    drop_qa(ws.root());
     let out = ws.run(&["apply", "--yes"], &[]);
     assert!(out.status.success(), "{}", crate::support::text(&out));
-    let report = std::fs::read_to_string(ws.ws.path().join(".moot/apply-report.md")).unwrap();
+    let report = std::fs::read_to_string(ws.root().join(".moot/apply-report.md")).unwrap();
     assert!(
         report.contains("\"QA\" (agt_3) stays on the platform"),
         "{report}"
     );
     assert!(fake.with(|s| s.agents.iter().all(|a| !a.deleted)));
     // Its key left the workspace with the role.
-    assert!(!ws.held().iter().any(|(name, _)| name == "QA"));
+    assert!(!held(&ws).iter().any(|(name, _)| name == "QA"));
 }
 
 /// loop-6 from keyless agents under a 1-per-second exchange limit with

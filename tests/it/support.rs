@@ -1,6 +1,8 @@
-//! Helpers shared by the end-to-end suites: running the
-//! binary with a cleared environment, hashing a workspace, and scanning
-//! outputs and artefacts for leaked secrets.
+//! Helpers shared by the end-to-end suites: the test environment
+//! ([`TestEnv`]: an API, a HOME and a workspace), running the binary with a
+//! cleared environment, hashing a workspace, scanning outputs and artefacts
+//! for leaked secrets, and showing a run for an insta snapshot with what
+//! changes from run to run (paths, ports, pids, request ids) filtered.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -236,36 +238,101 @@ pub fn assert_repair_only(label: &str, out: &Output) {
 /// The loop-4 team most end-to-end tests start from.
 pub const LOOP4: [&str; 4] = ["Product", "Spec", "Implementation", "QA"];
 
-/// One test's world: an in-process sandbox, a HOME and an initialised
-/// workspace, each in its own tempdir, and the binary run against them with
-/// a cleared environment.
+/// The API a [`TestEnv`]'s runs talk to.
+pub enum Api {
+    /// The in-process sandbox (today's platform, stateful).
+    Sandbox(moot_sandbox::Sandbox),
+    /// A wiremock server the test scripts route by route.
+    Mock(crate::common::MockApi),
+    /// A server the test owns itself (an async test's wiremock), by URL,
+    /// with the fixtures' token.
+    Url(String),
+    /// None: runs get no token and no API URL.
+    Offline,
+}
+
+/// One test's world: an API, a HOME and a workspace, each workspace and
+/// HOME in its own tempdir, and the binary run against them with a cleared
+/// environment. Built as `TestEnv::on(api)`, then `.in_dir(..)`, `.var(..)`
+/// and `.initialised()` as the test needs.
 pub struct TestEnv {
-    pub sandbox: moot_sandbox::Sandbox,
+    pub api: Api,
     pub home: tempfile::TempDir,
     pub ws: tempfile::TempDir,
+    /// Set in the environment of every run.
+    vars: Vec<(String, String)>,
 }
 
 impl TestEnv {
     /// A sandbox serving the loop-4 agents, the workspace after `moot init`.
     pub fn loop4() -> TestEnv {
-        TestEnv::sandbox(moot_sandbox::SandboxConfig::with_agents(LOOP4))
+        TestEnv::sandboxed(moot_sandbox::SandboxConfig::with_agents(LOOP4))
     }
 
     /// A sandbox started from `cfg`, the workspace after `moot init`.
-    pub fn sandbox(cfg: moot_sandbox::SandboxConfig) -> TestEnv {
-        let env = TestEnv::bare(cfg);
-        let out = env.moot(&["init"]);
-        assert!(out.status.success(), "{}", text(&out));
-        env
+    pub fn sandboxed(cfg: moot_sandbox::SandboxConfig) -> TestEnv {
+        TestEnv::bare(cfg).initialised()
     }
 
     /// A sandbox started from `cfg` and an empty workspace.
     pub fn bare(cfg: moot_sandbox::SandboxConfig) -> TestEnv {
+        TestEnv::on(Api::Sandbox(moot_sandbox::Sandbox::start(cfg)))
+    }
+
+    /// A wiremock server answering `me` and `agents` (see
+    /// [`crate::common::MockApi::account`]), the workspace after `moot init`.
+    pub fn mocked(me: serde_json::Value, agents: serde_json::Value) -> TestEnv {
+        TestEnv::on(Api::Mock(crate::common::MockApi::account(me, agents))).initialised()
+    }
+
+    /// `api` and an empty workspace.
+    pub fn on(api: Api) -> TestEnv {
         TestEnv {
-            sandbox: moot_sandbox::Sandbox::start(cfg),
+            api,
             home: tempfile::tempdir().unwrap(),
             ws: tempfile::tempdir().unwrap(),
+            vars: Vec::new(),
         }
+    }
+
+    /// The workspace in `ws` instead of a fresh tempdir.
+    pub fn in_dir(mut self, ws: tempfile::TempDir) -> TestEnv {
+        self.ws = ws;
+        self
+    }
+
+    /// Every run gets `key=value` in its environment.
+    pub fn var(mut self, key: &str, value: &str) -> TestEnv {
+        self.vars.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// After a successful `moot init`.
+    pub fn initialised(self) -> TestEnv {
+        let out = self.moot(&["init"]);
+        assert!(out.status.success(), "{}", text(&out));
+        self
+    }
+
+    /// The sandbox this env runs against; panics on any other API.
+    pub fn sandbox(&self) -> &moot_sandbox::Sandbox {
+        match &self.api {
+            Api::Sandbox(s) => s,
+            Api::Mock(_) | Api::Url(_) | Api::Offline => panic!("not a sandbox env"),
+        }
+    }
+
+    /// The wiremock server this env runs against; panics on any other API.
+    pub fn mock(&self) -> &crate::common::MockApi {
+        match &self.api {
+            Api::Mock(m) => m,
+            Api::Sandbox(_) | Api::Url(_) | Api::Offline => panic!("not a wiremock env"),
+        }
+    }
+
+    /// The workspace by its canonical path, as moot names it in messages.
+    pub fn canonical_root(&self) -> PathBuf {
+        std::fs::canonicalize(self.root()).unwrap()
     }
 
     pub fn root(&self) -> &Path {
@@ -278,20 +345,52 @@ impl TestEnv {
 
     /// The binary with no token and no API URL at all.
     pub fn moot_offline(&self, args: &[&str]) -> Output {
-        moot(self.root(), self.home.path(), None)
-            .args(args)
-            .output()
-            .unwrap()
+        self.offline_cmd(args).output().unwrap()
     }
 
-    pub fn creds(&self) -> Option<(&str, &str)> {
-        Some((self.sandbox.token(), self.sandbox.url()))
+    /// `moot ARGS` with no token and no API URL, to add stdin or variables.
+    pub fn offline_cmd(&self, args: &[&str]) -> Command {
+        let mut c = moot(self.root(), self.home.path(), None);
+        c.envs(self.vars.iter().map(|(k, v)| (k, v))).args(args);
+        c
+    }
+
+    /// The token and API URL of every run (none offline).
+    pub fn creds(&self) -> Option<(String, String)> {
+        let fixture = |url: String| Some((crate::common::TOKEN.to_string(), url));
+        match &self.api {
+            Api::Sandbox(s) => Some((s.token().to_string(), s.url().to_string())),
+            Api::Mock(m) => fixture(m.uri()),
+            Api::Url(url) => fixture(url.clone()),
+            Api::Offline => None,
+        }
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = moot(self.root(), self.home.path(), self.creds());
-        c.args(args);
+        Command::from_std(self.std_cmd(args))
+    }
+
+    /// The run as a `std::process::Command`, to spawn and keep running.
+    pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let creds = self.creds();
+        let creds = creds.as_ref().map(|(t, u)| (t.as_str(), u.as_str()));
+        let mut c = moot_std(self.root(), self.home.path(), creds);
+        c.envs(self.vars.iter().map(|(k, v)| (k, v))).args(args);
         c
+    }
+
+    /// `moot ARGS` with `vars` added to the environment of this run.
+    pub fn run(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
+        let mut c = self.std_cmd(args);
+        c.envs(vars.iter().copied());
+        c.output().unwrap()
+    }
+
+    /// `moot ARGS`, which must succeed; its stdout and stderr.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.moot(args);
+        assert!(out.status.success(), "moot {args:?}: {}", text(&out));
+        text(&out)
     }
 
     pub fn moot(&self, args: &[&str]) -> Output {
@@ -318,7 +417,7 @@ impl TestEnv {
     pub fn live_keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = LOOP4
             .iter()
-            .filter_map(|n| self.sandbox.live_key(n))
+            .filter_map(|n| self.sandbox().live_key(n))
             .collect();
         keys.sort();
         keys
@@ -342,3 +441,119 @@ macro_rules! world_over_test_env {
     };
 }
 pub(crate) use world_over_test_env;
+
+/// A run as its snapshot shows it: the exit code, then stdout and stderr,
+/// each under its own heading (so a line that moves between them shows).
+pub fn transcript(out: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.status
+            .code()
+            .map_or_else(|| "signal".to_string(), |c| c.to_string()),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The exit code and stderr of a run: for a failed apply, whose stdout
+/// is the plan it started from.
+pub fn stderr_transcript(out: &Output) -> String {
+    let whole = transcript(out);
+    let (code, rest) = whole.split_once('\n').unwrap();
+    let stderr = rest.split_once("--- stderr\n").unwrap().1;
+    format!("{code}\n--- stderr\n{stderr}")
+}
+
+/// [`transcript`] without the diffs a plan shows under its file actions
+/// (the lines indented by eight spaces): for a snapshot about the actions,
+/// not about the bundle's text.
+pub fn transcript_without_diffs(out: &Output) -> String {
+    let mut shown: String = transcript(out)
+        .lines()
+        .filter(|l| !l.starts_with("        "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    if !out.stderr.ends_with(b"\n") && !out.stderr.is_empty() {
+        shown.pop();
+    }
+    shown
+}
+
+/// [`stderr_transcript`] and, before it, the "Blocked" section of the plan
+/// on stdout: for an apply refused by what its plan blocks.
+pub fn blocked_transcript(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let blocked: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Blocked"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    format!(
+        "--- stdout (blocked)\n{}\n{}",
+        blocked.join("\n"),
+        stderr_transcript(out)
+    )
+}
+
+/// insta settings that keep a snapshot of a run the same from one run to
+/// the next: each path in `paths` (its canonical form too) becomes its
+/// label, the checkout `[REPO]`, a local server's port (a fresh one per
+/// test) `PORT`, a
+/// process id `[PID]` and a server's request id `req_[ID]`.
+pub fn snapshot_settings(paths: &[(&Path, &str)]) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(true);
+    s.set_omit_expression(true);
+    for (path, label) in paths {
+        let mut forms = vec![path.to_path_buf()];
+        if let Ok(c) = std::fs::canonicalize(path)
+            && c != *path
+        {
+            forms.push(c);
+        }
+        for p in forms {
+            s.add_filter(&regex_escape(&p.display().to_string()), *label);
+        }
+    }
+    // The checkout (fixtures are read from it).
+    s.add_filter(&regex_escape(env!("CARGO_MANIFEST_DIR")), "[REPO]");
+    s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
+    // The process holding a lock.
+    s.add_filter(r"\(pid \d+\)", "(pid [PID])");
+    // Request ids: a server's own, fresh per request.
+    s.add_filter(r"\breq_[0-9a-f]{8,}\b", "req_[ID]");
+    s
+}
+
+/// `text` matched literally by insta's (regex) filters.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if r"\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl TestEnv {
+    /// `text` with this env's workspace and HOME paths replaced by `[WS]`
+    /// and `[HOME]`, for a snapshot that gathers the runs of several envs.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for (path, label) in [(self.root(), "[WS]"), (self.home.path(), "[HOME]")] {
+            if let Ok(c) = std::fs::canonicalize(path) {
+                text = text.replace(&c.display().to_string(), label);
+            }
+            text = text.replace(&path.display().to_string(), label);
+        }
+        text
+    }
+
+    /// [`snapshot_settings`] for this env's workspace (`[WS]`) and HOME
+    /// (`[HOME]`).
+    pub fn snapshot_settings(&self) -> insta::Settings {
+        snapshot_settings(&[(self.root(), "[WS]"), (self.home.path(), "[HOME]")])
+    }
+}

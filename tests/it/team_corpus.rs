@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use moot::desired::parse_team;
 
 #[derive(Debug)]
@@ -110,11 +109,10 @@ fn corpus_through_init_template() {
         std::fs::create_dir_all(&workspace).unwrap();
         std::fs::write(template.join("team.toml"), &src).unwrap();
 
-        let out = Command::cargo_bin("moot")
-            .unwrap()
-            .args(["--color", "never", "-C"])
-            .arg(&workspace)
-            .args(["init", "--template"])
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let out = crate::support::moot(&workspace, &home, None)
+            .args(["--color", "never", "init", "--template"])
             .arg(&template)
             .output()
             .unwrap();
