@@ -6,7 +6,7 @@ use crate::support::{LOOP4, TestEnv, text};
 
 /// The rotate-key calls the sandbox has seen.
 fn rotations(env: &TestEnv) -> usize {
-    env.sandbox
+    env.sandbox()
         .requests()
         .iter()
         .filter(|r| r.contains("/rotate-key"))
@@ -21,7 +21,7 @@ fn a_rotation_that_fails_at_its_mint_stops_the_others_before_theirs() {
     let held = env.held_keys();
     assert_eq!(held.len(), 4);
     // The first rotation in team order fails with a 500, before any key dies.
-    env.sandbox.set_fail_rotate(LOOP4[0], true);
+    env.sandbox().set_fail_rotate(LOOP4[0], true);
     let before = rotations(&env);
 
     let out = env.moot(&["apply", "--yes", "--rotate-all", "--concurrency", "4"]);
@@ -44,7 +44,7 @@ fn first_keys_do_not_wait_for_one_another() {
     let env = TestEnv::loop4();
     let out = env.moot(&["apply", "--yes", "--concurrency", "4"]);
     assert!(out.status.success(), "{}", text(&out));
-    let requests = env.sandbox.requests();
+    let requests = env.sandbox().requests();
     let last_first_key = requests
         .iter()
         .rposition(|r| r.contains("/first-key"))
