@@ -227,6 +227,9 @@ impl Store {
     /// Waits until `version` (or a later one) is written durably, writing
     /// it unless a write that began after it was made does so meanwhile.
     async fn durable(&self, version: u64) -> Result<()> {
+        // Let the tasks whose answers arrived with this one list their
+        // tickets first, so the write that follows carries them all.
+        tokio::task::yield_now().await;
         let mut written = self.written.lock().await;
         if *written >= version {
             return Ok(());

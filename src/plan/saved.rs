@@ -111,16 +111,16 @@ pub fn fingerprint(
         ));
         for (k, v) in &held.roles {
             line(&format!(
-                "held-role {k} {} {} {} {:?}",
-                v.actor_id, v.display_name, v.prefix, v.live
+                "held-role {k} {} {} {}",
+                v.actor_id, v.display_name, v.prefix
             ));
         }
     }
     if let Some(retired) = &obs.retired_keys {
         for (k, v) in &retired.roles {
             line(&format!(
-                "retired-key {k} {} {} {} {:?}",
-                v.actor_id, v.display_name, v.prefix, v.live
+                "retired-key {k} {} {} {}",
+                v.actor_id, v.display_name, v.prefix
             ));
         }
     }
@@ -143,6 +143,17 @@ pub fn fingerprint(
                 )
                 .as_bytes(),
             );
+        }
+        // Whether a key the workspace holds still works is the platform's
+        // answer (proved with `GET /api/actors/me`), not the files': a key
+        // rotated elsewhere makes the plan stale on the remote side.
+        let held = obs.held.iter().flat_map(|h| h.roles.iter());
+        let retired = obs.retired_keys.iter().flat_map(|r| r.roles.iter());
+        for (k, v) in held {
+            h.update(format!("held-live {k} {:?}\n", v.live).as_bytes());
+        }
+        for (k, v) in retired {
+            h.update(format!("retired-live {k} {:?}\n", v.live).as_bytes());
         }
         hex(h.finalize())
     });
