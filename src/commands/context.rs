@@ -103,7 +103,29 @@ pub struct Session {
 
 pub struct Online {
     pub client: ApiClient,
-    pub runtime: tokio::runtime::Runtime,
+    pub runtime: Runtime,
+}
+
+/// The async runtime of an online command. Dropped without waiting for its
+/// idle blocking-pool thread (the one that wrote tickets): every task has
+/// finished by then, since the remote phase awaits them all, and joining
+/// the thread only delays the exit.
+pub struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for Runtime {
+    type Target = tokio::runtime::Runtime;
+    fn deref(&self) -> &tokio::runtime::Runtime {
+        // Some until dropped.
+        self.0.as_ref().expect("runtime used after drop")
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -204,7 +226,7 @@ pub fn observe(
     )?;
     let (held, actors_file_mode, retired_keys) = held_and_retired_keys(
         &ws.root,
-        online.as_ref().map(|o| (&o.client, &o.runtime)),
+        online.as_ref().map(|o| (&o.client, &*o.runtime)),
         remote.as_ref(),
     )?;
     let observed = Observed {
@@ -296,7 +318,7 @@ fn connect(profile: Option<&str>, printer: &Printer) -> Result<(RemoteFacts, Rem
         Some(creds.token.clone()),
         ClientOptions::from_env()?,
     )?;
-    let runtime = runtime()?;
+    let runtime = Runtime(Some(runtime()?));
     let (me, agents) = runtime.block_on(client.me_and_agents())?;
     let space_id = me.default_space_id.clone().ok_or_else(|| {
         Error::user(
