@@ -149,17 +149,23 @@ impl Pacer {
         self.lock().outstanding += 1;
     }
 
-    /// Waits for this exchange's turn.
+    /// Waits for this exchange's turn: at once until the server limits
+    /// us. Only a turn in the future goes through the timer, which rounds
+    /// every deadline up to its next millisecond tick: sleeping until "now"
+    /// would cost each exchange up to a millisecond for nothing.
     pub async fn slot(&self) {
         let at = {
             let mut s = self.lock();
-            let at = s.next_slot.max(Instant::now());
+            let now = Instant::now();
+            let at = s.next_slot.max(now);
             if let Some(i) = s.interval {
                 s.next_slot = at + i;
             }
-            at
+            (at > now).then_some(at)
         };
-        tokio::time::sleep_until(at).await;
+        if let Some(at) = at {
+            tokio::time::sleep_until(at).await;
+        }
     }
 
     /// The server answered 429: back off and space the exchanges. Returns
@@ -200,6 +206,7 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
 
     fn pacer(max: usize) -> Pacer {
         Pacer::new(Pacing {
@@ -278,6 +285,20 @@ mod tests {
         let first_key =
             tokio::time::timeout(Duration::from_millis(50), p.acquire_mint(Mint::FirstKey));
         assert!(first_key.await.is_err(), "once limited, the window rules");
+    }
+
+    #[tokio::test]
+    async fn an_exchange_waits_for_nothing_until_the_server_limits_us() {
+        let p = pacer(4);
+        let ready = |p: &Pacer| {
+            let mut slot = std::pin::pin!(p.slot());
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            slot.as_mut().poll(&mut cx).is_ready()
+        };
+        assert!(ready(&p), "an unlimited slot is ready on its first poll");
+        assert!(ready(&p));
+        p.limited(Some(Duration::from_secs(1)));
+        assert!(!ready(&p), "a limited slot waits for its turn");
     }
 
     #[test]
