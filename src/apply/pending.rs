@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::apply::pacer::Mint;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -165,21 +166,23 @@ pub fn drop_spent(root: &Path) -> Result<()> {
 
 /// The store shared by the tasks of one remote phase.
 ///
-/// New tickets are made durable by group commit: each `add` changes the
-/// list, then waits until a write that began after its change has reached
-/// the disk. Tickets minted together (the pipeline mints several at once)
-/// share one write and its two fsyncs instead of paying for one each, and
-/// the write runs on the blocking pool, so the exchanges already sent go on
-/// meanwhile. Marks (a ticket sent for exchange) are only noted: they ride
-/// along with the next write, and `flush` writes them at the end of the
-/// remote phase. Losing one costs nothing but a refused redemption.
+/// New tickets are written by group commit: each `add` changes the list,
+/// then waits until a write that began after its change has reached the
+/// file, and for a rotation's ticket also the disk (see [`Store::add`]). Tickets minted together
+/// (the pipeline mints several at once) share one write instead of paying
+/// for one each, and the write runs on the blocking pool, so the exchanges
+/// already sent go on meanwhile. Marks (a ticket sent for exchange) are
+/// only noted: they ride along with the next write, and `flush` writes them
+/// at the end of the remote phase. Losing one costs nothing but a refused
+/// redemption.
 #[derive(Debug)]
 pub struct Store {
     root: PathBuf,
     tickets: std::sync::Mutex<Listed>,
-    /// The version last written durably; held while writing, so one write
-    /// runs at a time and waiters see whether it covered their change.
-    written: tokio::sync::Mutex<u64>,
+    /// How far the file has caught up with the list; held while writing,
+    /// so one write runs at a time and waiters see whether it covered
+    /// their change.
+    written: tokio::sync::Mutex<Written>,
 }
 
 #[derive(Debug)]
@@ -187,6 +190,25 @@ struct Listed {
     tickets: Vec<PendingTicket>,
     /// Bumped on every change.
     version: u64,
+    /// The last version whose change must be fsynced (a rotation's ticket).
+    needs_sync: u64,
+}
+
+/// The versions the file holds: `written` renamed into place, `synced`
+/// also fsynced.
+#[derive(Debug, Default)]
+struct Written {
+    written: u64,
+    synced: u64,
+}
+
+impl Written {
+    fn covers(&self, version: u64, cost: Mint) -> bool {
+        match cost {
+            Mint::Rotation => self.synced >= version,
+            Mint::FirstKey => self.written >= version,
+        }
+    }
 }
 
 impl Store {
@@ -196,8 +218,9 @@ impl Store {
             tickets: std::sync::Mutex::new(Listed {
                 tickets: existing,
                 version: 0,
+                needs_sync: 0,
             }),
-            written: tokio::sync::Mutex::new(0),
+            written: tokio::sync::Mutex::new(Written::default()),
         }
     }
 
@@ -214,35 +237,48 @@ impl Store {
         l.version
     }
 
-    /// Records a ticket; returns once it is on disk, and only then may its
-    /// exchange be sent.
-    pub async fn add(&self, t: PendingTicket) -> Result<()> {
+    /// Records a ticket; returns once it is in the file, and only then may
+    /// its exchange be sent. A rotation's ticket is the only way back to a
+    /// key someone held (it died at mint), so it is also fsynced: a power
+    /// loss keeps it too. A first key's or a creation's is written (renamed
+    /// into place) but not fsynced: a crash of moot still finds it, and a
+    /// power loss costs only a `--replace` for an agent no one held a key
+    /// for, which is not worth a millisecond of fsyncs on every setup.
+    pub async fn add(&self, t: PendingTicket, cost: Mint) -> Result<()> {
         let version = self.change(|v| {
             v.retain(|x| x.actor_id != t.actor_id);
             v.push(t);
         });
-        self.durable(version).await
+        if cost == Mint::Rotation {
+            self.listed().needs_sync = version;
+        }
+        self.written(version, cost).await
     }
 
-    /// Waits until `version` (or a later one) is written durably, writing
-    /// it unless a write that began after it was made does so meanwhile.
-    async fn durable(&self, version: u64) -> Result<()> {
+    /// Waits until `version` (or a later one) is in the file as `cost`
+    /// asks, writing it unless a write that began after it was made does
+    /// so meanwhile. A write is fsynced when any change it carries needs
+    /// it.
+    async fn written(&self, version: u64, cost: Mint) -> Result<()> {
         // Let the tasks whose answers arrived with this one list their
         // tickets first, so the write that follows carries them all.
         tokio::task::yield_now().await;
         let mut written = self.written.lock().await;
-        if *written >= version {
+        if written.covers(version, cost) {
             return Ok(());
         }
-        let (tickets, latest) = {
+        let (tickets, latest, sync) = {
             let l = self.listed();
-            (l.tickets.clone(), l.version)
+            (l.tickets.clone(), l.version, l.needs_sync > written.synced)
         };
         let root = self.root.clone();
-        tokio::task::spawn_blocking(move || write(&root, &tickets, true))
+        tokio::task::spawn_blocking(move || write(&root, &tickets, sync))
             .await
             .map_err(|e| Error::Internal(format!("writing pending tickets: {e}")))??;
-        *written = latest;
+        written.written = latest;
+        if sync {
+            written.synced = latest;
+        }
         Ok(())
     }
 
@@ -260,7 +296,10 @@ impl Store {
     /// type's comment).
     pub fn flush(&self) -> Result<()> {
         let l = self.listed();
-        let unwritten = self.written.try_lock().map_or(true, |w| *w < l.version);
+        let unwritten = self
+            .written
+            .try_lock()
+            .map_or(true, |w| w.written < l.version);
         match unwritten {
             true => write(&self.root, &l.tickets, false),
             false => Ok(()),
@@ -276,5 +315,63 @@ impl Store {
         l.version += 1;
         write(&self.root, &l.tickets, true)?;
         Ok(l.tickets.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(actor_id: &str) -> PendingTicket {
+        PendingTicket {
+            role: actor_id.into(),
+            role_key: actor_id.into(),
+            actor_id: actor_id.into(),
+            display_name: actor_id.into(),
+            minted_at: now_unix(),
+            exchanged: false,
+            ticket: Secret::new(format!("tkt_{actor_id}")),
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(crate::paths::MOOT_DIR)).unwrap();
+        let store = Store::new(dir.path(), Vec::new());
+        (dir, store)
+    }
+
+    fn on_file(root: &Path) -> Vec<String> {
+        load(root)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.actor_id)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_first_keys_ticket_is_in_the_file_before_its_exchange_but_not_fsynced() {
+        let (dir, store) = store();
+        store.add(ticket("agt_a"), Mint::FirstKey).await.unwrap();
+        assert_eq!(on_file(dir.path()), ["agt_a"]);
+        let w = store.written.lock().await;
+        assert_eq!((w.written, w.synced), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn a_rotations_ticket_is_fsynced_and_so_is_every_ticket_written_with_it() {
+        let (dir, store) = store();
+        store.add(ticket("agt_a"), Mint::FirstKey).await.unwrap();
+        // Answered together: the write that carries the rotation's ticket
+        // is fsynced, whatever else it carries.
+        let (first, rotation) = tokio::join!(
+            store.add(ticket("agt_b"), Mint::FirstKey),
+            store.add(ticket("agt_c"), Mint::Rotation)
+        );
+        first.unwrap();
+        rotation.unwrap();
+        assert_eq!(on_file(dir.path()), ["agt_a", "agt_b", "agt_c"]);
+        let w = store.written.lock().await;
+        assert_eq!((w.written, w.synced), (3, 3));
     }
 }

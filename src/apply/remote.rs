@@ -394,7 +394,7 @@ impl Phase {
                 self.tasks.spawn(async move { Ok(key) });
             }
             Minted::Ticket(t) => {
-                record(&c, &job, &t)
+                record(&c, &job, &t, Mint::FirstKey)
                     .await
                     .map_err(|e| fail(Stage::Exchange, Cause::Local(e)))?;
                 self.tasks
@@ -452,7 +452,7 @@ async fn mint_and_exchange(ctx: &Ctx, job: KeyJob) -> Task {
             Ok(job.key(k.api_key))
         }
         Ok(Minted::Ticket(t)) => {
-            if let Err(e) = record(ctx, &job, &t).await {
+            if let Err(e) = record(ctx, &job, &t, cost).await {
                 ctx.failed.store(true, Ordering::SeqCst);
                 ctx.pacer.release(false);
                 return Err(fail(Stage::Exchange, Cause::Local(e)));
@@ -478,17 +478,20 @@ async fn mint(client: &ApiClient, job: &KeyJob) -> std::result::Result<Minted, A
 
 /// Writes the ticket where the next moot command finds it, before the
 /// exchange is sent.
-async fn record(ctx: &Ctx, job: &KeyJob, t: &Ticket) -> Result<()> {
+async fn record(ctx: &Ctx, job: &KeyJob, t: &Ticket, cost: Mint) -> Result<()> {
     ctx.store
-        .add(PendingTicket {
-            role: job.role.clone(),
-            role_key: job.role_key.clone(),
-            actor_id: job.actor_id.clone(),
-            display_name: job.display_name.clone(),
-            minted_at: now_unix(),
-            exchanged: false,
-            ticket: t.id.clone(),
-        })
+        .add(
+            PendingTicket {
+                role: job.role.clone(),
+                role_key: job.role_key.clone(),
+                actor_id: job.actor_id.clone(),
+                display_name: job.display_name.clone(),
+                minted_at: now_unix(),
+                exchanged: false,
+                ticket: t.id.clone(),
+            },
+            cost,
+        )
         .await
 }
 
