@@ -70,14 +70,19 @@ pub const WORKSPACE_LOCK_PATH: &str = ".moot/lock";
 /// The local transaction's area: staged copies, backups and the journal.
 pub const TXN_DIR: &str = ".moot/txn";
 
+/// Where the transaction's area is renamed at the commit point, journal
+/// and all, before it is removed: what a crash leaves here is only
+/// cleaned up, never repaired from.
+pub const TXN_DONE_DIR: &str = ".moot/txn.done";
+
 /// New file contents, written here before they are renamed into place.
 pub const TXN_STAGED_DIR: &str = ".moot/txn/staged";
 
 /// The originals moved aside, restored if the transaction rolls back.
 pub const TXN_BACKUP_DIR: &str = ".moot/txn/backup";
 
-/// The journal: what the transaction changes and how to undo it; its
-/// removal is the commit point.
+/// The journal: what the transaction changes and how to undo it; moving
+/// it out of TXN_DIR (to TXN_DONE_DIR) is the commit point.
 pub const JOURNAL: &str = ".moot/txn/journal.json";
 
 /// Where moot's version of a file is staged for review when the user's
@@ -125,6 +130,7 @@ mod tests {
             PENDING_PATH,
             WORKSPACE_LOCK_PATH,
             TXN_DIR,
+            TXN_DONE_DIR,
             SUGGESTED_DIR,
             REPORT_PATH,
         ] {

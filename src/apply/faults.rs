@@ -1,9 +1,10 @@
 //! Fault injection for the transaction tests. `MOOT_FAULT_AT=k` makes the
 //! k-th effectful step (1-based: each rotation and agent rename, staged
-//! write, journal write, backup move, rename into place, chmod, commit; the
-//! moot.lock write is one of the staged writes and renames) fail, or with
-//! `MOOT_FAULT_MODE=kill` (or `abort`) SIGKILL the process on the spot, as a
-//! crash would. Unset, a step costs one relaxed atomic increment.
+//! write, journal write, backup move, rename into place, chmod, commit,
+//! and the moment after the commit point; the moot.lock write is one of the
+//! staged writes and renames) fail, or with `MOOT_FAULT_MODE=kill` (or
+//! `abort`) SIGKILL the process on the spot, as a crash would. Unset, a step
+//! costs one relaxed atomic increment.
 //!
 //! Compiled only with the `fault-injection` cargo feature, which the test
 //! suite turns on (moot is its own dev-dependency with that feature): a
@@ -11,7 +12,7 @@
 //! variable can make a user's apply fail or die on purpose.
 
 #[cfg(feature = "fault-injection")]
-pub use enabled::step;
+pub use enabled::{crash_point, step};
 
 /// Without the feature a step is nothing at all.
 #[cfg(not(feature = "fault-injection"))]
@@ -19,6 +20,11 @@ pub use enabled::step;
 pub fn step(_what: &str) -> crate::error::Result<()> {
     Ok(())
 }
+
+/// Without the feature a crash point is nothing at all.
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn crash_point(_what: &str) {}
 
 #[cfg(feature = "fault-injection")]
 mod enabled {
@@ -70,6 +76,17 @@ mod enabled {
                 }
             },
             _ => Ok(()),
+        }
+    }
+
+    /// A step where only a crash can happen (nothing is left to fail once
+    /// the apply has committed): counted like the others, it kills the
+    /// process in `kill` mode and does nothing in `error` mode.
+    pub fn crash_point(what: &str) {
+        if matches!(config(), Some((_, Mode::Abort))) {
+            let _ = step(what);
+        } else {
+            STEP.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

@@ -4,8 +4,9 @@
 //! `apply`, holding the workspace lock, repairs it: it proves the journal
 //! is moot's (its seal), says what it will restore, then rolls the
 //! journal back: the workspace returns to its state before that apply. (An
-//! apply that reached its commit point removed its journal: what it left
-//! in `.moot/txn/` is only cleaned up.)
+//! apply that reached its commit point moved its journal, with the rest of
+//! `.moot/txn/`, to `.moot/txn.done/`: what it left there is only cleaned
+//! up.)
 
 use std::path::Path;
 
@@ -32,6 +33,9 @@ pub fn refuse_interrupted(root: &Path) -> Result<()> {
 
 /// The repair, for apply, which must hold the workspace lock.
 pub fn repair_locked(root: &Path, printer: &Printer) -> Result<()> {
+    // What a committed apply had not yet removed when it was cut short:
+    // old backups, only litter.
+    txn::clear_committed(root)?;
     let txn_dir = root.join(txn::TXN_DIR);
     let Ok(meta) = std::fs::symlink_metadata(&txn_dir) else {
         return Ok(());
@@ -46,8 +50,7 @@ pub fn repair_locked(root: &Path, printer: &Printer) -> Result<()> {
         ));
     }
     match Journal::load(root)? {
-        // Staged copies of an apply that failed before journalling, or the
-        // backups of one interrupted after its commit point.
+        // Staged copies of an apply that failed before journalling.
         None => txn::cleanup(root),
         Some(j) => {
             printer.warn(&format!(

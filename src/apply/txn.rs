@@ -18,7 +18,7 @@ use crate::fsutil::{Barrier, create_dir_all_mode, sync_dir, write_replace};
 use crate::mode::Mode;
 use crate::observed::lockfile::LOCK_PATH;
 use crate::observed::workspace::{PathKind, classify};
-use crate::paths::{GIT_DIR, MOOT_DIR, TXN_BACKUP_DIR, TXN_STAGED_DIR};
+use crate::paths::{GIT_DIR, MOOT_DIR, TXN_BACKUP_DIR, TXN_DONE_DIR, TXN_STAGED_DIR};
 use crate::relpath::RelPath;
 
 pub use crate::paths::{JOURNAL, TXN_DIR};
@@ -112,7 +112,8 @@ pub struct Entry {
 #[serde(rename_all = "kebab-case")]
 pub enum JournalState {
     /// Staged and journalled; targets may be partly moved: roll back. The
-    /// only state a journal on disk has: removing it is the commit point.
+    /// only state a journal on disk has: moving it out of `.moot/txn/` is
+    /// the commit point.
     Prepared,
 }
 
@@ -230,14 +231,16 @@ impl Journal {
 }
 
 /// Paths no journal may name: the user's team.toml, git's own data and
-/// the journal's area.
+/// the transaction's area, live or committed.
 fn not_protected(rel: &str) -> std::result::Result<(), String> {
     let first = rel.split('/').find(|c| !c.is_empty() && *c != ".");
     let protected = rel == crate::workspace::TEAM_FILE
         || first == Some(GIT_DIR)
         || rel == TXN_DIR
         || rel == MOOT_DIR
-        || rel.starts_with(&format!("{TXN_DIR}/"));
+        || rel.starts_with(&format!("{TXN_DIR}/"))
+        || rel == TXN_DONE_DIR
+        || rel.starts_with(&format!("{TXN_DONE_DIR}/"));
     if protected {
         Err(format!("`{rel}` is not a file moot writes"))
     } else {
@@ -267,6 +270,7 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
         ));
     }
     clear_txn_dir(&txn)?;
+    clear_committed(root)?;
     create_dir_all_mode(&root.join(TXN_STAGED_DIR), 0o700)?;
     create_dir_all_mode(&root.join(TXN_BACKUP_DIR), 0o700)?;
 
@@ -279,8 +283,8 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
     };
     // Durable per phase, not per file: the staged copies and the journal
     // behind one barrier before any target is touched; the renames behind
-    // another before the commit point, which is the journal's removal,
-    // synced through its directory before apply returns. A crash before
+    // another before the commit point, which moves the journal's area
+    // aside, synced through `.moot` before apply returns. A crash before
     // that leaves a journal that says what to undo (docs/design.md,
     // "Durable commit").
     let mut barrier = Barrier::new(root);
@@ -299,8 +303,11 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
                 rollback(root, &journal)?;
                 return Err(e);
             }
+            faults::crash_point("committed");
             let diverted = stage_diverted(root, &journal, diverted);
-            cleanup(root);
+            // Not synced: a power loss that brings it back leaves only
+            // litter, which the next apply removes.
+            let _ = clear_committed(root);
             prune_emptied_dirs(root, &journal);
             Ok(diverted)
         }
@@ -314,18 +321,37 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
     }
 }
 
-/// Removes the journal, durably: from then on no repair rolls the apply
-/// back. One fsync of the journal's directory, since the renames before it
-/// are already behind a barrier.
+/// Takes the journal out of every repair's reach, durably: `.moot/txn`
+/// is renamed to `.moot/txn.done`, journal and all, and `.moot` fsynced.
+/// From then on no repair rolls the apply back. One fsync, since the
+/// renames before it are already behind a barrier; the area is then
+/// removed with no fsync of its own (`clear_committed`). Should the fsync
+/// fail, the area is put back, so the caller's rollback finds it.
 fn commit_point(root: &Path) -> Result<()> {
-    let journal = root.join(JOURNAL);
-    std::fs::remove_file(&journal).ctx("removing", &journal)?;
-    sync_dir(&root.join(TXN_DIR))
+    let (txn, done) = (root.join(TXN_DIR), root.join(TXN_DONE_DIR));
+    std::fs::rename(&txn, &done).ctx("committing", &txn)?;
+    sync_dir(&root.join(MOOT_DIR)).inspect_err(|_| {
+        let _ = std::fs::rename(&done, &txn);
+    })
+}
+
+/// Removes what a committed transaction left (see [`TXN_DONE_DIR`]).
+/// Never through a link.
+pub fn clear_committed(root: &Path) -> Result<()> {
+    clear_txn_dir(&root.join(TXN_DONE_DIR))
+}
+
+/// A path inside the transaction's area, after the commit point moved it.
+fn committed(rel: &str) -> String {
+    match rel.strip_prefix(TXN_DIR) {
+        Some(rest) => format!("{TXN_DONE_DIR}{rest}"),
+        None => rel.to_string(),
+    }
 }
 
 /// Removes what an apply that failed before journalling left in
-/// `.moot/txn/` (staged copies only). Never through a link: a symlinked
-/// `.moot/txn` is removed as a link.
+/// `.moot/txn/` (staged copies only), or a committed area. Never through
+/// a link: a symlinked `.moot/txn` is removed as a link.
 fn clear_txn_dir(txn: &Path) -> Result<()> {
     match std::fs::symlink_metadata(txn) {
         Ok(m) if m.file_type().is_dir() => std::fs::remove_dir_all(txn).ctx("clearing", txn),
@@ -500,7 +526,7 @@ fn stage_diverted(root: &Path, journal: &Journal, diverted: Vec<usize>) -> Vec<D
                 writable(root)?;
                 create_dir_all_mode(&root.join(parent), 0o700).ok()?;
                 writable(root)?;
-                std::fs::rename(root.join(staged), root.join(&rel)).ok()?;
+                std::fs::rename(root.join(committed(staged)), root.join(&rel)).ok()?;
                 Some(rel)
             });
             Diverted {

@@ -483,7 +483,8 @@ fn every_injected_fault_in_an_update_apply_is_all_or_nothing() {
                         text(&check)
                     );
                 }
-                assert!(!root.join(".moot/txn").exists(), "k={k}: litter");
+                let litter = support::staging_litter(&root);
+                assert!(litter.is_empty(), "k={k}: litter {litter:?}");
             }
             k += 1;
         }

@@ -191,8 +191,10 @@ impl Secrets {
 /// `.moot/txn` or a `*.moot-tmp.*` file anywhere under `root`.
 pub fn staging_litter(root: &Path) -> Vec<String> {
     let mut litter = Vec::new();
-    if root.join(".moot/txn").exists() {
-        litter.push(".moot/txn".to_string());
+    for area in [".moot/txn", ".moot/txn.done"] {
+        if root.join(area).exists() {
+            litter.push(area.to_string());
+        }
     }
     for rel in tree(root).keys() {
         let name = rel.file_name().unwrap_or_default().to_string_lossy();
