@@ -174,10 +174,30 @@ pub struct Action {
     pub destructive: bool,
     pub depends_on: Vec<usize>,
     pub reason: String,
-    /// Unified diff for text files; absent for secrets and remote actions.
+    /// Unified diff for text files; absent for secrets and remote actions,
+    /// and for new files, whose diff [`Action::diff`] derives from their
+    /// content when it is shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
     pub op: Op,
+}
+
+impl Action {
+    /// The unified diff of the text this action changes. A new file's
+    /// (every line added) is built here, when a printer asks for it (`-v`,
+    /// `--json`), not with the plan: most of a first apply's actions are
+    /// new files, and neither `apply` nor a plain `plan` shows their diffs.
+    pub fn diff(&self) -> Option<std::borrow::Cow<'_, str>> {
+        if let Some(d) = &self.diff {
+            return Some(d.as_str().into());
+        }
+        match &self.op {
+            Op::Write { path, content, .. } if self.kind == ActionKind::Create => {
+                Some(crate::plan::diff::unified(path, None, content.as_bytes()).into())
+            }
+            _ => None,
+        }
+    }
 }
 
 /// An item the plan reports rather than acts on: a target, why, and what

@@ -207,7 +207,8 @@ fn plan_new_file(b: &mut Builder, f: &DesiredFile) {
         ActionKind::Create,
         Target::Path(f.path.clone()),
         reason,
-        Some(diff::unified(&f.path, None, &f.content)),
+        // Derived when shown: Action::diff.
+        None,
         write_op(f),
     );
 }

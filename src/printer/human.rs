@@ -22,11 +22,13 @@ fn style_for(kind: ActionKind, s: &Styles) -> &console::Style {
     }
 }
 
-/// Whether the diff is shown by default. New files (all additions) and
+/// The diff shown, if any. New files (all additions) and
 /// moot.lock (bookkeeping) are listed without their content unless
 /// `verbose`; `--json` always carries every diff.
-fn show_diff(a: &Action, verbose: bool) -> bool {
-    a.diff.is_some() && (verbose || !matches!(a.kind, ActionKind::Create | ActionKind::WriteLock))
+fn shown_diff(a: &Action, verbose: bool) -> Option<std::borrow::Cow<'_, str>> {
+    (verbose || !matches!(a.kind, ActionKind::Create | ActionKind::WriteLock))
+        .then(|| a.diff())
+        .flatten()
 }
 
 pub fn render_plan(plan: &Plan, s: &Styles, verbose: bool) -> String {
@@ -56,8 +58,8 @@ pub fn render_plan(plan: &Plan, s: &Styles, verbose: bool) -> String {
                 s.dim.apply_to(format!("# {}", clean_line(&a.reason)))
             );
             let _ = writeln!(out, "{line}");
-            if show_diff(a, verbose) {
-                out.push_str(&styled_diff(a.diff.as_deref().unwrap_or(""), s, "        "));
+            if let Some(diff) = shown_diff(a, verbose) {
+                out.push_str(&styled_diff(&diff, s, "        "));
             }
         }
         out.push('\n');

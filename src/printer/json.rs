@@ -22,8 +22,8 @@ pub fn plan_value(plan: &Plan) -> Value {
                 "depends_on": a.depends_on,
                 "reason": a.reason,
             });
-            if let Some(d) = &a.diff {
-                v["diff"] = Value::String(d.clone());
+            if let Some(d) = a.diff() {
+                v["diff"] = Value::String(d.into_owned());
             }
             v
         }).collect::<Vec<_>>(),
