@@ -272,7 +272,6 @@ pub fn run(root: &Path, changes: &[Change]) -> Result<Vec<Diverted>> {
     clear_txn_dir(&txn)?;
     clear_committed(root)?;
     create_dir_all_mode(&root.join(TXN_STAGED_DIR), 0o700)?;
-    create_dir_all_mode(&root.join(TXN_BACKUP_DIR), 0o700)?;
 
     let mut journal = Journal {
         state: JournalState::Prepared,
@@ -407,6 +406,11 @@ fn prepare(
                 }
             }
         }
+    }
+    // Only when there is something to move aside: a first apply has
+    // nothing, and each directory made and removed costs a journal update.
+    if journal.entries.iter().any(|e| e.had_original) {
+        create_dir_all_mode(&root.join(TXN_BACKUP_DIR), 0o700)?;
     }
     Ok(())
 }
