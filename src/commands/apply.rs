@@ -15,7 +15,7 @@ use crate::apply::txn::{self, Change, Diverted, Seen};
 use crate::apply::wslock::WorkspaceLock;
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::commands::context::{
-    Session, Workspace, observe, plan_options, read_actors, read_key_file,
+    Connection, Session, Workspace, observe, plan_options, read_actors, read_key_file,
 };
 use crate::desired::render::ACTORS_PATH;
 use crate::error::{Error, Result};
@@ -28,6 +28,12 @@ use crate::plan::{ActionKind, Op, Plan};
 use crate::printer::{Printer, clean_line, human, json};
 
 pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Outcome> {
+    // A saved plan says itself whether it is online: it connects when
+    // observed.
+    let connection = match args.planfile.is_none() && !args.flags.offline {
+        true => Connection::now(args.flags.profile.as_deref(), printer),
+        false => Connection::later(args.flags.profile.as_deref()),
+    };
     let root = Workspace::locate(global.dir.as_deref())?;
     let lock = WorkspaceLock::acquire(&root)?;
     // An interrupted apply is repaired here only: under the lock, once its
@@ -39,14 +45,14 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs, printer: &Printer) -> Result<Ou
 
     let (session, plan, from_file) = match &args.planfile {
         Some(path) => {
-            let (session, plan) = from_saved(ws, path, &args, &lock, printer)?;
+            let (session, plan) = from_saved(ws, path, &args, connection, &lock, printer)?;
             (session, plan, true)
         }
         None => {
             let session = observe(
                 ws,
                 plan_options(&args.flags),
-                args.flags.profile.as_deref(),
+                connection,
                 Some(&lock),
                 printer,
             )?;
@@ -166,6 +172,7 @@ fn from_saved(
     ws: Workspace,
     path: &std::path::Path,
     args: &ApplyArgs,
+    connection: Connection,
     lock: &WorkspaceLock,
     printer: &Printer,
 ) -> Result<(Session, Plan)> {
@@ -198,13 +205,7 @@ fn from_saved(
         ));
     }
     let options = saved.options.clone();
-    let session = observe(
-        ws,
-        options,
-        args.flags.profile.as_deref(),
-        Some(lock),
-        printer,
-    )?;
+    let session = observe(ws, options, connection, Some(lock), printer)?;
     if let Some(stale) = Staleness::of(&session, &saved) {
         return Err(stale.error(path));
     }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::Outcome;
 use crate::cli::{CheckArgs, CheckFormat, GlobalArgs};
-use crate::commands::context::{Workspace, observe};
+use crate::commands::context::{Connection, Workspace, observe};
 use crate::error::Result;
 use crate::plan::action::Target;
 use crate::plan::planner::PlanOptions;
@@ -27,7 +27,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, printer: &Printer) -> Result<O
         offline: true,
         ..PlanOptions::default()
     };
-    let session = observe(ws, options, None, None, printer)?;
+    let session = observe(ws, options, Connection::later(None), None, printer)?;
     let plan = crate::plan::build(&session.desired, &session.observed, &session.options)?;
     let text = match format {
         CheckFormat::Human => report(&plan, &printer.out_styles),

@@ -189,11 +189,58 @@ pub fn plan_options(flags: &PlanFlags) -> PlanOptions {
     }
 }
 
+/// The remote facts and state, and the client apply goes on with.
+type Connected = (RemoteFacts, RemoteState, Online);
+
+/// How `observe` reaches the platform when it plans online.
+pub struct Connection {
+    profile: Option<String>,
+    /// `connect`, already running on its own thread.
+    started: Option<std::thread::JoinHandle<Result<Connected>>>,
+}
+
+impl Connection {
+    /// Connects when `observe` asks.
+    pub fn later(profile: Option<&str>) -> Connection {
+        Connection {
+            profile: profile.map(str::to_owned),
+            started: None,
+        }
+    }
+
+    /// Starts connecting at once, on its own thread, so the three GETs of
+    /// `connect` overlap what the command does before it observes (the
+    /// workspace lock, the repair check, parsing team.toml). Its outcome,
+    /// errors included, is taken only by `observe`: a workspace error still
+    /// comes first, and the thread is left to end with the process. Where
+    /// no thread can be started, it connects later instead.
+    pub fn now(profile: Option<&str>, printer: &Printer) -> Connection {
+        let (owned, printer) = (profile.map(str::to_owned), printer.clone());
+        let started = std::thread::Builder::new()
+            .name("moot-connect".into())
+            .spawn(move || connect(owned.as_deref(), &printer))
+            .ok();
+        Connection {
+            profile: profile.map(str::to_owned),
+            started,
+        }
+    }
+
+    fn finish(self, printer: &Printer) -> Result<Connected> {
+        match self.started {
+            Some(thread) => thread
+                .join()
+                .map_err(|_| Error::Internal("the connection thread panicked".into()))?,
+            None => connect(self.profile.as_deref(), printer),
+        }
+    }
+}
+
 /// Observes the world and renders the desired state.
 pub fn observe(
     ws: Workspace,
     options: PlanOptions,
-    profile: Option<&str>,
+    connection: Connection,
     ws_lock: Option<&crate::apply::wslock::WorkspaceLock>,
     printer: &Printer,
 ) -> Result<Session> {
@@ -202,7 +249,7 @@ pub fn observe(
     let (facts, remote, online) = if options.offline {
         (offline_facts(lock.as_ref())?, None, None)
     } else {
-        let (facts, remote, online) = connect(profile, printer)?;
+        let (facts, remote, online) = connection.finish(printer)?;
         (facts, Some(remote), Some(online))
     };
     let mut desired = crate::desired::render(&ws.team, &facts, ws.project_name())?;
@@ -301,7 +348,7 @@ fn offline_facts(lock: Option<&Lock>) -> Result<RemoteFacts> {
 
 /// Online, the remote facts and state come from the API: the caller, its
 /// agents and its default space.
-fn connect(profile: Option<&str>, printer: &Printer) -> Result<(RemoteFacts, RemoteState, Online)> {
+fn connect(profile: Option<&str>, printer: &Printer) -> Result<Connected> {
     let creds = credentials::resolve(profile)?.ok_or_else(|| {
         Error::user(
             "no Moot credentials: MOOT_TOKEN is not set and no login is stored",

@@ -2,21 +2,19 @@
 
 use crate::Outcome;
 use crate::cli::{GlobalArgs, PlanArgs};
-use crate::commands::context::{Session, Workspace, observe, plan_options};
+use crate::commands::context::{Connection, Session, Workspace, observe, plan_options};
 use crate::error::Result;
 use crate::plan::Plan;
 use crate::plan::saved::{SAVED_FORMAT, SAVED_VERSION, SavedPlan};
 use crate::printer::{Printer, human, json};
 
 pub fn run(global: &GlobalArgs, args: PlanArgs, printer: &Printer) -> Result<Outcome> {
+    let connection = match args.flags.offline {
+        true => Connection::later(None),
+        false => Connection::now(args.flags.profile.as_deref(), printer),
+    };
     let ws = Workspace::open(global.dir.as_deref())?;
-    let session = observe(
-        ws,
-        plan_options(&args.flags),
-        args.flags.profile.as_deref(),
-        None,
-        printer,
-    )?;
+    let session = observe(ws, plan_options(&args.flags), connection, None, printer)?;
     let plan = crate::plan::build(&session.desired, &session.observed, &session.options)?;
     print_plan(&session, &plan, args.flags.json, printer);
     if let Some(out) = &args.out {

@@ -1075,3 +1075,30 @@ fn the_corpus_is_big_enough() {
     let n = local_cases().len() + server_cases().len();
     assert!(n >= 40, "only {n} cases");
 }
+
+/// Online `plan` and `apply` start talking to the platform while they read
+/// the workspace; a workspace error still comes first, whatever the
+/// connection comes to (here: refused, and no credentials at all).
+#[test]
+fn a_workspace_error_comes_before_the_platforms() {
+    use support::{Api, TestEnv};
+    let refused = TestEnv::on(Api::Url("http://127.0.0.1:9".into()));
+    let no_token = TestEnv::on(Api::Offline);
+    for env in [&refused, &no_token] {
+        std::fs::write(
+            env.root().join("team.toml"),
+            "toml_schema_version = \"1\"\n[team\n",
+        )
+        .unwrap();
+        for cmd in [&["plan"][..], &["apply", "--yes"][..]] {
+            let out = env.moot(cmd);
+            assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+            let said = String::from_utf8_lossy(&out.stderr);
+            let first = said.lines().next().unwrap_or_default();
+            assert!(
+                first.starts_with("error: ") && first.contains("team.toml:2:"),
+                "{cmd:?}: {said}"
+            );
+        }
+    }
+}

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use moot::apply::wslock::WorkspaceLock;
 use moot::cli::ColorChoice;
 use moot::commands::apply::execute;
-use moot::commands::context::{Workspace, observe};
+use moot::commands::context::{Connection, Workspace, observe};
 use moot::plan::{Plan, PlanOptions};
 use moot::printer::{Printer, Verbosity};
 use moot_sandbox::SandboxConfig;
@@ -292,7 +292,7 @@ fn offline() -> PlanOptions {
 fn plan_offline(root: &Path) -> Result<Plan, String> {
     let p = printer();
     let ws = Workspace::open(Some(root)).map_err(|e| e.to_string())?;
-    let s = observe(ws, offline(), None, None, &p).map_err(|e| e.to_string())?;
+    let s = observe(ws, offline(), Connection::later(None), None, &p).map_err(|e| e.to_string())?;
     moot::plan::build(&s.desired, &s.observed, &s.options).map_err(|e| e.to_string())
 }
 
@@ -301,7 +301,8 @@ fn apply_offline(root: &Path) -> Result<Plan, String> {
     let p = printer();
     let ws = Workspace::open(Some(root)).map_err(|e| e.to_string())?;
     let lock = WorkspaceLock::acquire(&ws.root).map_err(|e| e.to_string())?;
-    let s = observe(ws, offline(), None, Some(&lock), &p).map_err(|e| e.to_string())?;
+    let s = observe(ws, offline(), Connection::later(None), Some(&lock), &p)
+        .map_err(|e| e.to_string())?;
     let plan = moot::plan::build(&s.desired, &s.observed, &s.options).map_err(|e| e.to_string())?;
     if !plan.blocked.is_empty() {
         return Err(format!("blocked: {:?}", plan.blocked));
