@@ -111,6 +111,10 @@ done
 [[ \$(head -n1 "\$out") == http://* ]] || { echo "sandbox did not start" >&2; exit 1; }
 rm -rf "$ws"; mkdir -p "$ws"
 $setup
+# The set-up's writes (the old workspace removed, the new one written) are
+# not the timed command's: without this, moot's syncfs would flush them
+# inside the timing, and the Python client, which never syncs, would not.
+sync
 EOF
     chmod +x "$WORK/prepare.sh"
 }
