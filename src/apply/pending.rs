@@ -168,9 +168,9 @@ pub fn drop_spent(root: &Path) -> Result<()> {
 ///
 /// New tickets are written by group commit: each `add` changes the list,
 /// then waits until a write that began after its change has reached the
-/// file, and for a rotation's ticket also the disk (see [`Store::add`]). Tickets minted together
-/// (the pipeline mints several at once) share one write instead of paying
-/// for one each, and the write runs on the blocking pool, so the exchanges
+/// file, and for a rotation's ticket also the disk (see [`Store::add`]).
+/// Tickets minted together (the pipeline mints several at once) share one
+/// write instead of paying for one each, and the write runs on the blocking pool, so the exchanges
 /// already sent go on meanwhile. Marks (a ticket sent for exchange) are
 /// only noted: they ride along with the next write, and `flush` writes them
 /// at the end of the remote phase. Losing one costs nothing but a refused

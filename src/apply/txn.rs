@@ -191,11 +191,8 @@ impl Journal {
     /// staged copies and backups inside `.moot/txn/`.
     fn check(&self) -> std::result::Result<(), String> {
         use crate::observed::workspace::check_relative;
-        let in_txn = |p: &str| {
-            check_relative(p).is_ok()
-                && p.starts_with(&format!("{TXN_DIR}/"))
-                && !p.contains("/../")
-        };
+        let in_txn =
+            |p: &str| check_relative(p).is_ok() && below(p, TXN_DIR) && !p.contains("/../");
         let mut seen = std::collections::HashSet::new();
         for (i, e) in self.entries.iter().enumerate() {
             check_relative(&e.target)?;
@@ -236,16 +233,22 @@ fn not_protected(rel: &str) -> std::result::Result<(), String> {
     let first = rel.split('/').find(|c| !c.is_empty() && *c != ".");
     let protected = rel == crate::workspace::TEAM_FILE
         || first == Some(GIT_DIR)
-        || rel == TXN_DIR
         || rel == MOOT_DIR
-        || rel.starts_with(&format!("{TXN_DIR}/"))
-        || rel == TXN_DONE_DIR
-        || rel.starts_with(&format!("{TXN_DONE_DIR}/"));
+        || [TXN_DIR, TXN_DONE_DIR]
+            .iter()
+            .any(|area| rel == *area || below(rel, area));
     if protected {
         Err(format!("`{rel}` is not a file moot writes"))
     } else {
         Ok(())
     }
+}
+
+/// Whether `rel` is a path inside the directory `dir` (both
+/// workspace-relative): `.moot/txn.done` is not inside `.moot/txn`.
+fn below(rel: &str, dir: &str) -> bool {
+    rel.strip_prefix(dir)
+        .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Modes a rollback may restore: permission bits only (never setuid,
@@ -342,7 +345,7 @@ pub fn clear_committed(root: &Path) -> Result<()> {
 
 /// A path inside the transaction's area, after the commit point moved it.
 fn committed(rel: &str) -> String {
-    match rel.strip_prefix(TXN_DIR) {
+    match rel.strip_prefix(TXN_DIR).filter(|_| below(rel, TXN_DIR)) {
         Some(rest) => format!("{TXN_DONE_DIR}{rest}"),
         None => rel.to_string(),
     }
@@ -649,6 +652,20 @@ pub fn cleanup(root: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_committed_area_is_not_inside_the_live_one() {
+        assert!(below(".moot/txn/staged/0", TXN_DIR));
+        assert!(!below(".moot/txn.done/staged/0", TXN_DIR));
+        assert!(!below(TXN_DIR, TXN_DIR));
+        assert_eq!(committed(".moot/txn/staged/3"), ".moot/txn.done/staged/3");
+        assert_eq!(
+            committed(".moot/txn.done/staged/3"),
+            ".moot/txn.done/staged/3"
+        );
+        assert!(not_protected(".moot/txn.done/backup/0").is_err());
+        assert!(not_protected(".moot/txn.doneish").is_ok());
+    }
 
     fn entry() -> Entry {
         Entry {
